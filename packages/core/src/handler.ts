@@ -1,0 +1,148 @@
+import type { Principal } from './auth/guard.js';
+import { errorResponse, HiwelinkError, jsonResponse } from './errors.js';
+import type { CoreRequest, CoreResponse } from './http.js';
+import { type HiwelinkOptions, type ListCallback, resolveOptions } from './options.js';
+import { pageMeta, parsePagination } from './pagination.js';
+
+type Route = 'health' | 'products' | 'orders';
+
+export interface Hiwelink {
+  /** Whether `path` is one of ours; adapters let every other path fall through to the host app. */
+  owns(path: string): boolean;
+  /** Answers a request on one of our paths. Never rejects: every failure becomes a JSON answer. */
+  handle(request: CoreRequest): Promise<CoreResponse>;
+  /** The three paths served, for frameworks that register routes up front. */
+  readonly paths: readonly string[];
+}
+
+const ALLOWED_METHODS = 'GET, HEAD';
+
+/**
+ * Runs `work` with a signal that aborts when the client leaves or `timeoutMs` passes; past the
+ * deadline the answer is a 503 whatever the callback does later.
+ */
+async function withDeadline<T>(
+  work: (signal: AbortSignal) => T | Promise<T>,
+  clientSignal: AbortSignal,
+  timeoutMs: number,
+): Promise<Awaited<T>> {
+  const controller = new AbortController();
+  const abortWithClient = () => controller.abort(clientSignal.reason);
+  clientSignal.addEventListener('abort', abortWithClient, { once: true });
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const error = new HiwelinkError('callback_timeout', 'The store did not answer in time');
+      controller.abort(error);
+      reject(error);
+    }, timeoutMs);
+  });
+  try {
+    return await Promise.race([Promise.resolve().then(() => work(controller.signal)), deadline]);
+  } finally {
+    clearTimeout(timer);
+    clientSignal.removeEventListener('abort', abortWithClient);
+  }
+}
+
+function isListResult(value: unknown): value is { items: unknown[]; total: number } {
+  const result = value as { items?: unknown; total?: unknown } | null;
+  return (
+    Array.isArray(result?.items) &&
+    typeof result.total === 'number' &&
+    Number.isSafeInteger(result.total) &&
+    result.total >= 0
+  );
+}
+
+const healthResponse = (healthy: boolean) =>
+  jsonResponse(healthy ? 200 : 503, {
+    status: healthy ? 'ok' : 'error',
+    timestamp: new Date().toISOString(),
+  });
+
+/** A store bug, reported to the store's logs; the client sees a plain 500. */
+class CallbackContractError extends Error {
+  override name = 'CallbackContractError';
+}
+
+/** Creates the framework-free HiWelink handler. Throws `HiwelinkConfigError` on bad options. */
+export function createHiwelink(options: HiwelinkOptions): Hiwelink {
+  const config = resolveOptions(options);
+  const routes = new Map<string, Route>([
+    [config.paths.health, 'health'],
+    [config.paths.products, 'products'],
+    [config.paths.orders, 'orders'],
+  ]);
+
+  async function list(route: 'products' | 'orders', callback: ListCallback, request: CoreRequest) {
+    const pagination = parsePagination(request.query, config.defaultPerPage, config.maxPerPage);
+    const result = await withDeadline(
+      (signal) => callback({ ...pagination, signal }),
+      request.signal,
+      config.timeoutMs,
+    );
+    if (!isListResult(result)) {
+      throw new CallbackContractError(
+        `${route} callback must resolve to { items: array, total: non-negative integer }`,
+      );
+    }
+    if (config.bareArray) return jsonResponse(200, result.items);
+    return jsonResponse(200, { data: result.items, meta: pageMeta(result.total, pagination) });
+  }
+
+  async function health(request: CoreRequest) {
+    const check = config.health;
+    if (!check) return healthResponse(true);
+    const outcome = await withDeadline((signal) => check({ signal }), request.signal, config.timeoutMs);
+    return healthResponse(outcome !== false);
+  }
+
+  async function answer(route: Route, request: CoreRequest): Promise<CoreResponse> {
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      throw new HiwelinkError('method_not_allowed', `Method ${request.method} is not allowed here`, {
+        headers: { allow: ALLOWED_METHODS },
+      });
+    }
+    const principal: Principal | null = await config.guard.authenticate(request);
+    if (!principal) {
+      throw new HiwelinkError(
+        'unauthorized',
+        'Unauthorized',
+        config.guard.challenge ? { headers: { 'www-authenticate': config.guard.challenge } } : {},
+      );
+    }
+    if (route === 'health') return health(request);
+    return list(route, config[route], request);
+  }
+
+  /** Client mistakes answer as they are; anything else is the store's fault and is logged. */
+  function failure(route: Route, request: CoreRequest, error: unknown): CoreResponse {
+    const timedOut = error instanceof HiwelinkError && error.code === 'callback_timeout';
+    if (error instanceof HiwelinkError && !timedOut) return errorResponse(error);
+    const what = route === 'health' ? 'health check' : `${route} callback`;
+    if (timedOut) {
+      config.logger.error(
+        { path: request.path },
+        `${what} took longer than timeoutMs (${config.timeoutMs} ms)`,
+      );
+    } else {
+      config.logger.error({ err: error, path: request.path }, `${what} failed`);
+    }
+    return route === 'health' ? healthResponse(false) : errorResponse(error);
+  }
+
+  return {
+    paths: [...routes.keys()],
+    owns: (path) => routes.has(path),
+    async handle(request) {
+      const route = routes.get(request.path);
+      if (!route) return errorResponse(new HiwelinkError('not_found', 'Not Found'));
+      try {
+        return await answer(route, request);
+      } catch (error) {
+        return failure(route, request, error);
+      }
+    },
+  };
+}
