@@ -176,7 +176,7 @@ export function resolveOptions(
   options: HiwelinkOptions,
   env: NodeJS.ProcessEnv = process.env,
 ): ResolvedOptions {
-  const parsed = schema.safeParse(options);
+  const parsed = schema.safeParse(options ?? {});
   const problems = parsed.success ? [] : parsed.error.issues.map(describe);
   const envKey = env.HIWELINK_API_KEY?.trim();
   if (options?.auth === undefined && !envKey) {

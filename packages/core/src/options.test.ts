@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { type HiwelinkOptions, HiwelinkConfigError, resolveOptions } from './options.js';
+
+const list = () => ({ items: [], total: 0 });
+const valid: HiwelinkOptions = { products: list, orders: list, auth: { apiKey: 'sk_test_key' } };
+
+function problemsOf(options: unknown, env: NodeJS.ProcessEnv = {}): string[] {
+  try {
+    resolveOptions(options as HiwelinkOptions, env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(HiwelinkConfigError);
+    return (error as HiwelinkConfigError).problems;
+  }
+  throw new Error('options were accepted');
+}
+
+describe('resolveOptions', () => {
+  it('fills the documented defaults', () => {
+    const resolved = resolveOptions(valid, {});
+    expect(resolved).toMatchObject({
+      paths: { health: '/health', products: '/api/products', orders: '/api/orders' },
+      defaultPerPage: 50,
+      maxPerPage: 100,
+      timeoutMs: 10_000,
+      bareArray: false,
+    });
+  });
+
+  it('reads the key from HIWELINK_API_KEY when auth is not given', async () => {
+    const { guard } = resolveOptions({ products: list, orders: list }, { HIWELINK_API_KEY: 'sk_from_env' });
+    const request = (key: string) => ({
+      method: 'GET',
+      path: '/health',
+      query: '',
+      headers: { 'x-api-key': key },
+      remoteAddress: '127.0.0.1',
+      secure: false,
+      signal: new AbortController().signal,
+    });
+    expect(await guard.authenticate(request('sk_from_env'))).not.toBeNull();
+    expect(await guard.authenticate(request('sk_other'))).toBeNull();
+  });
+
+  it.each([
+    ['no options at all', undefined, 'products: must be a function'],
+    ['no key anywhere', { products: list, orders: list }, 'auth: no API key configured: set HIWELINK_API_KEY'],
+    ['a blank key', { ...valid, auth: { apiKey: ' ' } }, 'auth.apiKey: must not be empty or blank'],
+    ['an empty key list', { ...valid, auth: { apiKey: [] } }, 'auth.apiKey: must list at least one key'],
+    ['a key that is not a string', { ...valid, auth: { apiKey: 42 } }, 'auth: must be { apiKey'],
+    ['a misspelt option', { ...valid, perPage: 10 }, "unknown option 'perPage'"],
+    ['a relative path', { ...valid, paths: { products: 'products' } }, "paths.products: must start with '/'"],
+    ['a path with a query', { ...valid, paths: { orders: '/o?x=1' } }, "paths.orders: must start with '/'"],
+    ['two routes on one path', { ...valid, paths: { orders: '/health' } }, 'need distinct paths'],
+    ['a default above the cap', { ...valid, maxPerPage: 20 }, 'defaultPerPage: must not exceed maxPerPage (20)'],
+    ['a fractional timeout', { ...valid, timeoutMs: 1.5 }, 'timeoutMs:'],
+    ['a logger without error()', { ...valid, logger: { warn() {} } }, 'logger: must have warn'],
+  ])('explains %s', (_case, options, problem) => {
+    expect(problemsOf(options).join('\n')).toContain(problem);
+  });
+
+  it('lists every problem at once in the message', () => {
+    const error = (() => {
+      try {
+        resolveOptions({ orders: 1, maxPerPage: 0 } as never, {});
+      } catch (caught) {
+        return caught as Error;
+      }
+    })();
+    expect(error?.message).toMatch(/^Invalid HiWelink options:\n {2}- products: .*\n {2}- orders: .*\n {2}- maxPerPage: /);
+  });
+});

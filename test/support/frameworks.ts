@@ -1,0 +1,105 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { HiwelinkOptions } from '@hiwelink/core';
+import { hiwelink as expressHiwelink } from '@hiwelink/express';
+import { hiwelink as fastifyHiwelink } from '@hiwelink/fastify';
+import { hiwelink as koaHiwelink } from '@hiwelink/koa';
+import express5 from 'express';
+import express4 from 'express4';
+import fastify5 from 'fastify';
+import fastify4 from 'fastify4';
+import Koa3 from 'koa';
+import Koa2 from 'koa2';
+
+/** A host app on 127.0.0.1 with the kit mounted and one route of its own at `/other`. */
+export interface RunningApp {
+  url: string;
+  close(): Promise<void>;
+}
+
+export interface Framework {
+  name: string;
+  /** Starts a host app; rejects with the kit's configuration error when the options are bad. */
+  start(options: HiwelinkOptions): Promise<RunningApp>;
+}
+
+export const HOST_BODY = 'host app';
+
+function listen(server: Server): Promise<RunningApp> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      resolve({
+        url: `http://127.0.0.1:${port}`,
+        close: () =>
+          new Promise<void>((done) => {
+            server.closeAllConnections();
+            server.close(() => done());
+          }),
+      });
+    });
+  });
+}
+
+function expressApp(name: string, express: typeof express5): Framework {
+  return {
+    name,
+    async start(options) {
+      const app = express();
+      app.use(expressHiwelink(options));
+      app.get('/other', (_request, response) => {
+        response.type('text').send(HOST_BODY);
+      });
+      return listen(createServer(app));
+    },
+  };
+}
+
+function koaApp(name: string, Koa: typeof Koa3): Framework {
+  return {
+    name,
+    async start(options) {
+      const app = new Koa();
+      app.use(koaHiwelink(options));
+      app.use(async (context) => {
+        if (context.path === '/other') context.body = HOST_BODY;
+      });
+      return listen(createServer(app.callback()));
+    },
+  };
+}
+
+function fastifyApp(name: string, fastify: typeof fastify5): Framework {
+  return {
+    name,
+    async start(options) {
+      const app = fastify();
+      app.register(fastifyHiwelink, options);
+      app.get('/other', async (_request, reply) => reply.type('text/plain').send(HOST_BODY));
+      try {
+        await app.listen({ port: 0, host: '127.0.0.1' });
+      } catch (error) {
+        await app.close();
+        throw error;
+      }
+      const { port } = app.server.address() as AddressInfo;
+      return {
+        url: `http://127.0.0.1:${port}`,
+        close: async () => {
+          app.server.closeAllConnections();
+          await app.close();
+        },
+      };
+    },
+  };
+}
+
+export const frameworks: Framework[] = [
+  expressApp('express 4', express4 as unknown as typeof express5),
+  expressApp('express 5', express5),
+  fastifyApp('fastify 4', fastify4 as unknown as typeof fastify5),
+  fastifyApp('fastify 5', fastify5),
+  koaApp('koa 2', Koa2 as unknown as typeof Koa3),
+  koaApp('koa 3', Koa3),
+];
