@@ -25,7 +25,10 @@ function recordingLogger(): Logger & { entries: Logged[] } {
 
 /** An in-memory repository of `count` records with ids 1..count. */
 function catalog(count: number, calls: ListQuery[] = []): ListCallback<{ id: string; name: string }> {
-  const records = Array.from({ length: count }, (_, index) => ({ id: String(index + 1), name: `Item ${index + 1}` }));
+  const records = Array.from({ length: count }, (_, index) => ({
+    id: String(index + 1),
+    name: `Item ${index + 1}`,
+  }));
   return (query) => {
     calls.push(query);
     return { items: records.slice(query.offset, query.offset + query.perPage), total: count };
@@ -71,7 +74,11 @@ describe.each(frameworks)('$name', (framework) => {
     });
 
     it('runs the deep check: false, a throw or a hang answer 503 with status error', async () => {
-      for (const health of [() => false, () => Promise.reject(new Error('db down')), () => new Promise(() => {})]) {
+      for (const health of [
+        () => false,
+        () => Promise.reject(new Error('db down')),
+        () => new Promise(() => {}),
+      ]) {
         const logger = recordingLogger();
         const url = await start({ health, logger, timeoutMs: 100 });
         const reply = await send(`${url}/health`, { headers: auth });
@@ -147,7 +154,9 @@ describe.each(frameworks)('$name', (framework) => {
       const url = await start({ products: catalog(count) });
       const seen: string[] = [];
       for (let pageNumber = 1; ; pageNumber++) {
-        const reply = await send(`${url}/api/products?page=${pageNumber}&per_page=${perPage}`, { headers: auth });
+        const reply = await send(`${url}/api/products?page=${pageNumber}&per_page=${perPage}`, {
+          headers: auth,
+        });
         const page = reply.json() as Page;
         expect(page.meta.total).toBe(count);
         expect(page.meta.last_page).toBe(Math.max(1, Math.ceil(count / perPage)));
@@ -161,7 +170,10 @@ describe.each(frameworks)('$name', (framework) => {
       const url = await start();
       const reply = await send(`${url}/api/products?page=999&per_page=50`, { headers: auth });
       expect(reply.status).toBe(200);
-      expect(reply.json()).toEqual({ data: [], meta: { current_page: 999, per_page: 50, total: 123, last_page: 3 } });
+      expect(reply.json()).toEqual({
+        data: [],
+        meta: { current_page: 999, per_page: 50, total: 123, last_page: 3 },
+      });
     });
 
     it('accepts the largest page size and ignores parameters it does not know', async () => {
@@ -220,19 +232,22 @@ describe.each(frameworks)('$name', (framework) => {
   });
 
   describe('methods and paths', () => {
-    it.each(['POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'])('answers %s with 405 and Allow', async (method) => {
-      const url = await start();
-      for (const path of ['/health', '/api/products', '/api/orders']) {
-        const reply = await send(`${url}${path}`, {
-          method,
-          headers: { ...auth, 'content-type': 'application/json' },
-          body: method === 'OPTIONS' ? undefined : '{"a":1}',
-        });
-        expect(reply.status).toBe(405);
-        expect(reply.headers.allow).toBe('GET, HEAD');
-        expect(reply.json()).toMatchObject({ code: 'method_not_allowed' });
-      }
-    });
+    it.each(['POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'])(
+      'answers %s with 405 and Allow',
+      async (method) => {
+        const url = await start();
+        for (const path of ['/health', '/api/products', '/api/orders']) {
+          const reply = await send(`${url}${path}`, {
+            method,
+            headers: { ...auth, 'content-type': 'application/json' },
+            body: method === 'OPTIONS' ? undefined : '{"a":1}',
+          });
+          expect(reply.status).toBe(405);
+          expect(reply.headers.allow).toBe('GET, HEAD');
+          expect(reply.json()).toMatchObject({ code: 'method_not_allowed' });
+        }
+      },
+    );
 
     it('answers HEAD like GET without a body', async () => {
       const url = await start();
@@ -258,12 +273,22 @@ describe.each(frameworks)('$name', (framework) => {
     });
 
     it('serves custom paths and leaves the default ones to the host', async () => {
-      const url = await start({ paths: { health: '/hw/ping', products: '/hw/catalog', orders: '/hw/sales' } });
+      const url = await start({
+        paths: { health: '/hw/ping', products: '/hw/catalog', orders: '/hw/sales' },
+      });
       expect((await send(`${url}/hw/ping`, { headers: auth })).status).toBe(200);
       expect(((await send(`${url}/hw/catalog`, { headers: auth })).json() as Page).meta.total).toBe(123);
       expect(((await send(`${url}/hw/sales`, { headers: auth })).json() as Page).meta.total).toBe(7);
       expect((await send(`${url}/api/products`, { headers: auth })).status).toBe(404);
     });
+  });
+
+  it('serves under a mount prefix', async () => {
+    app = await framework.start(options(), '/store');
+    const page = (await send(`${app.url}/store/api/orders?per_page=3`, { headers: auth })).json() as Page;
+    expect(page.data.map((record) => record.id)).toEqual(['1', '2', '3']);
+    expect((await send(`${app.url}/store/health`, { headers: auth })).status).toBe(200);
+    expect((await send(`${app.url}/api/orders`, { headers: auth })).status).toBe(404);
   });
 
   describe('callback failures', () => {

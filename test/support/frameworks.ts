@@ -19,8 +19,11 @@ export interface RunningApp {
 
 export interface Framework {
   name: string;
-  /** Starts a host app; rejects with the kit's configuration error when the options are bad. */
-  start(options: HiwelinkOptions): Promise<RunningApp>;
+  /**
+   * Starts a host app; rejects with the kit's configuration error when the options are bad. With a
+   * prefix the kit is mounted the framework's own way (Koa has none, so it gets `basePath`).
+   */
+  start(options: HiwelinkOptions, prefix?: string): Promise<RunningApp>;
 }
 
 export const HOST_BODY = 'host app';
@@ -45,9 +48,9 @@ function listen(server: Server): Promise<RunningApp> {
 function expressApp(name: string, express: typeof express5): Framework {
   return {
     name,
-    async start(options) {
+    async start(options, prefix = '/') {
       const app = express();
-      app.use(expressHiwelink(options));
+      app.use(prefix, expressHiwelink(options));
       app.get('/other', (_request, response) => {
         response.type('text').send(HOST_BODY);
       });
@@ -59,9 +62,9 @@ function expressApp(name: string, express: typeof express5): Framework {
 function koaApp(name: string, Koa: typeof Koa3): Framework {
   return {
     name,
-    async start(options) {
+    async start(options, prefix) {
       const app = new Koa();
-      app.use(koaHiwelink(options));
+      app.use(koaHiwelink(prefix ? { ...options, basePath: prefix } : options));
       app.use(async (context) => {
         if (context.path === '/other') context.body = HOST_BODY;
       });
@@ -73,9 +76,9 @@ function koaApp(name: string, Koa: typeof Koa3): Framework {
 function fastifyApp(name: string, fastify: typeof fastify5): Framework {
   return {
     name,
-    async start(options) {
+    async start(options, prefix) {
       const app = fastify();
-      app.register(fastifyHiwelink, options);
+      app.register(fastifyHiwelink, prefix ? { ...options, prefix } : options);
       app.get('/other', async (_request, reply) => reply.type('text/plain').send(HOST_BODY));
       try {
         await app.listen({ port: 0, host: '127.0.0.1' });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type HiwelinkOptions, HiwelinkConfigError, resolveOptions } from './options.js';
+import { HiwelinkConfigError, type HiwelinkOptions, resolveOptions } from './options.js';
 
 const list = () => ({ items: [], total: 0 });
 const valid: HiwelinkOptions = { products: list, orders: list, auth: { apiKey: 'sk_test_key' } };
@@ -26,6 +26,11 @@ describe('resolveOptions', () => {
     });
   });
 
+  it('puts basePath in front of every path', () => {
+    const { paths } = resolveOptions({ ...valid, basePath: '/hw', paths: { orders: '/sales' } }, {});
+    expect(paths).toEqual({ health: '/hw/health', products: '/hw/api/products', orders: '/hw/sales' });
+  });
+
   it('reads the key from HIWELINK_API_KEY when auth is not given', async () => {
     const { guard } = resolveOptions({ products: list, orders: list }, { HIWELINK_API_KEY: 'sk_from_env' });
     const request = (key: string) => ({
@@ -43,7 +48,11 @@ describe('resolveOptions', () => {
 
   it.each([
     ['no options at all', undefined, 'products: must be a function'],
-    ['no key anywhere', { products: list, orders: list }, 'auth: no API key configured: set HIWELINK_API_KEY'],
+    [
+      'no key anywhere',
+      { products: list, orders: list },
+      'auth: no API key configured: set HIWELINK_API_KEY',
+    ],
     ['a blank key', { ...valid, auth: { apiKey: ' ' } }, 'auth.apiKey: must not be empty or blank'],
     ['an empty key list', { ...valid, auth: { apiKey: [] } }, 'auth.apiKey: must list at least one key'],
     ['a key that is not a string', { ...valid, auth: { apiKey: 42 } }, 'auth: must be { apiKey'],
@@ -51,7 +60,16 @@ describe('resolveOptions', () => {
     ['a relative path', { ...valid, paths: { products: 'products' } }, "paths.products: must start with '/'"],
     ['a path with a query', { ...valid, paths: { orders: '/o?x=1' } }, "paths.orders: must start with '/'"],
     ['two routes on one path', { ...valid, paths: { orders: '/health' } }, 'need distinct paths'],
-    ['a default above the cap', { ...valid, maxPerPage: 20 }, 'defaultPerPage: must not exceed maxPerPage (20)'],
+    [
+      'a default above the cap',
+      { ...valid, maxPerPage: 20 },
+      'defaultPerPage: must not exceed maxPerPage (20)',
+    ],
+    [
+      'a base path ending in a slash',
+      { ...valid, basePath: '/store/' },
+      "basePath: must be '' or start with '/'",
+    ],
     ['a fractional timeout', { ...valid, timeoutMs: 1.5 }, 'timeoutMs:'],
     ['a logger without error()', { ...valid, logger: { warn() {} } }, 'logger: must have warn'],
   ])('explains %s', (_case, options, problem) => {
@@ -66,6 +84,8 @@ describe('resolveOptions', () => {
         return caught as Error;
       }
     })();
-    expect(error?.message).toMatch(/^Invalid HiWelink options:\n {2}- products: .*\n {2}- orders: .*\n {2}- maxPerPage: /);
+    expect(error?.message).toMatch(
+      /^Invalid HiWelink options:\n {2}- products: .*\n {2}- orders: .*\n {2}- maxPerPage: /,
+    );
   });
 });

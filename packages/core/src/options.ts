@@ -53,6 +53,8 @@ export interface HiwelinkOptions<Product = unknown, Order = unknown> {
   auth?: AuthOptions;
   /** Paths served, exactly as configured in the HiWelink dashboard. */
   paths?: HiwelinkPaths;
+  /** Prefix for all three paths, e.g. `'/hiwelink'`; Fastify's `prefix` lands here. @default '' */
+  basePath?: string;
   /** Page size when `per_page` is absent. @default 50 */
   defaultPerPage?: number;
   /** Largest `per_page` accepted; larger is a 400, never a clamp. @default 100 */
@@ -116,6 +118,10 @@ const schema = z
     health: fn('({ signal }) => boolean | Promise<boolean>').optional(),
     auth: auth.optional(),
     paths: z.strictObject({ health: path, products: path, orders: path }).partial().optional(),
+    basePath: z
+      .string()
+      .regex(/^(\/[^?#\s]*[^/?#\s])?$/, "must be '' or start with '/' and not end with one, e.g. '/hiwelink'")
+      .optional(),
     defaultPerPage: z.int().min(1).optional(),
     maxPerPage: z.int().min(1).optional(),
     timeoutMs: z.int().min(1).optional(),
@@ -138,7 +144,7 @@ const schema = z
         message: `must not exceed maxPerPage (${max})`,
       });
     }
-    const paths = Object.values({ ...defaultPaths, ...options.paths });
+    const paths = Object.values({ ...defaultPaths, ...options.paths }) as string[];
     if (new Set(paths).size !== paths.length) {
       context.addIssue({
         code: 'custom',
@@ -153,6 +159,14 @@ const defaultPaths: Required<HiwelinkPaths> = {
   products: '/api/products',
   orders: '/api/orders',
 };
+
+function prefixed(basePath: string, paths: Required<HiwelinkPaths>): Required<HiwelinkPaths> {
+  return {
+    health: basePath + paths.health,
+    products: basePath + paths.products,
+    orders: basePath + paths.orders,
+  };
+}
 
 /** Thrown when the kit is created with options that cannot work; the message says what to fix. */
 export class HiwelinkConfigError extends Error {
@@ -190,7 +204,7 @@ export function resolveOptions(
     orders: value.orders as ListCallback,
     health: value.health as HealthCheck | undefined,
     guard: 'apiKey' in authOption ? apiKeyGuard([authOption.apiKey].flat()) : authOption,
-    paths: { ...defaultPaths, ...value.paths },
+    paths: prefixed(value.basePath ?? '', { ...defaultPaths, ...value.paths }),
     defaultPerPage: value.defaultPerPage ?? 50,
     maxPerPage: value.maxPerPage ?? 100,
     timeoutMs: value.timeoutMs ?? 10_000,

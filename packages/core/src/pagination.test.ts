@@ -22,29 +22,45 @@ describe('parsePagination', () => {
 
   it('accepts every in-range pair, with the offset the repository needs', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 1_000_000 }), fc.integer({ min: 1, max: 100 }), (page, perPage) => {
-        expect(parse(`page=${page}&per_page=${perPage}`)).toEqual({ page, perPage, offset: (page - 1) * perPage });
-        expect(parse(`per_page=${perPage}&page=${page}`)).toEqual({ page, perPage, offset: (page - 1) * perPage });
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 1_000_000 }),
+        fc.integer({ min: 1, max: 100 }),
+        (page, perPage) => {
+          expect(parse(`page=${page}&per_page=${perPage}`)).toEqual({
+            page,
+            perPage,
+            offset: (page - 1) * perPage,
+          });
+          expect(parse(`per_page=${perPage}&page=${page}`)).toEqual({
+            page,
+            perPage,
+            offset: (page - 1) * perPage,
+          });
+        },
+      ),
     );
   });
 
   it('never throws anything but a HiwelinkError naming the parameter, for any query string', () => {
     fc.assert(
-      fc.property(fc.string({ unit: 'grapheme-composite', maxLength: 60 }), fc.string({ maxLength: 40 }), (a, b) => {
-        for (const query of [a, `page=${a}`, `per_page=${a}&page=${b}`, `page=${encodeURIComponent(a)}`]) {
-          try {
-            const { page, perPage, offset } = parse(query);
-            expect(Number.isSafeInteger(page) && page >= 1).toBe(true);
-            expect(Number.isSafeInteger(perPage) && perPage >= 1 && perPage <= 100).toBe(true);
-            expect(offset).toBe((page - 1) * perPage);
-          } catch (error) {
-            expect(error).toBeInstanceOf(HiwelinkError);
-            expect(['page', 'per_page']).toContain((error as HiwelinkError).details.parameter);
-            expect((error as HiwelinkError).status).toBe(400);
+      fc.property(
+        fc.string({ unit: 'grapheme-composite', maxLength: 60 }),
+        fc.string({ maxLength: 40 }),
+        (a, b) => {
+          for (const query of [a, `page=${a}`, `per_page=${a}&page=${b}`, `page=${encodeURIComponent(a)}`]) {
+            try {
+              const { page, perPage, offset } = parse(query);
+              expect(Number.isSafeInteger(page) && page >= 1).toBe(true);
+              expect(Number.isSafeInteger(perPage) && perPage >= 1 && perPage <= 100).toBe(true);
+              expect(offset).toBe((page - 1) * perPage);
+            } catch (error) {
+              expect(error).toBeInstanceOf(HiwelinkError);
+              expect(['page', 'per_page']).toContain((error as HiwelinkError).details.parameter);
+              expect((error as HiwelinkError).status).toBe(400);
+            }
           }
-        }
-      }),
+        },
+      ),
     );
   });
 

@@ -7,10 +7,18 @@ export type { HiwelinkOptions } from '@hiwelink/core';
 // Registered for every common method so that the others get core's 405 rather than a 404.
 const METHODS: HTTPMethods[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 
+/** register()'s own settings, which Fastify passes to every plugin along with its options. */
+interface RegisterSettings {
+  prefix?: string;
+  logLevel?: unknown;
+  logSerializers?: unknown;
+}
+
 const plugin: FastifyPluginAsync<HiwelinkOptions> = async (fastify, options) => {
-  // Fastify hands register()'s own settings to the plugin too; they are not ours to validate.
-  const { prefix, logLevel, logSerializers, ...kitOptions } = options as HiwelinkOptions & Record<string, unknown>;
-  const kit = createHiwelink(kitOptions);
+  // Fastify hands register()'s own settings to the plugin too. A plugin wrapped in fastify-plugin
+  // gets no automatic prefix, so register()'s `prefix` is applied through core's basePath.
+  const { prefix, logLevel, logSerializers, ...kitOptions } = options as HiwelinkOptions & RegisterSettings;
+  const kit = createHiwelink({ ...kitOptions, basePath: `${prefix ?? ''}${kitOptions.basePath ?? ''}` });
   const answer = async (request: FastifyRequest, reply: FastifyReply) => {
     const response = await kit.handle(toCoreRequest(request.raw, reply.raw));
     return reply.code(response.status).headers(response.headers).send(response.body);
