@@ -99,10 +99,10 @@ function fastifyApp(name: string, fastify: typeof fastify5): Framework {
 }
 
 export const frameworks: Framework[] = [
-  expressApp('express 4', express4 as unknown as typeof express5),
+  expressApp('express 4', express4),
   expressApp('express 5', express5),
   fastifyApp('fastify 4', fastify4 as unknown as typeof fastify5),
   fastifyApp('fastify 5', fastify5),
-  koaApp('koa 2', Koa2 as unknown as typeof Koa3),
+  koaApp('koa 2', Koa2),
   koaApp('koa 3', Koa3),
 ];
