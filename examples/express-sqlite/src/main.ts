@@ -1,0 +1,61 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { resolve } from 'node:path';
+import { createStore, readConfig, type Store, type StoreConfig } from './app.js';
+
+function exitWith(message: string): never {
+  console.error(`Cannot start the demo store: ${message}`);
+  process.exit(1);
+}
+
+const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+let config: StoreConfig;
+let store: Store;
+try {
+  config = readConfig();
+  store = createStore(config);
+} catch (error) {
+  exitWith(messageOf(error));
+}
+
+const server = createServer(store.app);
+
+server.once('error', (error: NodeJS.ErrnoException) => {
+  store.close();
+  const hint = error.code === 'EADDRINUSE' ? ' (set PORT to a free port, or 0 for any)' : '';
+  exitWith(`${messageOf(error)}${hint}`);
+});
+
+server.listen(config.port, () => {
+  const { port } = server.address() as AddressInfo;
+  const url = `http://127.0.0.1:${port}`;
+  const counts = store.db
+    .prepare('SELECT (SELECT COUNT(*) FROM products) AS products, (SELECT COUNT(*) FROM orders) AS orders')
+    .get() as { products: number; orders: number };
+  const inMemory = config.databaseFile === ':memory:';
+  const where = inMemory ? 'in memory, gone at exit' : resolve(config.databaseFile);
+  const kept = inMemory ? 'for this run only' : 'once and kept in the database';
+  const generated = (variable: string, value: string | undefined) =>
+    value === undefined ? `  (generated ${kept}; set ${variable} to choose your own)` : '';
+  console.log(`HiWelink demo store listening on ${url}`);
+  console.log(`  database     ${where} (${counts.products} products, ${counts.orders} orders)`);
+  console.log(`  API key      ${store.apiKey}${generated('HIWELINK_API_KEY', config.apiKey)}`);
+  console.log(`  admin token  ${store.adminToken}${generated('ADMIN_TOKEN', config.adminToken)}`);
+  console.log('');
+  console.log('Try it:');
+  console.log(`  curl -H 'X-API-Key: ${store.apiKey}' '${url}/api/products?page=1&per_page=5'`);
+});
+
+let stopping = false;
+function shutdown(signal: NodeJS.Signals) {
+  if (stopping) process.exit(1);
+  stopping = true;
+  console.log(`${signal} received, closing (press Ctrl+C again to force)`);
+  server.close(() => store.close());
+  server.closeIdleConnections();
+  // Requests still running get a few seconds to finish; keep-alive sockets would hold close() open.
+  setTimeout(() => server.closeAllConnections(), 5_000).unref();
+}
+process.on('SIGINT', shutdown);
+process.on('SIGTERM', shutdown);
