@@ -1,0 +1,386 @@
+// HiWelink adapters against hand-written routes in the same framework and a bare node:http server.
+// Measurement only: nothing here passes or fails on speed. See bench/README.md.
+//
+//   npm run bench                          build the packages, then run everything
+//   BENCH_SECONDS=5 node bench/run.mjs     longer measurements (default 2.5 s each)
+//
+// Environment: BENCH_SECONDS (per measurement, default 2.5), BENCH_WARMUP_SECONDS (per server and
+// scenario, default 0.5), BENCH_ROUNDS (default 2), BENCH_CONNECTIONS (default 50), BENCH_SERVERS
+// (comma-separated server ids, default all: see servers.mjs).
+
+import { fork } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import { API_KEY, PRODUCTS } from './data.mjs';
+import { SERVERS } from './servers.mjs';
+
+class BenchError extends Error {}
+
+function numberFromEnv(name, fallback, { integer = false } = {}) {
+  const raw = process.env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) {
+    throw new BenchError(`${name}=${raw} is not a valid ${integer ? 'positive integer' : 'positive number'}`);
+  }
+  return value;
+}
+
+const RESULTS_FILE = fileURLToPath(new URL('results.json', import.meta.url));
+const SERVER_ENTRY = fileURLToPath(new URL('server.mjs', import.meta.url));
+
+const EXPECTED_META = { current_page: 3, per_page: 50, total: PRODUCTS.length, last_page: 20 };
+const EXPECTED_PAGE = JSON.stringify(PRODUCTS.slice(100, 150));
+
+const SCENARIOS = [
+  {
+    id: 'products',
+    label: 'products p3×50',
+    path: '/api/products?page=3&per_page=50',
+    withKey: true,
+    status: 200,
+    check(body) {
+      if (JSON.stringify(body?.meta) !== JSON.stringify(EXPECTED_META)) {
+        return `meta is ${JSON.stringify(body?.meta)}, expected ${JSON.stringify(EXPECTED_META)}`;
+      }
+      if (JSON.stringify(body.data) !== EXPECTED_PAGE) return 'data is not products 101 to 150';
+    },
+  },
+  {
+    id: 'health',
+    label: 'health',
+    path: '/health',
+    withKey: true,
+    status: 200,
+    check(body) {
+      if (body?.status !== 'ok' || Number.isNaN(Date.parse(body.timestamp))) {
+        return `body is ${JSON.stringify(body)}, expected { status: 'ok', timestamp }`;
+      }
+    },
+  },
+  {
+    id: 'unauthorized',
+    label: 'products, no key (401)',
+    path: '/api/products',
+    withKey: false,
+    status: 401,
+    check(body) {
+      if (typeof body?.error !== 'string') return `body is ${JSON.stringify(body)}, expected { error, ... }`;
+    },
+  },
+];
+
+// ---------------------------------------------------------------------------------------------
+// Child processes
+
+const children = new Set();
+
+function startServer(server) {
+  return new Promise((resolve, reject) => {
+    const child = fork(SERVER_ENTRY, [server.id], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    children.add(child);
+    const timer = setTimeout(
+      () => reject(new BenchError(`${server.id}: no port reported within 15 s`)),
+      15_000,
+    );
+    child.once('message', (message) => {
+      clearTimeout(timer);
+      if (message?.type === 'ready') resolve({ ...server, child, url: `http://127.0.0.1:${message.port}` });
+      else
+        reject(new BenchError(`${server.id} failed to start:\n${message?.error ?? JSON.stringify(message)}`));
+    });
+    child.once('exit', (code, signal) => {
+      children.delete(child);
+      clearTimeout(timer);
+      reject(
+        new BenchError(`${server.id} exited before reporting its port (code ${code}, signal ${signal})`),
+      );
+    });
+  });
+}
+
+/** Disconnecting lets a child exit on its own (so `node --cpu-prof` can write its profile). */
+async function stopServers() {
+  await Promise.all(
+    [...children].map(
+      (child) =>
+        new Promise((resolve) => {
+          const timer = setTimeout(() => child.kill(), 3_000);
+          child.once('exit', () => {
+            clearTimeout(timer);
+            resolve();
+          });
+          if (child.connected) child.disconnect();
+          else child.kill();
+        }),
+    ),
+  );
+}
+
+/** CPU time (user + system, µs) the server's process has used so far. */
+function serverCpu(server) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new BenchError(`${server.id}: no answer to a CPU-time query`)),
+      5_000,
+    );
+    const onMessage = (message) => {
+      if (message?.type !== 'cpu') return;
+      clearTimeout(timer);
+      server.child.off('message', onMessage);
+      resolve(message.micros);
+    };
+    server.child.on('message', onMessage);
+    server.child.send({ type: 'cpu' });
+  });
+}
+
+function killServers() {
+  for (const child of children) child.kill();
+}
+
+process.on('exit', killServers);
+process.on('SIGINT', () => {
+  killServers();
+  process.exit(130);
+});
+
+// ---------------------------------------------------------------------------------------------
+// Checks and measurements
+
+const headersFor = (scenario) => (scenario.withKey ? { 'x-api-key': API_KEY } : {});
+
+/** A server answering errors fast would fake a result: every server must answer every scenario right. */
+async function preflight(servers) {
+  const problems = [];
+  for (const server of servers) {
+    for (const scenario of SCENARIOS) {
+      const where = `${server.id} GET ${scenario.path}${scenario.withKey ? '' : ' (no key)'}`;
+      try {
+        const response = await fetch(server.url + scenario.path, { headers: headersFor(scenario) });
+        const text = await response.text();
+        if (response.status !== scenario.status) {
+          problems.push(
+            `${where}: status ${response.status}, expected ${scenario.status}: ${text.slice(0, 200)}`,
+          );
+          continue;
+        }
+        const type = response.headers.get('content-type') ?? '';
+        if (!type.startsWith('application/json')) {
+          problems.push(`${where}: content-type '${type}', expected application/json`);
+          continue;
+        }
+        const problem = scenario.check(JSON.parse(text));
+        if (problem) problems.push(`${where}: ${problem}`);
+      } catch (error) {
+        problems.push(`${where}: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+  }
+  if (problems.length > 0) {
+    throw new BenchError(
+      `Aborting: not every server answers every scenario as expected, so a measurement would mean nothing.\n${problems.map((problem) => `  - ${problem}`).join('\n')}`,
+    );
+  }
+}
+
+async function load(server, scenario, seconds, connections) {
+  const cpuBefore = await serverCpu(server);
+  const result = await autocannon({
+    url: server.url + scenario.path,
+    headers: headersFor(scenario),
+    connections,
+    duration: seconds,
+    // autocannon stops on a sample tick; a short interval keeps runs close to `seconds`.
+    sampleInt: 250,
+  });
+  const cpuMicros = (await serverCpu(server)) - cpuBefore;
+  const statuses = Object.keys(result.statusCodeStats ?? {});
+  const wrongStatus = statuses.filter((status) => Number(status) !== scenario.status);
+  if (result.errors > 0 || result.timeouts > 0 || wrongStatus.length > 0 || result.requests.total === 0) {
+    throw new BenchError(
+      `Aborting: ${server.id} on ${scenario.path} under load: ${result.requests.total} responses, ` +
+        `${result.errors} errors, ${result.timeouts} timeouts, status codes ${JSON.stringify(result.statusCodeStats)} ` +
+        `(expected only ${scenario.status}).`,
+    );
+  }
+  return {
+    reqPerSec: result.requests.total / result.duration,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    // All of the server process's threads; robust to the load generator being the bottleneck.
+    cpuMicrosPerRequest: cpuMicros / result.requests.total,
+    requests: result.requests.total,
+    seconds: result.duration,
+    bytesPerResponse: Math.round(result.throughput.total / result.requests.total),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report
+
+const integer = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+const twoDigits = (value) => value.toFixed(2);
+
+function tableRows(rows) {
+  const find = (framework, variant, scenario) =>
+    rows.find((row) => row.framework === framework && row.variant === variant && row.scenario === scenario);
+  return rows.map((row) => {
+    const handWritten = find(row.framework, 'hand-written', row.scenario);
+    const bare = find('node:http', 'bare', row.scenario);
+    let ratio = null;
+    if (row.variant === 'bare') ratio = 1;
+    else if (handWritten) ratio = row.reqPerSec / handWritten.reqPerSec;
+    return {
+      ...row,
+      ratio,
+      ratioToBare: bare ? row.reqPerSec / bare.reqPerSec : null,
+    };
+  });
+}
+
+function renderTable(rows) {
+  const header = [
+    'framework',
+    'variant',
+    'scenario',
+    'req/s',
+    'p50 ms',
+    'p99 ms',
+    'vs hand-written',
+    'vs node:http',
+    'server CPU µs/req',
+  ];
+  const right = [false, false, false, true, true, true, true, true, true];
+  const cells = rows.map((row) => [
+    row.framework,
+    row.variant,
+    SCENARIOS.find((scenario) => scenario.id === row.scenario).label,
+    integer.format(row.reqPerSec),
+    String(row.p50),
+    String(row.p99),
+    row.ratio === null ? '–' : row.variant === 'bare' ? '1 (reference)' : twoDigits(row.ratio),
+    row.ratioToBare === null ? '–' : twoDigits(row.ratioToBare),
+    integer.format(row.cpuMicrosPerRequest),
+  ]);
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...cells.map((line) => line[column].length)),
+  );
+  const line = (values) =>
+    `| ${values.map((value, column) => (right[column] ? value.padStart(widths[column]) : value.padEnd(widths[column]))).join(' | ')} |`;
+  const rule = `|${widths.map((width, column) => (right[column] ? `${'-'.repeat(width + 1)}:` : '-'.repeat(width + 2))).join('|')}|`;
+  return [line(header), rule, ...cells.map(line)].join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function main() {
+  const seconds = numberFromEnv('BENCH_SECONDS', 2.5);
+  const warmupSeconds = numberFromEnv('BENCH_WARMUP_SECONDS', 0.5);
+  const rounds = numberFromEnv('BENCH_ROUNDS', 2, { integer: true });
+  const connections = numberFromEnv('BENCH_CONNECTIONS', 50, { integer: true });
+  const only = process.env.BENCH_SERVERS?.split(',')
+    .map((id) => id.trim())
+    .filter(Boolean);
+  const unknown = only?.filter((id) => !SERVERS.some((server) => server.id === id)) ?? [];
+  if (unknown.length > 0) {
+    throw new BenchError(
+      `BENCH_SERVERS: unknown server ${unknown.join(', ')}; known: ${SERVERS.map((s) => s.id).join(', ')}`,
+    );
+  }
+  const selected = only?.length ? SERVERS.filter((server) => only.includes(server.id)) : SERVERS;
+
+  const cells = selected.length * SCENARIOS.length;
+  const estimate = Math.round(cells * (warmupSeconds + rounds * seconds));
+  console.log(
+    `HiWelink bench: ${selected.length} servers × ${SCENARIOS.length} scenarios, ${connections} connections, ` +
+      `${warmupSeconds} s warm-up, ${rounds} interleaved rounds of ${seconds} s (≈ ${estimate} s). ` +
+      `Node ${process.version}, ${os.cpus().length} CPUs, load ${os.loadavg()[0].toFixed(2)}.`,
+  );
+
+  const servers = await Promise.all(selected.map(startServer));
+  await preflight(servers);
+  console.log('Preflight: every server answers 200 / 200 / 401 with the expected bodies.');
+
+  for (const server of servers) {
+    for (const scenario of SCENARIOS) await load(server, scenario, warmupSeconds, connections);
+  }
+
+  /** measurements[server.id][scenario.id] = one entry per round */
+  const measurements = Object.fromEntries(servers.map((server) => [server.id, {}]));
+  for (let round = 0; round < rounds; round++) {
+    for (const scenario of SCENARIOS) {
+      // Round-robin over servers, starting one further along each round.
+      for (let step = 0; step < servers.length; step++) {
+        const server = servers[(step + round) % servers.length];
+        const measured = await load(server, scenario, seconds, connections);
+        measurements[server.id][scenario.id] ??= [];
+        measurements[server.id][scenario.id].push(measured);
+        process.stderr.write(
+          `  round ${round + 1}/${rounds}  ${scenario.id.padEnd(12)} ${server.id.padEnd(20)} ` +
+            `${integer.format(measured.reqPerSec).padStart(7)} req/s\n`,
+        );
+      }
+    }
+  }
+  await stopServers();
+
+  const rows = tableRows(
+    servers.flatMap((server) =>
+      SCENARIOS.map((scenario) => {
+        const runs = measurements[server.id][scenario.id];
+        const best = runs.reduce((a, b) => (b.reqPerSec > a.reqPerSec ? b : a));
+        return {
+          framework: server.framework,
+          variant: server.variant,
+          server: server.id,
+          scenario: scenario.id,
+          path: scenario.path,
+          withKey: scenario.withKey,
+          status: scenario.status,
+          reqPerSec: best.reqPerSec,
+          p50: best.p50,
+          p99: best.p99,
+          // Lowest of the rounds: contention only ever adds CPU time.
+          cpuMicrosPerRequest: Math.min(...runs.map((run) => run.cpuMicrosPerRequest)),
+          bytesPerResponse: best.bytesPerResponse,
+          rounds: runs,
+        };
+      }),
+    ),
+  );
+  // Grouped by scenario, so each framework's variants sit next to each other.
+  rows.sort(
+    (a, b) =>
+      SCENARIOS.findIndex((s) => s.id === a.scenario) - SCENARIOS.findIndex((s) => s.id === b.scenario),
+  );
+
+  console.log(
+    `\nBest of ${rounds} rounds per row (req/s and that round's latencies; CPU: lowest round). ` +
+      'Ratios are req/s over req/s.\n',
+  );
+  console.log(renderTable(rows));
+
+  const report = {
+    date: new Date().toISOString(),
+    node: process.version,
+    platform: `${os.platform()} ${os.release()} ${os.arch()}`,
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model,
+    settings: { seconds, warmupSeconds, rounds, connections, pick: 'best req/s of the rounds' },
+    results: rows,
+  };
+  await writeFile(RESULTS_FILE, `${JSON.stringify(report, null, 2)}\n`);
+  console.log(`\nWrote ${path.relative(process.cwd(), RESULTS_FILE)}`);
+}
+
+try {
+  await main();
+} catch (error) {
+  killServers();
+  console.error(error instanceof BenchError ? `\n${error.message}` : error);
+  process.exitCode = 1;
+}
