@@ -15,7 +15,8 @@ interface Logged {
 }
 
 /** The error a logged entry carries, as text. */
-const loggedError = (entry: Logged | undefined) => String((entry?.details as { err?: unknown } | undefined)?.err);
+const loggedError = (entry: Logged | undefined) =>
+  String((entry?.details as { err?: unknown } | undefined)?.err);
 
 function recordingLogger(): Logger & { entries: Logged[] } {
   const entries: Logged[] = [];
