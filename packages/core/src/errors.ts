@@ -5,8 +5,11 @@ export const errorStatus = {
   invalid_page: 400,
   invalid_per_page: 400,
   unauthorized: 401,
+  ip_not_allowed: 403,
+  https_required: 403,
   not_found: 404,
   method_not_allowed: 405,
+  rate_limited: 429,
   internal_error: 500,
   callback_timeout: 503,
 } as const;

@@ -1,4 +1,5 @@
-import type { Principal } from './auth/guard.js';
+import { createAdmission } from './access/admission.js';
+import type { Client } from './access/client.js';
 import { errorResponse, HiwelinkError, jsonResponse } from './errors.js';
 import type { CoreRequest, CoreResponse } from './http.js';
 import { type HiwelinkOptions, type ListCallback, resolveOptions } from './options.js';
@@ -61,6 +62,14 @@ const healthResponse = (healthy: boolean) =>
     timestamp: new Date().toISOString(),
   });
 
+/** What one request gathers on its way through: for the access log and the rate-limit headers. */
+interface Visit {
+  started: number;
+  client: Client;
+  headers: Record<string, string>;
+  credentialId?: string;
+}
+
 /** A store bug, reported to the store's logs; the client sees a plain 500. */
 class CallbackContractError extends Error {
   override name = 'CallbackContractError';
@@ -69,6 +78,7 @@ class CallbackContractError extends Error {
 /** Creates the framework-free HiWelink handler. Throws `HiwelinkConfigError` on bad options. */
 export function createHiwelink(options: HiwelinkOptions): Hiwelink {
   const config = resolveOptions(options);
+  const admit = createAdmission(config);
   const routes = new Map<string, Route>([
     [config.paths.health, 'health'],
     [config.paths.products, 'products'],
@@ -98,22 +108,30 @@ export function createHiwelink(options: HiwelinkOptions): Hiwelink {
     return healthResponse(outcome !== false);
   }
 
-  async function answer(route: Route, request: CoreRequest): Promise<CoreResponse> {
+  async function answer(route: Route, request: CoreRequest, visit: Visit): Promise<CoreResponse> {
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       throw new HiwelinkError('method_not_allowed', `Method ${request.method} is not allowed here`, {
         headers: { allow: ALLOWED_METHODS },
       });
     }
-    const principal: Principal | null = await config.guard.authenticate(request);
-    if (!principal) {
-      throw new HiwelinkError(
-        'unauthorized',
-        'Unauthorized',
-        config.guard.challenge ? { headers: { 'www-authenticate': config.guard.challenge } } : {},
-      );
-    }
+    visit.credentialId = (await admit(request, visit.client, visit.headers)).credentialId;
     if (route === 'health') return health(request);
     return list(route, config[route], request);
+  }
+
+  function logAccess(request: CoreRequest, visit: Visit, status: number) {
+    try {
+      config.accessLog?.({
+        ip: visit.client.ip,
+        method: request.method,
+        path: request.path,
+        status,
+        durationMs: performance.now() - visit.started,
+        ...(visit.credentialId === undefined ? {} : { credentialId: visit.credentialId }),
+      });
+    } catch (error) {
+      config.logger.error({ err: error }, 'accessLog hook failed');
+    }
   }
 
   /** Client mistakes answer as they are; anything else is the store's fault and is logged. */
@@ -138,11 +156,16 @@ export function createHiwelink(options: HiwelinkOptions): Hiwelink {
     async handle(request) {
       const route = routes.get(request.path);
       if (!route) return errorResponse(new HiwelinkError('not_found', 'Not Found'));
+      const visit: Visit = { started: performance.now(), client: config.client(request), headers: {} };
+      let response: CoreResponse;
       try {
-        return await answer(route, request);
+        response = await answer(route, request, visit);
       } catch (error) {
-        return failure(route, request, error);
+        response = failure(route, request, error);
       }
+      Object.assign(response.headers, visit.headers);
+      logAccess(request, visit, response.status);
+      return response;
     },
   };
 }

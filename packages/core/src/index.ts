@@ -1,13 +1,26 @@
+export { type Client, canonicalIp, type TrustProxy } from './access/client.js';
+export {
+  memoryStore,
+  type RateLimitHit,
+  type RateLimitStore,
+  type RedisEval,
+  redisStore,
+} from './access/rate-limit.js';
 export { apiKeyGuard } from './auth/api-key.js';
+export { type BasicUser, basicGuard } from './auth/basic.js';
+export { bearerGuard } from './auth/bearer.js';
+export { type Credential, keygen } from './auth/credentials.js';
 export type { Guard, Principal } from './auth/guard.js';
+export { parseBasic, parseBearer } from './auth/headers.js';
+export { type JwtOptions, jwtGuard } from './auth/jwt.js';
+export type { ApiKeyAuth, AuthOptions, BasicAuth, BearerAuth, JwtAuth } from './auth/options.js';
 export { type ErrorCode, errorStatus, HiwelinkError } from './errors.js';
 export { createHiwelink, type Hiwelink } from './handler.js';
 export type { CoreRequest, CoreResponse } from './http.js';
 export type { Logger } from './logger.js';
 export { toCoreRequest } from './node.js';
 export {
-  type ApiKeyAuth,
-  type AuthOptions,
+  type AccessLogEntry,
   type HealthCheck,
   HiwelinkConfigError,
   type HiwelinkOptions,
@@ -15,5 +28,6 @@ export {
   type ListCallback,
   type ListQuery,
   type ListResult,
+  type RateLimitOptions,
 } from './options.js';
 export { type PageMeta, type Pagination, pageMeta, parsePagination } from './pagination.js';

@@ -1,6 +1,9 @@
 import { z } from 'zod';
-import { apiKeyGuard } from './auth/api-key.js';
+import { clientResolver, ipAllowList, type TrustProxy } from './access/client.js';
+import { memoryStore, type RateLimitStore } from './access/rate-limit.js';
 import type { Guard } from './auth/guard.js';
+import { type AuthOptions, authSchema, createGuard } from './auth/options.js';
+import type { CoreRequest } from './http.js';
 import { consoleLogger, type Logger } from './logger.js';
 
 /** What a repository callback is asked for. */
@@ -25,14 +28,6 @@ export type ListCallback<T = unknown> = (query: ListQuery) => ListResult<T> | Pr
 /** Deep health check, such as a database ping. Throw, reject or return `false` to answer 503. */
 export type HealthCheck = (context: { signal: AbortSignal }) => unknown;
 
-export interface ApiKeyAuth {
-  /** Accepted `X-API-Key` values; several at once while rotating. @default process.env.HIWELINK_API_KEY */
-  apiKey: string | readonly string[];
-}
-
-/** An auth method: one of the built-in variants, or any {@link Guard}. */
-export type AuthOptions = ApiKeyAuth | Guard;
-
 export interface HiwelinkPaths {
   /** @default '/health' */
   health?: string;
@@ -51,6 +46,18 @@ export interface HiwelinkOptions<Product = unknown, Order = unknown> {
   health?: HealthCheck;
   /** How HiWelink authenticates. @default { apiKey: process.env.HIWELINK_API_KEY } */
   auth?: AuthOptions;
+  /** Realm named in `WWW-Authenticate` for bearer, JWT and basic. @default 'hiwelink' */
+  realm?: string;
+  /** Per-credential request limit; `true` for 100 requests a minute. Off by default. */
+  rateLimit?: boolean | RateLimitOptions;
+  /** Addresses and CIDR ranges allowed to call; others get 403. @default every address */
+  allowIps?: readonly string[];
+  /** Proxies whose `X-Forwarded-For` / `X-Forwarded-Proto` are believed. @default none */
+  trustProxy?: TrustProxy;
+  /** Answer 403 to plain HTTP, unless a trusted proxy says the client used HTTPS. @default false */
+  requireHttps?: boolean;
+  /** Called once per request on our paths, after the answer is ready. */
+  accessLog?: (entry: AccessLogEntry) => void;
   /** Paths served, exactly as configured in the HiWelink dashboard. */
   paths?: HiwelinkPaths;
   /** Prefix for all three paths, e.g. `'/hiwelink'`; Fastify's `prefix` lands here. @default '' */
@@ -67,11 +74,36 @@ export interface HiwelinkOptions<Product = unknown, Order = unknown> {
   logger?: Logger;
 }
 
+export interface RateLimitOptions {
+  /** Requests allowed per credential (or per address, before authentication) in a window. @default 100 */
+  limit?: number;
+  /** Window length. @default 60000 */
+  windowMs?: number;
+  /** Where counts live; use `redisStore(client)` when several instances serve the store. @default memoryStore() */
+  store?: RateLimitStore;
+}
+
+/** One request, as the access-log hook sees it. The credential appears only as a fingerprint. */
+export interface AccessLogEntry {
+  ip: string;
+  method: string;
+  path: string;
+  status: number;
+  durationMs: number;
+  /** Fingerprint of the accepted credential; absent when none was accepted. */
+  credentialId?: string;
+}
+
 export interface ResolvedOptions {
   products: ListCallback;
   orders: ListCallback;
   health: HealthCheck | undefined;
   guard: Guard;
+  rateLimit: Required<RateLimitOptions> | undefined;
+  client: (request: CoreRequest) => { ip: string; secure: boolean };
+  allowIp: ((ip: string) => boolean) | undefined;
+  requireHttps: boolean;
+  accessLog: ((entry: AccessLogEntry) => void) | undefined;
   paths: Required<HiwelinkPaths>;
   defaultPerPage: number;
   maxPerPage: number;
@@ -92,31 +124,39 @@ const path = z
   .string()
   .regex(/^\/[^?#\s]*$/, "must start with '/' and hold no '?', '#' or spaces, e.g. '/api/products'");
 
-const apiKey = z.string().refine((key) => key.trim() !== '', 'must not be empty or blank');
-
-const guard = z.custom<Guard>(
-  (value) => typeof (value as Guard | null)?.authenticate === 'function',
-  'must be { apiKey } or a guard with an authenticate(request) method',
-);
-
-const auth = z.union(
-  [
-    z.strictObject({
-      apiKey: z.union([apiKey, z.array(apiKey).min(1, 'must list at least one key')], {
-        error: 'must be a non-empty key or a list of keys',
-      }),
-    }),
-    guard,
-  ],
-  { error: 'must be { apiKey: string | string[] } or a guard with an authenticate(request) method' },
-);
-
 const schema = z
   .strictObject({
     products: listCallback,
     orders: listCallback,
     health: fn('({ signal }) => boolean | Promise<boolean>').optional(),
-    auth: auth.optional(),
+    auth: authSchema.optional(),
+    realm: z
+      .string()
+      .regex(/^[\x20-\x7e]+$/, 'must be printable ASCII')
+      .refine((realm) => !realm.includes('"'), 'must not contain a double quote')
+      .optional(),
+    rateLimit: z
+      .union([
+        z.boolean(),
+        z.strictObject({
+          limit: z.int().min(1).optional(),
+          windowMs: z.int().min(1000, 'must be at least 1000').optional(),
+          store: z
+            .custom<RateLimitStore>(
+              (value) => typeof (value as RateLimitStore | null)?.hit === 'function',
+              'must have a hit(key, windowMs) method, e.g. memoryStore() or redisStore(client)',
+            )
+            .optional(),
+        }),
+      ])
+      .optional(),
+    allowIps: z
+      .array(z.string())
+      .min(1, 'must list at least one address; leave it out to allow all')
+      .optional(),
+    trustProxy: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
+    requireHttps: z.boolean().optional(),
+    accessLog: fn('(entry) => void').optional(),
     paths: z.strictObject({ health: path, products: path, orders: path }).partial().optional(),
     basePath: z
       .string()
@@ -154,6 +194,8 @@ const schema = z
     }
   });
 
+const NO_KEY = 'auth: no API key configured: set HIWELINK_API_KEY or pass auth: { apiKey }';
+
 const defaultPaths: Required<HiwelinkPaths> = {
   health: '/health',
   products: '/api/products',
@@ -185,30 +227,58 @@ function describe(issue: z.core.$ZodIssue): string {
   return `${where || 'options'}: ${issue.message}`;
 }
 
+/** Runs a builder that may refuse its input, turning the refusal into a listed problem. */
+function build<T>(problems: string[], option: string, builder: () => T): T | undefined {
+  try {
+    return builder();
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    problems.push(message.startsWith(option) ? message : `${option}: ${message}`);
+    return undefined;
+  }
+}
+
 /** Validates options once, when the router/plugin/middleware is created, and fills defaults. */
 export function resolveOptions(
   options: HiwelinkOptions,
   env: NodeJS.ProcessEnv = process.env,
 ): ResolvedOptions {
   const parsed = schema.safeParse(options ?? {});
-  const problems = parsed.success ? [] : parsed.error.issues.map(describe);
-  const envKey = env.HIWELINK_API_KEY?.trim();
-  if (options?.auth === undefined && !envKey) {
-    problems.push('auth: no API key configured: set HIWELINK_API_KEY or pass auth: { apiKey }');
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map(describe);
+    if (options?.auth === undefined && !env.HIWELINK_API_KEY?.trim()) problems.push(NO_KEY);
+    throw new HiwelinkConfigError(problems);
   }
-  if (!parsed.success || problems.length > 0) throw new HiwelinkConfigError(problems);
   const value = parsed.data;
-  const authOption = (value.auth as AuthOptions | undefined) ?? { apiKey: envKey as string };
+  const problems: string[] = [];
+  const logger = value.logger ?? consoleLogger;
+  const envKey = env.HIWELINK_API_KEY?.trim();
+  if (value.auth === undefined && !envKey) problems.push(NO_KEY);
+  const auth = (value.auth as AuthOptions | undefined) ?? { apiKey: envKey ?? '' };
+  const guard = build(problems, 'auth', () => createGuard(auth, value.realm ?? 'hiwelink', logger));
+  const client = build(problems, 'trustProxy', () => clientResolver(value.trustProxy));
+  const allowIp = value.allowIps && build(problems, 'allowIps', () => ipAllowList(value.allowIps ?? []));
+  if (problems.length > 0 || !guard || !client) throw new HiwelinkConfigError(problems);
+  const rateLimit = value.rateLimit === true ? {} : value.rateLimit || undefined;
   return {
     products: value.products as ListCallback,
     orders: value.orders as ListCallback,
     health: value.health as HealthCheck | undefined,
-    guard: 'apiKey' in authOption ? apiKeyGuard([authOption.apiKey].flat()) : authOption,
+    guard,
+    rateLimit: rateLimit && {
+      limit: rateLimit.limit ?? 100,
+      windowMs: rateLimit.windowMs ?? 60_000,
+      store: rateLimit.store ?? memoryStore(),
+    },
+    client,
+    allowIp,
+    requireHttps: value.requireHttps ?? false,
+    accessLog: value.accessLog as ((entry: AccessLogEntry) => void) | undefined,
     paths: prefixed(value.basePath ?? '', { ...defaultPaths, ...value.paths }),
     defaultPerPage: value.defaultPerPage ?? 50,
     maxPerPage: value.maxPerPage ?? 100,
     timeoutMs: value.timeoutMs ?? 10_000,
     bareArray: value.bareArray ?? false,
-    logger: value.logger ?? consoleLogger,
+    logger,
   };
 }

@@ -1,15 +1,15 @@
-import type { CoreRequest } from '../http.js';
-import { fingerprint, matchDigest, sha256 } from './compare.js';
+import { fingerprint, matchDigest } from './compare.js';
+import { type Credential, credentialDigest } from './credentials.js';
 import type { Guard } from './guard.js';
 
 /**
  * Accepts requests whose `X-API-Key` header equals one of `keys`. A repeated header arrives as
- * one comma-joined or array value and so never matches.
+ * one comma-joined value and so never matches.
  */
-export function apiKeyGuard(keys: readonly string[]): Guard {
-  const digests = keys.map((key) => sha256(key));
+export function apiKeyGuard(keys: readonly Credential[]): Guard {
+  const digests = keys.map(credentialDigest);
   return {
-    authenticate(request: CoreRequest) {
+    authenticate(request) {
       const presented = request.headers['x-api-key'];
       if (typeof presented !== 'string' || presented === '') return null;
       const match = matchDigest(presented, digests);

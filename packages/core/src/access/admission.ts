@@ -1,0 +1,55 @@
+import type { Principal } from '../auth/guard.js';
+import { HiwelinkError } from '../errors.js';
+import type { CoreRequest } from '../http.js';
+import type { ResolvedOptions } from '../options.js';
+import type { Client } from './client.js';
+
+type AdmissionConfig = Pick<ResolvedOptions, 'allowIp' | 'requireHttps' | 'guard' | 'rateLimit' | 'logger'>;
+
+/**
+ * Decides whether a request may be served, in this order: address allow-list (403), HTTPS (403),
+ * credential and rate limit (429 before 401, so guessing keys is limited too), and adds the
+ * rate-limit headers to `headers`. Resolves to the authenticated principal or throws a HiwelinkError.
+ */
+export function createAdmission(config: AdmissionConfig) {
+  const { guard, rateLimit } = config;
+  const unauthorized = () =>
+    new HiwelinkError(
+      'unauthorized',
+      'Unauthorized',
+      guard.challenge ? { headers: { 'www-authenticate': guard.challenge } } : {},
+    );
+
+  async function limit(bucket: string, headers: Record<string, string>) {
+    if (!rateLimit) return;
+    let hit: { count: number; resetMs: number };
+    try {
+      hit = await rateLimit.store.hit(bucket, rateLimit.windowMs);
+    } catch (error) {
+      // A store that is down must not take the sync down with it: serve, and say so in the logs.
+      config.logger.warn({ err: error }, 'rate-limit store failed; request let through');
+      return;
+    }
+    const resetSeconds = Math.max(1, Math.ceil(hit.resetMs / 1000));
+    headers['ratelimit-policy'] = `"hiwelink";q=${rateLimit.limit};w=${Math.ceil(rateLimit.windowMs / 1000)}`;
+    headers.ratelimit = `"hiwelink";r=${Math.max(0, rateLimit.limit - hit.count)};t=${resetSeconds}`;
+    if (hit.count > rateLimit.limit) {
+      throw new HiwelinkError('rate_limited', 'Too Many Requests', {
+        headers: { 'retry-after': String(resetSeconds) },
+      });
+    }
+  }
+
+  return async function admit(
+    request: CoreRequest,
+    client: Client,
+    headers: Record<string, string>,
+  ): Promise<Principal> {
+    if (config.allowIp && !config.allowIp(client.ip)) throw new HiwelinkError('ip_not_allowed', 'Forbidden');
+    if (config.requireHttps && !client.secure) throw new HiwelinkError('https_required', 'HTTPS is required');
+    const principal = await guard.authenticate(request);
+    await limit(principal ? `key:${principal.credentialId}` : `ip:${client.ip}`, headers);
+    if (!principal) throw unauthorized();
+    return principal;
+  };
+}

@@ -1,0 +1,63 @@
+import ipaddr from 'ipaddr.js';
+import proxyaddr from 'proxy-addr';
+import type { CoreRequest } from '../http.js';
+
+/** How far to believe `X-Forwarded-For` / `X-Forwarded-Proto`: proxy addresses, CIDRs or `loopback`, `linklocal`, `uniquelocal`. */
+export type TrustProxy = string | readonly string[];
+
+export interface Client {
+  /** The client's address: the peer's, or the nearest untrusted hop that the trusted proxies name. */
+  ip: string;
+  /** Whether the client reached us over TLS, directly or, by a trusted proxy's word, through it. */
+  secure: boolean;
+}
+
+/** `::ffff:10.0.0.1` and `10.0.0.1` are one client; IPv4-mapped forms are folded to IPv4. */
+export function canonicalIp(address: string | undefined): string {
+  if (address === undefined || !ipaddr.isValid(address)) return address ?? '';
+  return ipaddr.process(address).toString();
+}
+
+/** Compiles the trust setting once; throws a TypeError naming the bad entry. */
+export function clientResolver(trustProxy: TrustProxy | undefined): (request: CoreRequest) => Client {
+  if (trustProxy === undefined) {
+    return (request) => ({ ip: canonicalIp(request.remoteAddress), secure: request.secure });
+  }
+  const trust = proxyaddr.compile(typeof trustProxy === 'string' ? [trustProxy] : [...trustProxy]);
+  return (request) => {
+    const peer = request.remoteAddress ?? '';
+    const viaTrustedProxy = peer !== '' && trust(peer, 0);
+    const proto = request.headers['x-forwarded-proto'];
+    const forwardedProto = typeof proto === 'string' ? proto.split(',')[0]?.trim().toLowerCase() : undefined;
+    return {
+      ip: canonicalIp(
+        proxyaddr({ headers: request.headers, socket: { remoteAddress: peer } } as never, trust),
+      ),
+      secure: request.secure || (viaTrustedProxy && forwardedProto === 'https'),
+    };
+  };
+}
+
+/** Compiles an allow-list of addresses and CIDR ranges; throws naming an entry that is neither. */
+export function ipAllowList(entries: readonly string[]): (ip: string) => boolean {
+  const ranges = entries.map((entry) => {
+    if (ipaddr.isValidCIDR(entry)) {
+      const [address, bits] = ipaddr.parseCIDR(entry);
+      // An IPv4-mapped IPv6 range is the IPv4 range it maps.
+      if (address.kind() === 'ipv6' && (address as ipaddr.IPv6).isIPv4MappedAddress() && bits >= 96) {
+        return [(address as ipaddr.IPv6).toIPv4Address(), bits - 96] as [ipaddr.IPv4, number];
+      }
+      return [address, bits] as [ipaddr.IPv4 | ipaddr.IPv6, number];
+    }
+    if (ipaddr.isValid(entry)) {
+      const address = ipaddr.process(entry);
+      return [address, address.kind() === 'ipv4' ? 32 : 128] as [ipaddr.IPv4 | ipaddr.IPv6, number];
+    }
+    throw new TypeError(`'${entry}' is not an IP address or CIDR range`);
+  });
+  return (ip) => {
+    if (!ipaddr.isValid(ip)) return false;
+    const address = ipaddr.process(ip);
+    return ranges.some(([base, bits]) => base.kind() === address.kind() && address.match(base, bits));
+  };
+}

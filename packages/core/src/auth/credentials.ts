@@ -1,0 +1,24 @@
+import { randomBytes } from 'node:crypto';
+import { sha256 } from './compare.js';
+
+/**
+ * A configured secret: the raw value, or `sha256:<64 hex digits>`, the SHA-256 digest of it, so
+ * that the raw value need not be stored anywhere on the store's side.
+ */
+export type Credential = string;
+
+const DIGEST = /^sha256:([0-9a-fA-F]{64})$/;
+
+/** The SHA-256 digest every comparison works on, whichever form the credential was given in. */
+export function credentialDigest(credential: Credential): Buffer {
+  const digest = DIGEST.exec(credential)?.[1];
+  return digest ? Buffer.from(digest, 'hex') : sha256(credential);
+}
+
+export const isBlank = (credential: string) => credential.trim() === '';
+
+/** A random secret for any auth method: `prefix` plus 32 random bytes (256 bits) as hex. */
+export function keygen(prefix = 'hwk_live_'): { key: string; digest: string } {
+  const key = `${prefix}${randomBytes(32).toString('hex')}`;
+  return { key, digest: `sha256:${sha256(key).toString('hex')}` };
+}
