@@ -65,7 +65,8 @@ const healthResponse = (healthy: boolean) =>
 /** What one request gathers on its way through: for the access log and the rate-limit headers. */
 interface Visit {
   started: number;
-  client: Client;
+  /** Resolved on first use: most stores configure nothing that needs the client's address. */
+  client: () => Client;
   headers: Record<string, string>;
   credentialId?: string;
 }
@@ -122,7 +123,7 @@ export function createHiwelink(options: HiwelinkOptions): Hiwelink {
   function logAccess(request: CoreRequest, visit: Visit, status: number) {
     try {
       config.accessLog?.({
-        ip: visit.client.ip,
+        ip: visit.client().ip,
         method: request.method,
         path: request.path,
         status,
@@ -156,7 +157,12 @@ export function createHiwelink(options: HiwelinkOptions): Hiwelink {
     async handle(request) {
       const route = routes.get(request.path);
       if (!route) return errorResponse(new HiwelinkError('not_found', 'Not Found'));
-      const visit: Visit = { started: performance.now(), client: config.client(request), headers: {} };
+      let client: Client | undefined;
+      const visit: Visit = {
+        started: performance.now(),
+        client: () => (client ??= config.client(request)),
+        headers: {},
+      };
       let response: CoreResponse;
       try {
         response = await answer(route, request, visit);

@@ -42,13 +42,15 @@ export function createAdmission(config: AdmissionConfig) {
 
   return async function admit(
     request: CoreRequest,
-    client: Client,
+    client: () => Client,
     headers: Record<string, string>,
   ): Promise<Principal> {
-    if (config.allowIp && !config.allowIp(client.ip)) throw new HiwelinkError('ip_not_allowed', 'Forbidden');
-    if (config.requireHttps && !client.secure) throw new HiwelinkError('https_required', 'HTTPS is required');
+    if (config.allowIp && !config.allowIp(client().ip))
+      throw new HiwelinkError('ip_not_allowed', 'Forbidden');
+    if (config.requireHttps && !client().secure)
+      throw new HiwelinkError('https_required', 'HTTPS is required');
     const principal = await guard.authenticate(request);
-    await limit(principal ? `key:${principal.credentialId}` : `ip:${client.ip}`, headers);
+    await limit(principal ? `key:${principal.credentialId}` : `ip:${client().ip}`, headers);
     if (!principal) throw unauthorized();
     return principal;
   };
