@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -6,8 +6,15 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { jwtVerify, SignJWT, UnsecuredJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { createStore, type Order, type Product, readConfig } from '../examples/express-sqlite/dist/app.js';
+import {
+  type AuthMethod,
+  createStore,
+  type Order,
+  type Product,
+  readConfig,
+} from '../examples/express-sqlite/dist/app.js';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 const PER_PAGE = 50;
@@ -33,8 +40,9 @@ async function startStore(env: Record<string, string>, onTestFinished: Cleanup) 
   });
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
-  const get = (path: string, headers: Record<string, string> = { 'X-API-Key': store.apiKey }) =>
-    fetch(`${base}${path}`, { headers });
+  /** GET with the store's own credential unless `headers` says otherwise. */
+  const get = async (path: string, headers?: Record<string, string>) =>
+    fetch(`${base}${path}`, { headers: headers ?? (await store.authHeaders()) });
 
   const admin = (method: string, path: string, body?: unknown, token = store.adminToken) =>
     fetch(`${base}${path}`, {
@@ -61,6 +69,24 @@ async function startStore(env: Record<string, string>, onTestFinished: Cleanup) 
 
   return { store, base, get, admin, crawl };
 }
+
+const JWT_SECRET = 'demo-store-test-secret-0123456789abcdef';
+const OTHER_SECRET = 'some-other-secret-that-is-long-enough-too';
+
+/** Each method's settings, and the challenge its 401s carry (the API key has none). */
+const AUTH_MODES: { auth: AuthMethod; env: Record<string, string>; challenge: RegExp | null }[] = [
+  { auth: 'api-key', env: {}, challenge: null },
+  { auth: 'bearer', env: {}, challenge: /^Bearer realm="[^"]+"/ },
+  { auth: 'basic', env: {}, challenge: /^Basic realm="[^"]+"/ },
+  { auth: 'jwt', env: { HIWELINK_JWT_SECRET: JWT_SECRET }, challenge: /^Bearer realm="[^"]+"/ },
+];
+
+const basicAuth = (user: string, password: string) =>
+  `Basic ${Buffer.from(`${user}:${password}`, 'utf8').toString('base64')}`;
+const hmacKey = (secret: string) => new TextEncoder().encode(secret);
+/** A token under construction, built here with jose rather than by the store. */
+const jwtFor = (alg = 'HS256') =>
+  new SignJWT().setProtectedHeader({ alg, typ: 'JWT' }).setSubject('hiwelink').setIssuedAt();
 
 const range = (count: number) => Array.from({ length: count }, (_, index) => String(index + 1));
 const byNumber = (a: string, b: string) => Number(a) - Number(b);
@@ -148,6 +174,126 @@ describe('demo store: HiWelink authentication', () => {
       context.onTestFinished,
     );
     expect((await get('/api/products', { 'X-API-Key': 'my-own-key' })).status).toBe(200);
+  });
+
+  it.for(AUTH_MODES)(
+    "HIWELINK_AUTH=$auth: 200 with its credential, 401 with none, a wrong one, or another method's header",
+    async ({ auth, env, challenge }, context) => {
+      const { get, store } = await startStore(
+        { HIWELINK_AUTH: auth, SEED_PRODUCTS: '5', SEED_ORDERS: '3', ...env },
+        context.onTestFinished,
+      );
+      expect(store.auth).toBe(auth);
+      const key = store.apiKey;
+      const token = await jwtFor().setExpirationTime('1h').sign(hmacKey(JWT_SECRET));
+      // What each method's client sends, built from the documented headers rather than by the store.
+      const credentials: Record<AuthMethod, Record<string, string>> = {
+        'api-key': { 'X-API-Key': key },
+        bearer: { authorization: `Bearer ${key}` },
+        basic: { authorization: basicAuth('hiwelink', key) },
+        jwt: { authorization: `Bearer ${token}` },
+      };
+      const mangled: Record<AuthMethod, Record<string, string>> = {
+        'api-key': { 'X-API-Key': `${key}x` },
+        bearer: { authorization: `Bearer ${key}x` },
+        basic: { authorization: basicAuth('hiwelink', `${key}x`) },
+        jwt: { authorization: `Bearer ${token.slice(0, -2)}` },
+      };
+      if (auth !== 'jwt') expect(await store.authHeaders()).toEqual(credentials[auth]);
+
+      for (const headers of [credentials[auth], await store.authHeaders()]) {
+        const health = await get('/health', headers);
+        expect(health.status).toBe(200);
+        expect(await health.json()).toMatchObject({ status: 'ok' });
+        const products = await get('/api/products', headers);
+        expect(products.status).toBe(200);
+        expect(((await products.json()) as { data: Product[] }).data).toHaveLength(5);
+      }
+
+      const refused = [
+        {},
+        mangled[auth],
+        ...AUTH_MODES.filter((other) => other.auth !== auth).map((other) => credentials[other.auth]),
+        { authorization: `Bearer ${store.adminToken}` },
+      ];
+      for (const headers of refused) {
+        for (const path of ['/health', '/api/products']) {
+          const response = await get(path, headers);
+          expect({ path, headers, status: response.status }).toEqual({ path, headers, status: 401 });
+          expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+          expect(await response.json()).toMatchObject({ code: 'unauthorized' });
+          const sent = response.headers.get('www-authenticate');
+          if (challenge) expect(sent).toMatch(challenge);
+          else expect(sent).toBeNull();
+        }
+      }
+    },
+  );
+
+  it('HIWELINK_AUTH=jwt: mints HS256 tokens valid for an hour and refuses expired, foreign or weak ones', async (context) => {
+    const { get, store } = await startStore(
+      { HIWELINK_AUTH: 'jwt', HIWELINK_JWT_SECRET: JWT_SECRET, SEED_PRODUCTS: '2', SEED_ORDERS: '0' },
+      context.onTestFinished,
+    );
+    const minted = (await store.authHeaders()).authorization?.replace(/^Bearer /, '') ?? '';
+    const { payload, protectedHeader } = await jwtVerify(minted, hmacKey(JWT_SECRET), {
+      algorithms: ['HS256'],
+    });
+    expect(protectedHeader.alg).toBe('HS256');
+    expect(payload.sub).toBe('hiwelink');
+    expect(Math.abs((payload.iat ?? 0) - Date.now() / 1000)).toBeLessThan(10);
+    expect((payload.exp ?? 0) - (payload.iat ?? 0)).toBe(3600);
+
+    const ours = await jwtFor().setExpirationTime('5m').sign(hmacKey(JWT_SECRET));
+    expect((await get('/api/products', { authorization: `Bearer ${ours}` })).status).toBe(200);
+
+    const now = Math.floor(Date.now() / 1000);
+    const refused = {
+      expired: await jwtFor()
+        .setIssuedAt(now - 7200)
+        .setExpirationTime(now - 3600)
+        .sign(hmacKey(JWT_SECRET)),
+      'another secret': await jwtFor().setExpirationTime('1h').sign(hmacKey(OTHER_SECRET)),
+      'no exp': await jwtFor().sign(hmacKey(JWT_SECRET)),
+      HS512: await jwtFor('HS512').setExpirationTime('1h').sign(hmacKey(JWT_SECRET)),
+      unsigned: new UnsecuredJWT({ sub: 'hiwelink' }).setIssuedAt().setExpirationTime('1h').encode(),
+    };
+    for (const [name, token] of Object.entries(refused)) {
+      const response = await get('/api/products', { authorization: `Bearer ${token}` });
+      expect({ name, status: response.status }).toEqual({ name, status: 401 });
+      expect(response.headers.get('www-authenticate')).toMatch(/^Bearer realm=/);
+      expect(await response.json()).toMatchObject({ code: 'unauthorized' });
+    }
+  });
+
+  it('HIWELINK_AUTH=basic: takes its user from HIWELINK_BASIC_USER, and a password with colons', async (context) => {
+    const password = 'pa:ss:w0rd';
+    const { get, store } = await startStore(
+      {
+        HIWELINK_AUTH: 'basic',
+        HIWELINK_BASIC_USER: 'shop-bot',
+        HIWELINK_API_KEY: password,
+        SEED_PRODUCTS: '2',
+        SEED_ORDERS: '0',
+      },
+      context.onTestFinished,
+    );
+    expect(store.apiKey).toBe(password);
+    expect(await store.authHeaders()).toEqual({ authorization: basicAuth('shop-bot', password) });
+    const ok = await get('/api/products', { authorization: basicAuth('shop-bot', password) });
+    expect(ok.status).toBe(200);
+    expect(((await ok.json()) as { data: Product[] }).data).toHaveLength(2);
+    for (const [user, attempt] of [
+      ['hiwelink', password],
+      ['shop-bot', 'pa'],
+      ['shop-bot', 'pa:ss'],
+      ['shop-bot', `${password}:`],
+      ['shop-bot', 'PA:SS:W0RD'],
+    ] as const) {
+      const response = await get('/api/products', { authorization: basicAuth(user, attempt) });
+      expect({ user, attempt, status: response.status }).toEqual({ user, attempt, status: 401 });
+      expect(response.headers.get('www-authenticate')).toMatch(/^Basic realm=/);
+    }
   });
 });
 
@@ -404,7 +550,7 @@ describe('demo store: configuration', () => {
   it('has the documented defaults', () => {
     expect(readConfig({})).toEqual({
       port: 3000,
-      auth: 'api-key',
+      auth: { method: 'api-key' },
       apiKey: undefined,
       adminToken: undefined,
       seedProducts: 250,
@@ -428,9 +574,79 @@ describe('demo store: configuration', () => {
     expect(() => readConfig({ SEED_ORDERS: value })).toThrow(quoted);
   });
 
-  it.each(['bearer', 'jwt', 'basic', 'API-KEY', 'oauth'])('rejects HIWELINK_AUTH = %j', (value) => {
-    expect(() => readConfig({ HIWELINK_AUTH: value })).toThrow(
-      /^HIWELINK_AUTH: .*only 'api-key' is supported so far/,
+  it.each([
+    { env: { HIWELINK_AUTH: 'api-key' }, auth: { method: 'api-key' } },
+    { env: { HIWELINK_AUTH: 'bearer' }, auth: { method: 'bearer' } },
+    { env: { HIWELINK_AUTH: 'basic' }, auth: { method: 'basic', username: 'hiwelink' } },
+    {
+      env: { HIWELINK_AUTH: 'basic', HIWELINK_BASIC_USER: '' },
+      auth: { method: 'basic', username: 'hiwelink' },
+    },
+    {
+      env: { HIWELINK_AUTH: 'basic', HIWELINK_BASIC_USER: 'shop-bot' },
+      auth: { method: 'basic', username: 'shop-bot' },
+    },
+    {
+      env: { HIWELINK_AUTH: 'jwt', HIWELINK_JWT_SECRET: JWT_SECRET },
+      auth: { method: 'jwt', secret: JWT_SECRET },
+    },
+    {
+      env: { HIWELINK_AUTH: 'jwt', HIWELINK_JWT_SECRET: 'x'.repeat(32) },
+      auth: { method: 'jwt', secret: 'x'.repeat(32) },
+    },
+    // A variable of another method is not read, so it cannot stop the start.
+    { env: { HIWELINK_JWT_SECRET: 'short', HIWELINK_BASIC_USER: 'a:b' }, auth: { method: 'api-key' } },
+  ])('accepts $env', ({ env, auth }) => {
+    expect(readConfig(env).auth).toEqual(auth);
+  });
+
+  it.each(['oauth', 'API-KEY', 'Bearer', 'jwt ', 'none'])(
+    'rejects HIWELINK_AUTH = %j, listing the valid values',
+    (value) => {
+      expect(() => readConfig({ HIWELINK_AUTH: value })).toThrow(
+        `HIWELINK_AUTH must be one of api-key, bearer, jwt, basic; got '${value}'`,
+      );
+    },
+  );
+
+  it('rejects jwt mode without an HIWELINK_JWT_SECRET of at least 32 characters, saying why', () => {
+    for (const secret of [undefined, '']) {
+      expect(() => readConfig({ HIWELINK_AUTH: 'jwt', HIWELINK_JWT_SECRET: secret })).toThrow(
+        /^HIWELINK_JWT_SECRET is required when HIWELINK_AUTH is 'jwt'/,
+      );
+    }
+    expect(() => readConfig({ HIWELINK_AUTH: 'jwt', HIWELINK_JWT_SECRET: 'x'.repeat(31) })).toThrow(
+      /^HIWELINK_JWT_SECRET must be at least 32 characters, got 31: HS256 needs a 256-bit key/,
+    );
+    expect(() => readConfig({ HIWELINK_AUTH: 'jwt', HIWELINK_JWT_SECRET: ` ${JWT_SECRET}` })).toThrow(
+      /^HIWELINK_JWT_SECRET must not start or end with whitespace/,
+    );
+  });
+
+  it.each([' ', '   ', 'shop:bot', ':', 'bot:', ' bot', 'bot\t'])(
+    'rejects HIWELINK_BASIC_USER = %j',
+    (value) => {
+      expect(() => readConfig({ HIWELINK_AUTH: 'basic', HIWELINK_BASIC_USER: value })).toThrow(
+        /^HIWELINK_BASIC_USER must not/,
+      );
+    },
+  );
+
+  it('rejects an HIWELINK_API_KEY that is a digest, or that cannot travel as a bearer token', () => {
+    const digest = `sha256:${'ab'.repeat(32)}`;
+    for (const auth of ['api-key', 'bearer', 'basic']) {
+      expect(() => readConfig({ HIWELINK_AUTH: auth, HIWELINK_API_KEY: digest })).toThrow(
+        /^HIWELINK_API_KEY must be the key itself, not a sha256: digest/,
+      );
+    }
+    for (const key of ['key:with:colons', 'two words', 'clé', 'a=b']) {
+      expect(() => readConfig({ HIWELINK_AUTH: 'bearer', HIWELINK_API_KEY: key })).toThrow(
+        /^HIWELINK_API_KEY must hold only .*Authorization: Bearer/,
+      );
+      expect(readConfig({ HIWELINK_AUTH: 'basic', HIWELINK_API_KEY: key }).apiKey).toBe(key);
+    }
+    expect(readConfig({ HIWELINK_AUTH: 'bearer', HIWELINK_API_KEY: 'tok-1._~+/abc==' }).apiKey).toBe(
+      'tok-1._~+/abc==',
     );
   });
 
@@ -475,7 +691,15 @@ describe('demo store: generated secrets', () => {
 describe('demo store: main.js', () => {
   /** Runs the built entry point with a clean environment plus `env`. */
   function run(env: Record<string, string>) {
-    const { HIWELINK_API_KEY, ADMIN_TOKEN, HIWELINK_AUTH, PORT, ...inherited } = process.env;
+    const {
+      HIWELINK_API_KEY,
+      HIWELINK_AUTH,
+      HIWELINK_BASIC_USER,
+      HIWELINK_JWT_SECRET,
+      ADMIN_TOKEN,
+      PORT,
+      ...inherited
+    } = process.env;
     const child = spawn(process.execPath, ['examples/express-sqlite/dist/main.js'], {
       cwd: repoRoot,
       env: { ...inherited, ...env },
@@ -490,11 +714,31 @@ describe('demo store: main.js', () => {
       stderr += chunk;
     });
     const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
-    return { child, exited, output: () => ({ stdout, stderr }) };
+    const output = () => ({ stdout, stderr });
+
+    /** Waits until the start-up banner, up to its curl line, matches `pattern`. */
+    async function started(pattern: RegExp): Promise<RegExpExecArray> {
+      for (let waited = 0; waited < 10_000; waited += 50) {
+        const match = /\n {2}curl .*\n/.test(stdout) ? pattern.exec(stdout) : null;
+        if (match) return match;
+        if (child.exitCode !== null) throw new Error(`main.js exited early: ${stderr}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      throw new Error(`main.js never printed ${pattern}:\n${stdout}${stderr}`);
+    }
+    return { child, exited, output, started };
   }
 
+  /** The arguments of the printed curl line, as a POSIX shell splits them. */
+  const curlWords = (stdout: string) => {
+    const line = /\n {2}curl (.*)\n/.exec(stdout)?.[1] ?? '';
+    return execFileSync('sh', ['-c', `printf '%s\\n' ${line}`], { encoding: 'utf8' })
+      .split('\n')
+      .slice(0, -1);
+  };
+
   it('listens on PORT=0, prints the URL and key, serves /health, and stops on SIGTERM', async (context) => {
-    const { child, exited, output } = run({
+    const { child, exited, output, started } = run({
       PORT: '0',
       DATABASE_FILE: ':memory:',
       SEED_PRODUCTS: '20',
@@ -504,18 +748,12 @@ describe('demo store: main.js', () => {
       if (child.exitCode === null) child.kill('SIGKILL');
     });
 
-    const started = /listening on (http:\/\/127\.0\.0\.1:(\d+))[\s\S]*API key\s+(\S+)/;
-    let match: RegExpExecArray | null = null;
-    for (let waited = 0; !match && waited < 10_000; waited += 50) {
-      if (child.exitCode !== null) throw new Error(`main.js exited early: ${output().stderr}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      match = started.exec(output().stdout);
-    }
-    expect(match, output().stdout + output().stderr).not.toBeNull();
-    const [, url, port, key] = match as RegExpExecArray;
+    const [, url, port, key] = await started(
+      /listening on (http:\/\/127\.0\.0\.1:(\d+))[\s\S]*API key\s+(\S+)/,
+    );
     expect(Number(port)).toBeGreaterThan(0);
     expect(key).toMatch(/^sk_live_[0-9a-f]{64}$/);
-    expect(output().stdout).toContain(`curl -H 'X-API-Key: ${key}' '${url}/api/products`);
+    expect(output().stdout).toContain(`curl -H 'X-API-Key: ${key}' '${url}/api/products?page=1&per_page=5'`);
 
     const health = await fetch(`${url}/health`, { headers: { 'X-API-Key': key as string } });
     expect(health.status).toBe(200);
@@ -527,11 +765,87 @@ describe('demo store: main.js', () => {
     expect(code).toBe(0);
   });
 
-  it('prints a bad setting without a stack trace and exits 1', async () => {
-    const { exited, output } = run({ PORT: '0', DATABASE_FILE: ':memory:', SEED_PRODUCTS: '-5' });
+  it('HIWELINK_AUTH=basic: prints the user, the password and a curl -u line that works', async (context) => {
+    const password = "it's:a-secret";
+    const { child, exited, output, started } = run({
+      PORT: '0',
+      DATABASE_FILE: ':memory:',
+      SEED_PRODUCTS: '3',
+      SEED_ORDERS: '0',
+      HIWELINK_AUTH: 'basic',
+      HIWELINK_BASIC_USER: 'shop-bot',
+      HIWELINK_API_KEY: password,
+    });
+    context.onTestFinished(() => {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    });
+
+    const [, url, user, printed] = await started(
+      /listening on (\S+)[\s\S]*\n {2}user\s+(\S+)\n {2}password\s+(\S+)\n/,
+    );
+    expect([user, printed]).toEqual(['shop-bot', password]);
+    expect(output().stdout).toContain("\n  curl -u 'shop-bot:it'\\''s:a-secret' '");
+    expect(output().stdout).not.toContain('X-API-Key');
+    const words = curlWords(output().stdout);
+    expect(words).toEqual(['-u', `shop-bot:${password}`, `${url}/api/products?page=1&per_page=5`]);
+
+    const products = await fetch(words[2] as string, {
+      headers: { authorization: basicAuth('shop-bot', password) },
+    });
+    expect(products.status).toBe(200);
+    expect(((await products.json()) as { data: Product[] }).data).toHaveLength(3);
+    const refused = await fetch(`${url}/health`, { headers: { 'X-API-Key': password } });
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get('www-authenticate')).toMatch(/^Basic realm=/);
+
+    child.kill('SIGTERM');
+    const [code] = await exited;
+    expect(code).toBe(0);
+  });
+
+  it('HIWELINK_AUTH=jwt: prints a sample token valid for an hour, and a curl line that sends it', async (context) => {
+    const { child, exited, output, started } = run({
+      PORT: '0',
+      DATABASE_FILE: ':memory:',
+      SEED_PRODUCTS: '3',
+      SEED_ORDERS: '0',
+      HIWELINK_AUTH: 'jwt',
+      HIWELINK_JWT_SECRET: JWT_SECRET,
+    });
+    context.onTestFinished(() => {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    });
+
+    const [, url, token] = await started(/listening on (\S+)[\s\S]*\n {2}sample JWT\s+(\S+)\n/);
+    const { payload } = await jwtVerify(token as string, hmacKey(JWT_SECRET), { algorithms: ['HS256'] });
+    expect(payload).toMatchObject({ sub: 'hiwelink' });
+    expect((payload.exp ?? 0) - (payload.iat ?? 0)).toBe(3600);
+    expect(output().stdout).toMatch(/expires in 1 hour; give HiWelink a token signed with the same secret/);
+    expect(output().stdout).not.toMatch(/API key|sk_live_/);
+    const words = curlWords(output().stdout);
+    expect(words).toEqual(['-H', `Authorization: Bearer ${token}`, `${url}/api/products?page=1&per_page=5`]);
+
+    const products = await fetch(words[2] as string, { headers: { authorization: `Bearer ${token}` } });
+    expect(products.status).toBe(200);
+    expect((await fetch(`${url}/health`)).headers.get('www-authenticate')).toMatch(/^Bearer realm=/);
+
+    child.kill('SIGTERM');
+    const [code] = await exited;
+    expect(code).toBe(0);
+  });
+
+  it.for<{ env: Record<string, string>; message: string }>([
+    { env: { SEED_PRODUCTS: '-5' }, message: "SEED_PRODUCTS must be a non-negative integer, got '-5'" },
+    { env: { HIWELINK_AUTH: 'jwt' }, message: "HIWELINK_JWT_SECRET is required when HIWELINK_AUTH is 'jwt'" },
+    {
+      env: { HIWELINK_AUTH: 'oauth' },
+      message: "HIWELINK_AUTH must be one of api-key, bearer, jwt, basic; got 'oauth'",
+    },
+  ])('prints a bad setting without a stack trace and exits 1: $message', async ({ env, message }) => {
+    const { exited, output } = run({ PORT: '0', DATABASE_FILE: ':memory:', ...env });
     const [code] = await exited;
     expect(code).toBe(1);
-    expect(output().stderr).toContain("SEED_PRODUCTS must be a non-negative integer, got '-5'");
+    expect(output().stderr).toContain(`Cannot start the demo store: ${message}`);
     expect(output().stderr).not.toMatch(/\n\s+at /);
     expect(output().stdout).not.toContain('listening');
   });

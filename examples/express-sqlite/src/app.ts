@@ -1,13 +1,14 @@
 import { hiwelink } from '@hiwelink/express';
 import express, { type Express } from 'express';
 import { adminRouter } from './admin.js';
-import { readConfig, type StoreConfig } from './config.js';
+import { storeAuth } from './auth.js';
+import { type AuthMethod, readConfig, type StoreConfig } from './config.js';
 import { type Db, openDatabase } from './db.js';
 import { errorHandler, notFound } from './errors.js';
 import { createRepository, type Repository } from './repository.js';
 import { generateSecret, storedSecret } from './settings.js';
 
-export { readConfig, type StoreConfig } from './config.js';
+export { AUTH_METHODS, type AuthConfig, type AuthMethod, readConfig, type StoreConfig } from './config.js';
 export type {
   Address,
   Order,
@@ -24,8 +25,15 @@ export interface Store {
   app: Express;
   db: Db;
   repository: Repository;
-  /** The `X-API-Key` HiWelink must send: from the config, or generated once and kept in the database. */
+  /** How HiWelink authenticates: `config.auth.method`. */
+  auth: AuthMethod;
+  /**
+   * The API key, static bearer token or basic password HiWelink must send (unused in `jwt` mode):
+   * from the config, or generated once and kept in the database.
+   */
   apiKey: string;
+  /** The headers a client must send to pass; in `jwt` mode with a token signed now, valid for an hour. */
+  authHeaders(): Promise<Record<string, string>>;
   /** The admin API's bearer token: from the config, or generated once and kept in the database. */
   adminToken: string;
   /** Closes the database; safe to call twice. */
@@ -39,6 +47,7 @@ export function createStore(config: StoreConfig = readConfig()): Store {
     const apiKey = config.apiKey ?? storedSecret(db, 'hiwelink_api_key', () => generateSecret('sk_live_'));
     const adminToken = config.adminToken ?? storedSecret(db, 'admin_token', () => generateSecret('adm_'));
     const repository = createRepository(db);
+    const auth = storeAuth(config.auth, apiKey);
 
     const app = express();
     app.disable('x-powered-by');
@@ -47,7 +56,7 @@ export function createStore(config: StoreConfig = readConfig()): Store {
         products: repository.listProducts,
         orders: repository.listOrders,
         health: repository.ping,
-        auth: { apiKey },
+        auth: auth.options,
       }),
     );
     app.use('/admin', adminRouter(repository, adminToken));
@@ -58,7 +67,9 @@ export function createStore(config: StoreConfig = readConfig()): Store {
       app,
       db,
       repository,
+      auth: config.auth.method,
       apiKey,
+      authHeaders: auth.headers,
       adminToken,
       close: () => {
         if (db.open) db.close();

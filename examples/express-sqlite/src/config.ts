@@ -1,10 +1,23 @@
+/** How HiWelink authenticates to the store, with what each method needs besides `HIWELINK_API_KEY`. */
+export type AuthConfig =
+  /** `X-API-Key: <HIWELINK_API_KEY>` */
+  | { method: 'api-key' }
+  /** `Authorization: Bearer <HIWELINK_API_KEY>` */
+  | { method: 'bearer' }
+  /** `Authorization: Basic`, `username` with HIWELINK_API_KEY as the password */
+  | { method: 'basic'; username: string }
+  /** `Authorization: Bearer <JWT>` signed HS256 with `secret`; HIWELINK_API_KEY is unused */
+  | { method: 'jwt'; secret: string };
+
+export type AuthMethod = AuthConfig['method'];
+
 /** The demo store's settings, read once from the environment at startup. */
 export interface StoreConfig {
   /** Listen port; 0 picks a free one. @default 3000 */
   port: number;
-  /** How HiWelink authenticates. Only `api-key` so far. @default 'api-key' */
-  auth: 'api-key';
-  /** The `X-API-Key` HiWelink sends. @default generated once and kept in the database */
+  /** How HiWelink authenticates (`HIWELINK_AUTH`). @default { method: 'api-key' } */
+  auth: AuthConfig;
+  /** The key, static bearer token or basic password HiWelink sends. @default generated once and kept in the database */
   apiKey: string | undefined;
   /** Bearer token for the store's admin API. @default generated once and kept in the database */
   adminToken: string | undefined;
@@ -16,7 +29,13 @@ export interface StoreConfig {
   databaseFile: string;
 }
 
-const AUTH_METHODS = ['api-key', 'bearer', 'jwt', 'basic'];
+export const AUTH_METHODS: readonly AuthMethod[] = ['api-key', 'bearer', 'jwt', 'basic'];
+
+const DEFAULT_BASIC_USER = 'hiwelink';
+const MIN_JWT_SECRET = 32;
+// RFC 7235 token68: all an `Authorization: Bearer` credential may hold.
+const TOKEN68 = /^[A-Za-z0-9\-._~+/]+=*$/;
+const DIGEST = /^sha256:[0-9a-fA-F]{64}$/;
 
 /** An empty variable counts as unset, as with `PORT= npm start` or `${PORT:-}` in compose files. */
 function read(env: NodeJS.ProcessEnv, name: string): string | undefined {
@@ -40,13 +59,67 @@ function secret(env: NodeJS.ProcessEnv, name: string): string | undefined {
   return value;
 }
 
+function authMethod(env: NodeJS.ProcessEnv): AuthMethod {
+  const value = read(env, 'HIWELINK_AUTH') ?? 'api-key';
+  const method = AUTH_METHODS.find((known) => known === value);
+  if (method === undefined) {
+    throw new Error(`HIWELINK_AUTH must be one of ${AUTH_METHODS.join(', ')}; got '${value}'`);
+  }
+  return method;
+}
+
+function basicUser(env: NodeJS.ProcessEnv): string {
+  const value = read(env, 'HIWELINK_BASIC_USER') ?? DEFAULT_BASIC_USER;
+  if (value.trim() === '') throw new Error('HIWELINK_BASIC_USER must not be blank');
+  // RFC 7617 splits user and password at the first colon, so a user cannot hold one.
+  if (value.includes(':')) throw new Error(`HIWELINK_BASIC_USER must not contain ':', got '${value}'`);
+  if (value.trim() !== value) throw new Error('HIWELINK_BASIC_USER must not start or end with whitespace');
+  return value;
+}
+
+function jwtSecret(env: NodeJS.ProcessEnv): string {
+  const value = secret(env, 'HIWELINK_JWT_SECRET');
+  if (value === undefined) {
+    throw new Error(
+      "HIWELINK_JWT_SECRET is required when HIWELINK_AUTH is 'jwt' (try: openssl rand -hex 32)",
+    );
+  }
+  if (value.length < MIN_JWT_SECRET) {
+    throw new Error(
+      `HIWELINK_JWT_SECRET must be at least ${MIN_JWT_SECRET} characters, got ${value.length}: ` +
+        'HS256 needs a 256-bit key (try: openssl rand -hex 32)',
+    );
+  }
+  return value;
+}
+
+function authConfig(env: NodeJS.ProcessEnv, method: AuthMethod): AuthConfig {
+  if (method === 'basic') return { method, username: basicUser(env) };
+  if (method === 'jwt') return { method, secret: jwtSecret(env) };
+  return { method };
+}
+
+function apiKey(env: NodeJS.ProcessEnv, method: AuthMethod): string | undefined {
+  const value = secret(env, 'HIWELINK_API_KEY');
+  if (value === undefined || method === 'jwt') return value;
+  // The kit would take this for a digest, and the store could then print no working credential.
+  if (DIGEST.test(value)) {
+    throw new Error(
+      'HIWELINK_API_KEY must be the key itself, not a sha256: digest: the demo store prints it for you to use',
+    );
+  }
+  if (method === 'bearer' && !TOKEN68.test(value)) {
+    throw new Error(
+      "HIWELINK_API_KEY must hold only letters, digits and -._~+/ (then any '=') to be sent as " +
+        'Authorization: Bearer (RFC 6750)',
+    );
+  }
+  return value;
+}
+
 /** Reads and checks the environment; throws an Error naming the variable when a value cannot work. */
 export function readConfig(env: NodeJS.ProcessEnv = process.env): StoreConfig {
-  const auth = read(env, 'HIWELINK_AUTH') ?? 'api-key';
-  if (auth !== 'api-key') {
-    const known = AUTH_METHODS.includes(auth) ? `'${auth}' is not supported yet` : `'${auth}' is unknown`;
-    throw new Error(`HIWELINK_AUTH: ${known}; only 'api-key' is supported so far`);
-  }
+  const method = authMethod(env);
   const count = 'a non-negative integer';
   const seedProducts = integer(env, 'SEED_PRODUCTS', 250, Number.MAX_SAFE_INTEGER, count);
   const seedOrders = integer(env, 'SEED_ORDERS', 1200, Number.MAX_SAFE_INTEGER, count);
@@ -57,8 +130,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): StoreConfig {
   }
   return {
     port: integer(env, 'PORT', 3000, 65_535, 'an integer from 0 to 65535'),
-    auth,
-    apiKey: secret(env, 'HIWELINK_API_KEY'),
+    auth: authConfig(env, method),
+    apiKey: apiKey(env, method),
     adminToken: secret(env, 'ADMIN_TOKEN'),
     seedProducts,
     seedOrders,

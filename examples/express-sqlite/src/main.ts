@@ -2,6 +2,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { createStore, readConfig, type Store, type StoreConfig } from './app.js';
+import { signToken, TOKEN_LIFETIME } from './auth.js';
 
 function exitWith(message: string): never {
   console.error(`Cannot start the demo store: ${message}`);
@@ -9,6 +10,9 @@ function exitWith(message: string): never {
 }
 
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/** One shell word, whatever `value` holds. */
+const shellQuote = (value: string) => `'${value.replace(/'/g, `'\\''`)}'`;
 
 let config: StoreConfig;
 let store: Store;
@@ -19,6 +23,47 @@ try {
   exitWith(messageOf(error));
 }
 
+/** The lines that tell how to authenticate, and the curl option that does it. */
+async function credentials(generated: string): Promise<{ lines: string[]; curl: string }> {
+  const { auth } = config;
+  const key = store.apiKey;
+  switch (auth.method) {
+    case 'api-key':
+      return {
+        lines: ['auth         api-key: HiWelink sends X-API-Key', `API key      ${key}${generated}`],
+        curl: `-H ${shellQuote(`X-API-Key: ${key}`)}`,
+      };
+    case 'bearer':
+      return {
+        lines: [
+          'auth         bearer: HiWelink sends Authorization: Bearer <token>',
+          `token        ${key}${generated}`,
+        ],
+        curl: `-H ${shellQuote(`Authorization: Bearer ${key}`)}`,
+      };
+    case 'basic':
+      return {
+        lines: [
+          'auth         basic: HiWelink sends Authorization: Basic <user:password>',
+          `user         ${auth.username}`,
+          `password     ${key}${generated}`,
+        ],
+        curl: `-u ${shellQuote(`${auth.username}:${key}`)}`,
+      };
+    case 'jwt': {
+      const token = await signToken(auth.secret);
+      return {
+        lines: [
+          'auth         jwt: HiWelink sends Authorization: Bearer <JWT>, HS256 with HIWELINK_JWT_SECRET, exp required',
+          `sample JWT   ${token}`,
+          `             (expires in ${TOKEN_LIFETIME}; give HiWelink a token signed with the same secret)`,
+        ],
+        curl: `-H ${shellQuote(`Authorization: Bearer ${token}`)}`,
+      };
+    }
+  }
+}
+
 const server = createServer(store.app);
 
 server.once('error', (error: NodeJS.ErrnoException) => {
@@ -27,7 +72,7 @@ server.once('error', (error: NodeJS.ErrnoException) => {
   exitWith(`${messageOf(error)}${hint}`);
 });
 
-server.listen(config.port, () => {
+server.listen(config.port, async () => {
   const { port } = server.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;
   const counts = store.db
@@ -38,13 +83,14 @@ server.listen(config.port, () => {
   const kept = inMemory ? 'for this run only' : 'once and kept in the database';
   const generated = (variable: string, value: string | undefined) =>
     value === undefined ? `  (generated ${kept}; set ${variable} to choose your own)` : '';
+  const { lines, curl } = await credentials(generated('HIWELINK_API_KEY', config.apiKey));
   console.log(`HiWelink demo store listening on ${url}`);
   console.log(`  database     ${where} (${counts.products} products, ${counts.orders} orders)`);
-  console.log(`  API key      ${store.apiKey}${generated('HIWELINK_API_KEY', config.apiKey)}`);
+  for (const line of lines) console.log(`  ${line}`);
   console.log(`  admin token  ${store.adminToken}${generated('ADMIN_TOKEN', config.adminToken)}`);
   console.log('');
   console.log('Try it:');
-  console.log(`  curl -H 'X-API-Key: ${store.apiKey}' '${url}/api/products?page=1&per_page=5'`);
+  console.log(`  curl ${curl} ${shellQuote(`${url}/api/products?page=1&per_page=5`)}`);
 });
 
 let stopping = false;
