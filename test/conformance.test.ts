@@ -230,7 +230,7 @@ describe.each(frameworks)('$name', (framework) => {
 
     it('answers a bare array when asked to', async () => {
       const url = await start({ bareArray: true });
-      const reply = await send(`${url}/api/orders?per_page=5`, { headers: auth });
+      const reply = await send(`${url}/api/products?per_page=5`, { headers: auth });
       expect(reply.json()).toEqual([1, 2, 3, 4, 5].map((id) => ({ id: String(id), name: `Item ${id}` })));
     });
   });
@@ -293,6 +293,91 @@ describe.each(frameworks)('$name', (framework) => {
     expect(page.data.map((record) => record.id)).toEqual(['1', '2', '3']);
     expect((await send(`${app.url}/store/health`, { headers: auth })).status).toBe(200);
     expect((await send(`${app.url}/api/orders`, { headers: auth })).status).toBe(404);
+  });
+
+  describe('records', () => {
+    const page =
+      (items: unknown[], total = items.length): ListCallback =>
+      () => ({ items, total });
+
+    it('maps store records to the documented fields', async () => {
+      const url = await start({
+        products: page([
+          { product_id: 7, title: 'Mug', list_price: '$12.50', availability: 'instock', handle: 'mug' },
+        ]),
+      });
+      const body = (await send(`${url}/api/products`, { headers: auth })).json() as { data: unknown[] };
+      expect(body.data).toEqual([
+        { id: '7', name: 'Mug', regular_price: 12.5, price: 12.5, stock_status: 'in_stock', slug: 'mug' },
+      ]);
+    });
+
+    it('keeps a record HiWelink will skip, so the page keeps its length, and warns', async () => {
+      const logger = recordingLogger();
+      const url = await start({
+        logger,
+        products: page([{ id: 1, name: 'A', slug: 'a' }, { name: 'B' }, { id: 3 }]),
+      });
+      const body = (await send(`${url}/api/products`, { headers: auth })).json() as Page;
+      expect(body.data).toHaveLength(3);
+      const warning = logger.entries.find(
+        (entry) => entry.level === 'warn' && entry.message.includes('skip'),
+      );
+      expect(warning?.message).toContain('products page 1: HiWelink will skip 2 record(s)');
+      expect(warning?.message).toContain('#2: no id');
+      expect(warning?.message).toContain('#3 (id 3): no name');
+    });
+
+    it('fails the page in strict mode, naming the record', async () => {
+      const url = await start({ strict: true, products: page([{ id: 1, name: 'A', slug: 'a' }, { id: 2 }]) });
+      const reply = await send(`${url}/api/products`, { headers: auth });
+      expect(reply.status).toBe(500);
+      expect(reply.json()).toMatchObject({ code: 'invalid_record' });
+      expect((reply.json() as { error: string }).error).toContain('#2 (id 2): no name');
+    });
+
+    it('reports a repository that returns more than per_page, or a short page before the last', async () => {
+      const logger = recordingLogger();
+      const items = [1, 2, 3].map((id) => ({ id, name: `P${id}`, slug: `p${id}` }));
+      const url = await start({ logger, products: page(items, 3), orders: page([{ id: 1 }], 10) });
+      const long = await send(`${url}/api/products?per_page=2`, { headers: auth });
+      expect((long.json() as Page).data).toHaveLength(3);
+      const short = await send(`${url}/api/orders?per_page=5`, { headers: auth });
+      expect((short.json() as Page).data).toHaveLength(1);
+      const messages = logger.entries.map((entry) => entry.message);
+      expect(messages).toContain('products page 1: the callback returned 3 records for per_page=2');
+      expect(messages).toContain(
+        'orders page 1: 1 of 5 records, but 2 pages in all: the crawl stops at this short page',
+      );
+      await app?.close();
+      const strictUrl = await start({ strict: true, orders: page([{ id: 1 }], 10) });
+      expect((await send(`${strictUrl}/api/orders?per_page=5`, { headers: auth })).status).toBe(500);
+    });
+
+    it('reports a fields path found in no record: once as a warning, or as a strict failure', async () => {
+      const logger = recordingLogger();
+      const records = page([{ id: 1, name: 'A', slug: 'a', qty_on_hand: 3 }]);
+      const mapping = { products: { fields: { stock_quantity: 'qty_onhand' } } };
+      const url = await start({ logger, products: records, mapping });
+      await send(`${url}/api/products`, { headers: auth });
+      await send(`${url}/api/products`, { headers: auth });
+      const warning = "mapping.products.fields: stock_quantity ← 'qty_onhand' is in none of the records";
+      expect(logger.entries.filter((entry) => entry.message === warning)).toHaveLength(1);
+      await app?.close();
+      const strictUrl = await start({ strict: true, products: records, mapping });
+      const reply = await send(`${strictUrl}/api/products`, { headers: auth });
+      expect(reply.status).toBe(500);
+      expect((reply.json() as { error: string }).error).toBe(warning);
+    });
+
+    it('warns about products with neither permalink nor slug', async () => {
+      const logger = recordingLogger();
+      const url = await start({ logger, products: page([{ id: 1, name: 'A' }]) });
+      expect((await send(`${url}/api/products`, { headers: auth })).status).toBe(200);
+      expect(logger.entries.map((entry) => entry.message)).toContain(
+        'products page 1: 1 product(s) have neither permalink nor slug; HiWelink will link the homepage',
+      );
+    });
   });
 
   describe('callback failures', () => {

@@ -6,14 +6,19 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ORDER_ALIASES, orderSchema, PRODUCT_ALIASES, productSchema } from '@hiwelink/core';
+import Database from 'better-sqlite3';
 import { jwtVerify, SignJWT, UnsecuredJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import {
   type AuthMethod,
   createStore,
   type Order,
+  type OrderRecord,
   type Product,
+  type ProductRecord,
   readConfig,
+  STORE_BASE_URL,
 } from '../examples/express-sqlite/dist/app.js';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -28,9 +33,12 @@ interface Meta {
 
 type Cleanup = (fn: () => void | Promise<void>) => void;
 
-/** A store on an in-memory database, listening on a free port of 127.0.0.1 until the test ends. */
+/**
+ * A store on an in-memory database, listening on a free port of 127.0.0.1 until the test ends. The
+ * kit runs strict, so a page holding a record HiWelink would skip fails the test with a 500.
+ */
 async function startStore(env: Record<string, string>, onTestFinished: Cleanup) {
-  const store = createStore(readConfig({ DATABASE_FILE: ':memory:', ...env }));
+  const store = createStore(readConfig({ DATABASE_FILE: ':memory:', HIWELINK_STRICT: '1', ...env }));
   const server = createServer(store.app).listen(0, '127.0.0.1');
   await once(server, 'listening');
   onTestFinished(async () => {
@@ -151,6 +159,167 @@ describe('demo store: crawling the seeded catalog', () => {
       const [a, b] = await Promise.all([first.crawl(path), second.crawl(path)]);
       expect(a.records.length).toBeGreaterThanOrEqual(20);
       expect(b.records).toEqual(a.records);
+    }
+  });
+});
+
+/** The stored record's columns that are not HiWelink field names: none may reach HiWelink. */
+const rawColumns = (record: object, canonical: object) =>
+  Object.keys(record).filter((key) => !(key in canonical));
+
+describe('demo store: the kit maps the stored records', () => {
+  it('sends products with canonical fields coerced from the stored shape, and no stored column names', async (context) => {
+    const { crawl, store } = await startStore(
+      { SEED_PRODUCTS: '60', SEED_ORDERS: '0' },
+      context.onTestFinished,
+    );
+    const { records } = await crawl<Product>('/api/products');
+    expect(records).toHaveLength(60);
+
+    // Stored: integer id, decimal text, a comma-separated category, image paths, the handle.
+    const first = store.repository.getProduct('1') as ProductRecord;
+    expect(first).toMatchObject({
+      id: 1,
+      title: 'Aurora Wireless Headphones',
+      sku: 'AUD-00001',
+      list_price: '42.99',
+      promo_price: null,
+      qty_on_hand: 1,
+      category: 'Electronics, Audio',
+      labels: 'wireless, hi-fi, bestseller',
+      photos: ['/images/products/aurora-wireless-headphones-1.jpg'],
+      options: { color: 'Black', connectivity: 'Bluetooth 5.3' },
+      handle: 'aurora-wireless-headphones',
+    });
+    expect(records[0]).toEqual({
+      id: '1',
+      name: 'Aurora Wireless Headphones',
+      description: first.body,
+      short_description: first.summary,
+      sku: 'AUD-00001',
+      price: 42.99,
+      regular_price: 42.99,
+      stock_status: 'in_stock',
+      stock_quantity: 1,
+      categories: ['Electronics', 'Audio'],
+      tags: ['wireless', 'hi-fi', 'bestseller'],
+      images: [`${STORE_BASE_URL}/images/products/aurora-wireless-headphones-1.jpg`],
+      attributes: { color: 'Black', connectivity: 'Bluetooth 5.3' },
+      slug: 'aurora-wireless-headphones',
+      permalink: `${STORE_BASE_URL}/product/aurora-wireless-headphones`,
+    });
+    // On sale (promo_price, placed by `fields`), and out of stock (derived from qty_on_hand).
+    expect(store.repository.getProduct('2')).toMatchObject({ list_price: '97.99', promo_price: '78.99' });
+    expect(records[1]).toMatchObject({ price: 78.99, regular_price: 97.99, sale_price: 78.99 });
+    expect(store.repository.getProduct('7')).toMatchObject({ qty_on_hand: 0 });
+    expect(records[6]).toMatchObject({ stock_quantity: 0, stock_status: 'out_of_stock' });
+
+    for (const product of records) {
+      const stored = store.repository.getProduct(product.id) as ProductRecord;
+      expect(productSchema.safeParse(product).error).toBeUndefined();
+      expect(rawColumns(product, PRODUCT_ALIASES)).toEqual([]);
+      for (const column of rawColumns(stored, PRODUCT_ALIASES)) expect(product).not.toHaveProperty(column);
+      expect(product).not.toHaveProperty('qty_on_hand');
+      expect(typeof stored.list_price).toBe('string');
+      expect(product).toMatchObject({
+        id: String(stored.id),
+        name: stored.title,
+        regular_price: Number(stored.list_price),
+        price: Number(stored.promo_price ?? stored.list_price),
+        stock_quantity: stored.qty_on_hand,
+        stock_status: stored.qty_on_hand > 0 ? 'in_stock' : 'out_of_stock',
+        categories: stored.category.split(', '),
+        tags: stored.labels.split(', '),
+        images: stored.photos.map((path) => `${STORE_BASE_URL}${path}`),
+        slug: stored.handle,
+        permalink: `${STORE_BASE_URL}/product/${stored.handle}`,
+      });
+      if (stored.promo_price === null) expect(product).not.toHaveProperty('sale_price');
+      else expect(product.sale_price).toBe(Number(stored.promo_price));
+    }
+    expect(records.filter((product) => product.sale_price !== undefined)).toHaveLength(15);
+    expect(records.filter((product) => product.stock_status === 'out_of_stock').length).toBeGreaterThan(0);
+  });
+
+  it('sends orders with ISO dates from epoch seconds, numbers from decimal text and mapped items and addresses', async (context) => {
+    const { crawl, store } = await startStore(
+      { SEED_PRODUCTS: '20', SEED_ORDERS: '30' },
+      context.onTestFinished,
+    );
+    const { records } = await crawl<Order>('/api/orders');
+    expect(records).toHaveLength(30);
+
+    for (const order of records) {
+      const stored = store.repository.getOrder(order.id) as OrderRecord;
+      expect(orderSchema.safeParse(order).error).toBeUndefined();
+      expect(rawColumns(order, ORDER_ALIASES)).toEqual([]);
+      for (const column of rawColumns(stored, ORDER_ALIASES)) expect(order).not.toHaveProperty(column);
+      expect(typeof stored.placed_at).toBe('number');
+      expect(order.created_at).toBe(new Date(stored.placed_at * 1000).toISOString());
+      expect(order.created_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z$/);
+      expect(order).toMatchObject({
+        id: String(stored.id),
+        order_number: stored.number,
+        status: stored.state,
+        currency: stored.currency_code,
+        customer_email: stored.email,
+        customer_name: stored.buyer_name,
+        subtotal: Number(stored.sub_total),
+        tax: Number(stored.tax_total),
+        shipping: Number(stored.shipping_cost),
+        total: Number(stored.grand_total),
+        payment_method: stored.payment_type,
+      });
+      expect(order.items).toEqual(
+        stored.line_items.map((item) => ({
+          product_id: String(item.product_id),
+          name: item.product_name,
+          quantity: item.qty,
+          price: Number(item.unit_price),
+        })),
+      );
+      const ship = stored.ship_to;
+      expect(ship).not.toBeNull();
+      expect(order.shipping_address).toEqual({
+        street: ship?.line1,
+        city: ship?.city,
+        // An empty region is left out, not sent as ''.
+        ...(ship?.region ? { state: ship.region } : {}),
+        zip: ship?.postal_code,
+        country: ship?.country_code,
+      });
+      expect(order.billing_address?.street).toBe(stored.bill_to?.line1);
+    }
+    const london = records.find((order) => order.shipping_address?.city === 'London');
+    expect(london?.shipping_address).toEqual({
+      street: expect.any(String),
+      city: 'London',
+      zip: 'SW1A 1AA',
+      country: 'GB',
+    });
+  });
+
+  it('HIWELINK_STRICT=1 fails a page holding a record HiWelink would skip; off, the page goes out', async (context) => {
+    for (const strict of ['1', '0']) {
+      const { get, store } = await startStore(
+        { SEED_PRODUCTS: '3', SEED_ORDERS: '0', HIWELINK_STRICT: strict },
+        context.onTestFinished,
+      );
+      expect(store.db.prepare("UPDATE products SET title = '  ' WHERE id = 2").run().changes).toBe(1);
+      const response = await get('/api/products');
+      if (strict === '1') {
+        expect(response.status).toBe(500);
+        expect(await response.json()).toMatchObject({
+          code: 'invalid_record',
+          error: expect.stringMatching(/id 2\b.*no name/),
+        });
+        continue;
+      }
+      expect(response.status).toBe(200);
+      const { data } = (await response.json()) as { data: Product[] };
+      expect(idsOf(data)).toEqual(['1', '2', '3']);
+      expect(data[1]).not.toHaveProperty('name');
+      expect(data[1]).not.toHaveProperty('title');
     }
   });
 });
@@ -556,7 +725,11 @@ describe('demo store: configuration', () => {
       seedProducts: 250,
       seedOrders: 1200,
       databaseFile: './data/store.db',
+      strict: false,
     });
+    expect(readConfig({ HIWELINK_STRICT: '1' }).strict).toBe(true);
+    expect(readConfig({ HIWELINK_STRICT: '0' }).strict).toBe(false);
+    expect(() => readConfig({ HIWELINK_STRICT: 'yes' })).toThrow("HIWELINK_STRICT must be 0 or 1, got 'yes'");
     expect(
       readConfig({ PORT: '0', SEED_PRODUCTS: '0', SEED_ORDERS: '0', HIWELINK_AUTH: 'api-key' }),
     ).toMatchObject({
@@ -682,6 +855,29 @@ describe('demo store: generated secrets', () => {
       const elsewhere = createStore(readConfig({ ...env, DATABASE_FILE: join(dir, 'other.db') }));
       expect(elsewhere.apiKey).not.toBe(first.apiKey);
       elsewhere.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('demo store: database file', () => {
+  it('refuses a file written by an older version of the demo, rather than misreading its columns', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hiwelink-demo-'));
+    try {
+      const file = join(dir, 'old.db');
+      const old = new Database(file);
+      old.exec('CREATE TABLE products (id INTEGER PRIMARY KEY, title TEXT, list_price_cents INTEGER)');
+      old.close();
+      expect(() => createStore(readConfig({ DATABASE_FILE: file }))).toThrow(
+        `DATABASE_FILE '${file}' was created by an older version of the demo store (schema 0, this one reads 2)`,
+      );
+
+      const fresh = join(dir, 'fresh.db');
+      createStore(readConfig({ DATABASE_FILE: fresh, SEED_PRODUCTS: '2', SEED_ORDERS: '1' })).close();
+      const again = createStore(readConfig({ DATABASE_FILE: fresh }));
+      expect(again.repository.listOrders({ perPage: 10, offset: 0 }).total).toBe(1);
+      again.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response, Router } from 'express';
 import { z } from 'zod';
 import { HttpError } from './errors.js';
+import { toOrder, toProduct } from './records.js';
 import { type Repository, RepositoryError } from './repository.js';
 
 const money = z
@@ -13,7 +14,7 @@ const money = z
     'must have at most 2 decimals',
   );
 
-// Categories are stored comma-separated, and HiWelink also reads CSV, so a comma would split one.
+// Categories and tags are stored comma-separated, and the kit reads them so: a comma would split one.
 const label = z
   .string()
   .trim()
@@ -162,7 +163,10 @@ function requireToken(adminToken: string) {
 
 const notFound = (kind: string, id: string) => new HttpError(404, 'not_found', `No ${kind} with id '${id}'`);
 
-/** The store's own admin API, mounted at `/admin`: create, patch and delete products and orders. */
+/**
+ * The store's own admin API, mounted at `/admin`: create, patch and delete products and orders. It
+ * takes HiWelink's field names and answers with the record exactly as the list endpoints send it.
+ */
 export function adminRouter(repository: Repository, adminToken: string): Router {
   const router = Router();
   router.use((_request, response, next) => {
@@ -175,13 +179,13 @@ export function adminRouter(repository: Repository, adminToken: string): Router 
 
   router.post('/products', (request, response) => {
     const product = repository.createProduct(parseBody(productCreate, request.body, PRODUCT_DERIVED));
-    response.status(201).location(`/admin/products/${product.id}`).json(product);
+    response.status(201).location(`/admin/products/${product.id}`).json(toProduct(product));
   });
   router.patch('/products/:id', (request, response) => {
     const patch = parseBody(productPatch, request.body, PRODUCT_DERIVED);
     const product = repository.updateProduct(request.params.id, patch);
     if (!product) throw notFound('product', request.params.id);
-    response.json(product);
+    response.json(toProduct(product));
   });
   router.delete('/products/:id', (request, response) => {
     if (!repository.deleteProduct(request.params.id)) throw notFound('product', request.params.id);
@@ -190,13 +194,13 @@ export function adminRouter(repository: Repository, adminToken: string): Router 
 
   router.post('/orders', (request, response) => {
     const order = repository.createOrder(parseBody(orderCreate, request.body, ORDER_DERIVED));
-    response.status(201).location(`/admin/orders/${order.id}`).json(order);
+    response.status(201).location(`/admin/orders/${order.id}`).json(toOrder(order));
   });
   router.patch('/orders/:id', (request, response) => {
     const patch = parseBody(orderPatch, request.body, ORDER_DERIVED);
     const order = repository.updateOrder(request.params.id, patch);
     if (!order) throw notFound('order', request.params.id);
-    response.json(order);
+    response.json(toOrder(order));
   });
   router.delete('/orders/:id', (request, response) => {
     if (!repository.deleteOrder(request.params.id)) throw notFound('order', request.params.id);

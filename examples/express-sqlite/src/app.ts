@@ -5,19 +5,32 @@ import { storeAuth } from './auth.js';
 import { type AuthMethod, readConfig, type StoreConfig } from './config.js';
 import { type Db, openDatabase } from './db.js';
 import { errorHandler, notFound } from './errors.js';
+import { ORDER_MAPPING, PRODUCT_MAPPING, STORE_BASE_URL } from './records.js';
 import { createRepository, type Repository } from './repository.js';
 import { generateSecret, storedSecret } from './settings.js';
 
 export { AUTH_METHODS, type AuthConfig, type AuthMethod, readConfig, type StoreConfig } from './config.js';
+export {
+  type Address,
+  ORDER_MAPPING,
+  type Order,
+  type OrderItem,
+  PRODUCT_MAPPING,
+  type Product,
+  STORE_BASE_URL,
+  toOrder,
+  toProduct,
+} from './records.js';
 export type {
-  Address,
-  Order,
+  AddressInput,
+  LineItemRecord,
   OrderInput,
-  OrderItem,
   OrderItemInput,
-  Product,
+  OrderRecord,
   ProductInput,
+  ProductRecord,
   Repository,
+  StoredAddress,
 } from './repository.js';
 
 export interface Store {
@@ -53,8 +66,12 @@ export function createStore(config: StoreConfig = readConfig()): Store {
     app.disable('x-powered-by');
     app.use(
       hiwelink({
+        // Records go out in the store's own shape; the kit maps them to HiWelink's fields.
         products: repository.listProducts,
         orders: repository.listOrders,
+        mapping: { products: PRODUCT_MAPPING, orders: ORDER_MAPPING },
+        storeBaseUrl: STORE_BASE_URL,
+        strict: config.strict,
         health: repository.ping,
         auth: auth.options,
       }),

@@ -27,6 +27,11 @@ export interface StoreConfig {
   seedOrders: number;
   /** SQLite file, relative to the working directory, or `:memory:`. @default './data/store.db' */
   databaseFile: string;
+  /**
+   * The kit's `strict` (`HIWELINK_STRICT=1`): a page holding a record HiWelink would skip answers
+   * 500 instead of logging a warning. For development and tests. @default false
+   */
+  strict: boolean;
 }
 
 export const AUTH_METHODS: readonly AuthMethod[] = ['api-key', 'bearer', 'jwt', 'basic'];
@@ -57,6 +62,12 @@ function secret(env: NodeJS.ProcessEnv, name: string): string | undefined {
     throw new Error(`${name} must not start or end with whitespace`);
   }
   return value;
+}
+
+function flag(env: NodeJS.ProcessEnv, name: string): boolean {
+  const value = read(env, name) ?? '0';
+  if (value !== '0' && value !== '1') throw new Error(`${name} must be 0 or 1, got '${value}'`);
+  return value === '1';
 }
 
 function authMethod(env: NodeJS.ProcessEnv): AuthMethod {
@@ -136,5 +147,6 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): StoreConfig {
     seedProducts,
     seedOrders,
     databaseFile: read(env, 'DATABASE_FILE') ?? './data/store.db',
+    strict: flag(env, 'HIWELINK_STRICT'),
   };
 }

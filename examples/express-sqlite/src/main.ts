@@ -87,6 +87,7 @@ server.listen(config.port, async () => {
   console.log(`HiWelink demo store listening on ${url}`);
   console.log(`  database     ${where} (${counts.products} products, ${counts.orders} orders)`);
   for (const line of lines) console.log(`  ${line}`);
+  if (config.strict) console.log('  strict       on: a page with a record HiWelink would skip answers 500');
   console.log(`  admin token  ${store.adminToken}${generated('ADMIN_TOKEN', config.adminToken)}`);
   console.log('');
   console.log('Try it:');

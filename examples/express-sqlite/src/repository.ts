@@ -1,9 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from './db.js';
 
-/** Where the demo's product pages and images would live; the demo serves neither. */
-export const STORE_BASE_URL = 'https://demo-store.example.com';
-
 /** `"Aurora Pour-Over Kettle"` → `"aurora-pour-over-kettle"`. */
 export function slugify(text: string): string {
   return text
@@ -15,111 +12,97 @@ export function slugify(text: string): string {
     .replace(/^-+|-+$/g, '');
 }
 
-// Rows as stored: the column names are the store's own, not the Generic API's.
+/*
+ * Records as the data layer hands them out: the tables' own column names, money as decimal text,
+ * comma-separated lists, epoch seconds; only JSON columns are decoded, as a driver with a JSON type
+ * would. The list endpoints send them as they are and the kit maps them to HiWelink's fields
+ * (records.ts says how); the repository never builds a canonical record.
+ */
 
-export interface ProductRow {
+export type AttributeValue = string | number | boolean;
+
+/** An address as stored, under the store's own keys. */
+export interface StoredAddress {
+  line1: string;
+  city: string;
+  /** State, province or county; `''` where there is none. */
+  region: string;
+  postal_code: string;
+  /** ISO 3166-1 alpha-2. */
+  country_code: string;
+}
+
+export interface ProductRecord {
   id: number;
   title: string;
+  /** `''` when there is none. */
   body: string;
   summary: string;
   sku: string;
-  list_price_cents: number;
-  sale_price_cents: number | null;
+  /** Decimal text, `'349.99'`. */
+  list_price: string;
+  /** Decimal text while on sale, else `null`. */
+  promo_price: string | null;
   qty_on_hand: number;
-  /** Comma-separated, `"Electronics, Audio"`. */
+  /** Comma-separated, `'Electronics, Audio'`. */
   category: string;
-  /** JSON array of strings. */
+  /** Comma-separated tags. */
   labels: string;
-  /** JSON array of image URLs. */
-  photos: string;
-  /** JSON object. */
-  options: string;
+  /** Paths on the store (`/images/...`) or absolute URLs. */
+  photos: string[];
+  options: Record<string, AttributeValue>;
   handle: string;
+  /** ISO 8601. */
   created_at: string;
   updated_at: string;
 }
 
-export interface OrderRow {
+export interface LineItemRecord {
+  product_id: number;
+  /** The product's name when it was bought. */
+  product_name: string;
+  qty: number;
+  /** Decimal text: the price paid for one. */
+  unit_price: string;
+}
+
+export interface OrderRecord {
   id: number;
   number: string;
   state: string;
   currency_code: string;
   email: string;
   buyer_name: string;
-  subtotal_cents: number;
-  tax_cents: number;
-  shipping_cents: number;
-  /** JSON {@link Address} or null. */
+  /** Decimal text, like every amount. */
+  sub_total: string;
+  tax_total: string;
+  shipping_cost: string;
+  grand_total: string;
+  ship_to: StoredAddress | null;
+  bill_to: StoredAddress | null;
+  payment_type: string;
+  /** Unix epoch seconds. */
+  placed_at: number;
+  /** ISO 8601. */
+  updated_at: string;
+  line_items: LineItemRecord[];
+}
+
+/** Rows as SQLite returns them, JSON columns still text. */
+type ProductRow = Omit<ProductRecord, 'photos' | 'options'> & { photos: string; options: string };
+type OrderRow = Omit<OrderRecord, 'ship_to' | 'bill_to' | 'line_items'> & {
   ship_to: string | null;
   bill_to: string | null;
-  payment_type: string;
-  placed_at: string;
-  updated_at: string;
-}
+};
+type LineItemRow = LineItemRecord & { order_id: number };
 
-export interface OrderItemRow {
-  order_id: number;
-  product_id: number;
-  product_title: string;
-  qty: number;
-  unit_price_cents: number;
-}
-
-// Records with the Generic API's canonical field names, as served to HiWelink.
-
-export type AttributeValue = string | number | boolean;
-
-export interface Product {
-  id: string;
-  name: string;
-  description: string;
-  short_description: string;
-  sku: string;
-  /** What a customer pays now: the sale price when there is one. */
-  price: number;
-  regular_price: number;
-  sale_price?: number;
-  stock_status: 'in_stock' | 'out_of_stock';
-  stock_quantity: number;
-  categories: string[];
-  tags: string[];
-  images: string[];
-  attributes: Record<string, AttributeValue>;
-  slug: string;
-  permalink: string;
-}
-
-export interface Address {
+/** An address as the admin API takes it, under HiWelink's names. */
+export interface AddressInput {
   street: string;
   city: string;
   state: string;
   zip: string;
   country: string;
-}
-
-export interface OrderItem {
-  product_id: string;
-  name: string;
-  quantity: number;
-  price: number;
-}
-
-export interface Order {
-  id: string;
-  order_number: string;
-  status: string;
-  total: number;
-  subtotal: number;
-  tax: number;
-  shipping: number;
-  currency: string;
-  customer_email: string;
-  customer_name: string;
-  items: OrderItem[];
-  shipping_address: Address | null;
-  billing_address: Address | null;
-  payment_method: string;
-  created_at: string;
 }
 
 /** Writable product fields; `price`, `stock_status` and `permalink` follow from them. */
@@ -161,11 +144,11 @@ export interface OrderInput {
   items: OrderItemInput[];
   tax?: number;
   shipping?: number;
-  shipping_address?: Address | null;
+  shipping_address?: AddressInput | null;
   /** @default the shipping address */
-  billing_address?: Address | null;
+  billing_address?: AddressInput | null;
   payment_method?: string;
-  /** @default now */
+  /** ISO 8601; kept to the second. @default now */
   created_at?: string;
 }
 
@@ -192,18 +175,19 @@ export interface PageResult<T> {
   total: number;
 }
 
+/** Reads and writes records in the store's own shape; the admin API and the kit map them. */
 export interface Repository {
-  listProducts(page: Page): PageResult<Product>;
-  listOrders(page: Page): PageResult<Order>;
-  getProduct(id: string): Product | undefined;
-  getOrder(id: string): Order | undefined;
-  createProduct(input: ProductInput): Product;
+  listProducts(page: Page): PageResult<ProductRecord>;
+  listOrders(page: Page): PageResult<OrderRecord>;
+  getProduct(id: string): ProductRecord | undefined;
+  getOrder(id: string): OrderRecord | undefined;
+  createProduct(input: ProductInput): ProductRecord;
   /** `undefined` when no product has this id. */
-  updateProduct(id: string, patch: Partial<ProductInput>): Product | undefined;
+  updateProduct(id: string, patch: Partial<ProductInput>): ProductRecord | undefined;
   /** `false` when no product has this id. */
   deleteProduct(id: string): boolean;
-  createOrder(input: OrderInput): Order;
-  updateOrder(id: string, patch: Partial<OrderInput>): Order | undefined;
+  createOrder(input: OrderInput): OrderRecord;
+  updateOrder(id: string, patch: Partial<OrderInput>): OrderRecord | undefined;
   deleteOrder(id: string): boolean;
   /** Answers `true` while the database can serve queries; throws when it cannot. */
   ping(): boolean;
@@ -214,8 +198,12 @@ export function isoTimestamp(time: string | number | Date): string {
   return new Date(time).toISOString().replace('.000Z', 'Z');
 }
 
-const toMoney = (cents: number) => cents / 100;
-const toCents = (amount: number) => Math.round(amount * 100);
+/** `34999` → `'349.99'`. */
+export const toDecimal = (cents: number) => (cents / 100).toFixed(2);
+/** `'349.99'` → `34999`. */
+export const toCents = (decimal: string) => Math.round(Number(decimal) * 100);
+/** An amount from the admin API (at most two decimals), as stored: `349.99` → `'349.99'`. */
+const decimal = (amount: number) => toDecimal(Math.round(amount * 100));
 
 /** Path ids are strings; anything but a positive integer matches no record. */
 function rowId(id: string): number | undefined {
@@ -228,51 +216,36 @@ const splitList = (csv: string) =>
     .map((part) => part.trim())
     .filter((part) => part !== '');
 
-export function toProduct(row: ProductRow): Product {
-  return {
-    id: String(row.id),
-    name: row.title,
-    description: row.body,
-    short_description: row.summary,
-    sku: row.sku,
-    price: toMoney(row.sale_price_cents ?? row.list_price_cents),
-    regular_price: toMoney(row.list_price_cents),
-    ...(row.sale_price_cents === null ? {} : { sale_price: toMoney(row.sale_price_cents) }),
-    stock_status: row.qty_on_hand > 0 ? 'in_stock' : 'out_of_stock',
-    stock_quantity: row.qty_on_hand,
-    categories: splitList(row.category),
-    tags: JSON.parse(row.labels) as string[],
-    images: JSON.parse(row.photos) as string[],
-    attributes: JSON.parse(row.options) as Record<string, AttributeValue>,
-    slug: row.handle,
-    permalink: `${STORE_BASE_URL}/product/${row.handle}`,
-  };
-}
+const readProduct = (row: ProductRow): ProductRecord => ({
+  ...row,
+  photos: JSON.parse(row.photos) as string[],
+  options: JSON.parse(row.options) as Record<string, AttributeValue>,
+});
 
-export function toOrder(row: OrderRow, items: readonly OrderItemRow[]): Order {
-  return {
-    id: String(row.id),
-    order_number: row.number,
-    status: row.state,
-    total: toMoney(row.subtotal_cents + row.tax_cents + row.shipping_cents),
-    subtotal: toMoney(row.subtotal_cents),
-    tax: toMoney(row.tax_cents),
-    shipping: toMoney(row.shipping_cents),
-    currency: row.currency_code,
-    customer_email: row.email,
-    customer_name: row.buyer_name,
-    items: items.map((item) => ({
-      product_id: String(item.product_id),
-      name: item.product_title,
-      quantity: item.qty,
-      price: toMoney(item.unit_price_cents),
-    })),
-    shipping_address: row.ship_to === null ? null : (JSON.parse(row.ship_to) as Address),
-    billing_address: row.bill_to === null ? null : (JSON.parse(row.bill_to) as Address),
-    payment_method: row.payment_type,
-    created_at: row.placed_at,
-  };
-}
+const readAddress = (json: string | null) => (json === null ? null : (JSON.parse(json) as StoredAddress));
+
+const readOrder = (row: OrderRow, items: readonly LineItemRow[]): OrderRecord => ({
+  ...row,
+  ship_to: readAddress(row.ship_to),
+  bill_to: readAddress(row.bill_to),
+  line_items: items.map(({ order_id: _, ...item }) => item),
+});
+
+const storedAddress = (address: AddressInput): StoredAddress => ({
+  line1: address.street,
+  city: address.city,
+  region: address.state,
+  postal_code: address.zip,
+  country_code: address.country,
+});
+
+const inputAddress = (address: StoredAddress): AddressInput => ({
+  street: address.line1,
+  city: address.city,
+  state: address.region,
+  zip: address.postal_code,
+  country: address.country_code,
+});
 
 /** `base`, or `base-2`, `base-3`, ... : the first that `taken` refuses. */
 function firstFree(base: string, taken: (value: string) => boolean): string {
@@ -281,57 +254,62 @@ function firstFree(base: string, taken: (value: string) => boolean): string {
   return candidate;
 }
 
-/** Turns a canonical product into the input that would recreate it, so a patch can merge into it. */
-function productInput(product: Product): ProductInput {
+/** The input that would recreate a stored product, so a patch can merge into it. */
+function productInput(product: ProductRecord): ProductInput {
   return {
-    name: product.name,
-    description: product.description,
-    short_description: product.short_description,
+    name: product.title,
+    description: product.body,
+    short_description: product.summary,
     sku: product.sku,
-    regular_price: product.regular_price,
-    sale_price: product.sale_price ?? null,
-    stock_quantity: product.stock_quantity,
-    categories: product.categories,
-    tags: product.tags,
-    images: product.images,
-    attributes: product.attributes,
-    slug: product.slug,
+    regular_price: Number(product.list_price),
+    sale_price: product.promo_price === null ? null : Number(product.promo_price),
+    stock_quantity: product.qty_on_hand,
+    categories: splitList(product.category),
+    tags: splitList(product.labels),
+    images: product.photos,
+    attributes: product.options,
+    slug: product.handle,
   };
 }
 
 /** The same for an order; its items are kept unless the patch replaces them. */
-function orderInput(order: Order): OrderInput {
+function orderInput(order: OrderRecord): OrderInput {
   return {
-    order_number: order.order_number,
-    status: order.status,
-    currency: order.currency,
-    customer_email: order.customer_email,
-    customer_name: order.customer_name,
-    items: order.items,
-    tax: order.tax,
-    shipping: order.shipping,
-    shipping_address: order.shipping_address,
-    billing_address: order.billing_address,
-    payment_method: order.payment_method,
-    created_at: order.created_at,
+    order_number: order.number,
+    status: order.state,
+    currency: order.currency_code,
+    customer_email: order.email,
+    customer_name: order.buyer_name,
+    items: order.line_items.map((item) => ({
+      product_id: String(item.product_id),
+      quantity: item.qty,
+      name: item.product_name,
+      price: Number(item.unit_price),
+    })),
+    tax: Number(order.tax_total),
+    shipping: Number(order.shipping_cost),
+    shipping_address: order.ship_to && inputAddress(order.ship_to),
+    billing_address: order.bill_to && inputAddress(order.bill_to),
+    payment_method: order.payment_type,
+    created_at: new Date(order.placed_at * 1000).toISOString(),
   };
 }
 
 function productColumns(input: ProductInput) {
-  const regular = toCents(input.regular_price);
-  const sale = input.sale_price === undefined || input.sale_price === null ? null : toCents(input.sale_price);
-  if (sale !== null && sale > regular) {
+  const regular = decimal(input.regular_price);
+  const sale = input.sale_price === undefined || input.sale_price === null ? null : decimal(input.sale_price);
+  if (sale !== null && toCents(sale) > toCents(regular)) {
     throw new RepositoryError('invalid_body', 'sale_price', 'sale_price: must not exceed regular_price');
   }
   return {
     title: input.name,
     body: input.description ?? '',
     summary: input.short_description ?? '',
-    list_price_cents: regular,
-    sale_price_cents: sale,
+    list_price: regular,
+    promo_price: sale,
     qty_on_hand: input.stock_quantity ?? 0,
     category: (input.categories ?? []).join(', '),
-    labels: JSON.stringify(input.tags ?? []),
+    labels: (input.tags ?? []).join(', '),
     photos: JSON.stringify(input.images ?? []),
     options: JSON.stringify(input.attributes ?? {}),
   };
@@ -347,14 +325,14 @@ export function createRepository(db: Db): Repository {
     productWithHandle: db.prepare('SELECT id FROM products WHERE handle = ?').pluck(),
     productWithSku: db.prepare('SELECT id FROM products WHERE sku = ?').pluck(),
     insertProduct: db.prepare(
-      `INSERT INTO products (title, body, summary, sku, list_price_cents, sale_price_cents, qty_on_hand,
+      `INSERT INTO products (title, body, summary, sku, list_price, promo_price, qty_on_hand,
          category, labels, photos, options, handle, created_at, updated_at)
-       VALUES (@title, @body, @summary, @sku, @list_price_cents, @sale_price_cents, @qty_on_hand,
+       VALUES (@title, @body, @summary, @sku, @list_price, @promo_price, @qty_on_hand,
          @category, @labels, @photos, @options, @handle, @now, @now)`,
     ),
     updateProduct: db.prepare(
       `UPDATE products SET title = @title, body = @body, summary = @summary, sku = @sku,
-         list_price_cents = @list_price_cents, sale_price_cents = @sale_price_cents, qty_on_hand = @qty_on_hand,
+         list_price = @list_price, promo_price = @promo_price, qty_on_hand = @qty_on_hand,
          category = @category, labels = @labels, photos = @photos, options = @options, handle = @handle,
          updated_at = @now
        WHERE id = @id`,
@@ -366,26 +344,29 @@ export function createRepository(db: Db): Repository {
     pageOrders: db.prepare('SELECT * FROM orders ORDER BY id LIMIT ? OFFSET ?'),
     order: db.prepare('SELECT * FROM orders WHERE id = ?'),
     orderWithNumber: db.prepare('SELECT id FROM orders WHERE number = ?').pluck(),
-    itemsOf: db.prepare('SELECT * FROM order_items WHERE order_id = ? ORDER BY id'),
+    itemsOf: db.prepare(
+      'SELECT order_id, product_id, product_name, qty, unit_price FROM order_items WHERE order_id = ? ORDER BY id',
+    ),
     itemsOfMany: db.prepare(
-      'SELECT * FROM order_items WHERE order_id IN (SELECT value FROM json_each(?)) ORDER BY order_id, id',
+      `SELECT order_id, product_id, product_name, qty, unit_price FROM order_items
+       WHERE order_id IN (SELECT value FROM json_each(?)) ORDER BY order_id, id`,
     ),
     insertOrder: db.prepare(
-      `INSERT INTO orders (number, state, currency_code, email, buyer_name, subtotal_cents, tax_cents,
-         shipping_cents, ship_to, bill_to, payment_type, placed_at, updated_at)
-       VALUES (@number, @state, @currency_code, @email, @buyer_name, @subtotal_cents, @tax_cents,
-         @shipping_cents, @ship_to, @bill_to, @payment_type, @placed_at, @now)`,
+      `INSERT INTO orders (number, state, currency_code, email, buyer_name, sub_total, tax_total,
+         shipping_cost, grand_total, ship_to, bill_to, payment_type, placed_at, updated_at)
+       VALUES (@number, @state, @currency_code, @email, @buyer_name, @sub_total, @tax_total,
+         @shipping_cost, @grand_total, @ship_to, @bill_to, @payment_type, @placed_at, @now)`,
     ),
     updateOrder: db.prepare(
       `UPDATE orders SET number = @number, state = @state, currency_code = @currency_code, email = @email,
-         buyer_name = @buyer_name, subtotal_cents = @subtotal_cents, tax_cents = @tax_cents,
-         shipping_cents = @shipping_cents, ship_to = @ship_to, bill_to = @bill_to,
+         buyer_name = @buyer_name, sub_total = @sub_total, tax_total = @tax_total,
+         shipping_cost = @shipping_cost, grand_total = @grand_total, ship_to = @ship_to, bill_to = @bill_to,
          payment_type = @payment_type, placed_at = @placed_at, updated_at = @now
        WHERE id = @id`,
     ),
     setOrderNumber: db.prepare('UPDATE orders SET number = ? WHERE id = ?'),
     insertItem: db.prepare(
-      `INSERT INTO order_items (order_id, product_id, product_title, qty, unit_price_cents)
+      `INSERT INTO order_items (order_id, product_id, product_name, qty, unit_price)
        VALUES (?, ?, ?, ?, ?)`,
     ),
     deleteItems: db.prepare('DELETE FROM order_items WHERE order_id = ?'),
@@ -394,7 +375,7 @@ export function createRepository(db: Db): Repository {
 
   const productRow = (id: number) => statements.product.get(id) as ProductRow | undefined;
   const orderRow = (id: number) => statements.order.get(id) as OrderRow | undefined;
-  const loadOrder = (row: OrderRow) => toOrder(row, statements.itemsOf.all(row.id) as OrderItemRow[]);
+  const loadOrder = (row: OrderRow) => readOrder(row, statements.itemsOf.all(row.id) as LineItemRow[]);
 
   /** A value another record already holds is a 409 naming the field, never a silent rename. */
   function claim(field: string, value: string, holder: unknown, self?: number) {
@@ -403,7 +384,7 @@ export function createRepository(db: Db): Repository {
     }
   }
 
-  function resolveItems(items: readonly OrderItemInput[]): OrderItemRow[] {
+  function resolveItems(items: readonly OrderItemInput[]): LineItemRecord[] {
     return items.map((item, index) => {
       const id = rowId(item.product_id);
       const product = id === undefined ? undefined : productRow(id);
@@ -415,67 +396,63 @@ export function createRepository(db: Db): Repository {
         );
       }
       return {
-        order_id: 0,
         product_id: product.id,
-        product_title: item.name ?? product.title,
+        product_name: item.name ?? product.title,
         qty: item.quantity,
-        unit_price_cents:
-          item.price === undefined
-            ? (product.sale_price_cents ?? product.list_price_cents)
-            : toCents(item.price),
+        unit_price:
+          item.price === undefined ? (product.promo_price ?? product.list_price) : decimal(item.price),
       };
     });
   }
 
-  function writeItems(orderId: number, items: readonly OrderItemRow[]) {
+  function writeItems(orderId: number, items: readonly LineItemRecord[]) {
     statements.deleteItems.run(orderId);
     for (const item of items) {
-      statements.insertItem.run(
-        orderId,
-        item.product_id,
-        item.product_title,
-        item.qty,
-        item.unit_price_cents,
-      );
+      statements.insertItem.run(orderId, item.product_id, item.product_name, item.qty, item.unit_price);
     }
   }
 
   function orderColumns(input: OrderInput, subtotalCents: number) {
     const shipTo = input.shipping_address ?? null;
     const billTo = input.billing_address === undefined ? shipTo : input.billing_address;
+    const taxCents = Math.round((input.tax ?? 0) * 100);
+    const shippingCents = Math.round((input.shipping ?? 0) * 100);
     return {
       state: input.status ?? 'pending',
       currency_code: input.currency ?? 'USD',
       email: input.customer_email,
       buyer_name: input.customer_name ?? '',
-      subtotal_cents: subtotalCents,
-      tax_cents: toCents(input.tax ?? 0),
-      shipping_cents: toCents(input.shipping ?? 0),
-      ship_to: shipTo === null ? null : JSON.stringify(shipTo),
-      bill_to: billTo === null ? null : JSON.stringify(billTo),
+      sub_total: toDecimal(subtotalCents),
+      tax_total: toDecimal(taxCents),
+      shipping_cost: toDecimal(shippingCents),
+      grand_total: toDecimal(subtotalCents + taxCents + shippingCents),
+      ship_to: shipTo === null ? null : JSON.stringify(storedAddress(shipTo)),
+      bill_to: billTo === null ? null : JSON.stringify(storedAddress(billTo)),
       payment_type: input.payment_method ?? '',
-      placed_at: isoTimestamp(input.created_at ?? Date.now()),
+      placed_at: Math.floor(
+        (input.created_at === undefined ? Date.now() : Date.parse(input.created_at)) / 1000,
+      ),
     };
   }
 
-  const subtotalOf = (items: readonly OrderItemRow[]) =>
-    items.reduce((sum, item) => sum + item.qty * item.unit_price_cents, 0);
+  const subtotalOf = (items: readonly LineItemRecord[]) =>
+    items.reduce((sum, item) => sum + item.qty * toCents(item.unit_price), 0);
 
   return {
     listProducts: db.transaction(({ perPage, offset }: Page) => ({
-      items: (statements.pageProducts.all(perPage, offset) as ProductRow[]).map(toProduct),
+      items: (statements.pageProducts.all(perPage, offset) as ProductRow[]).map(readProduct),
       total: statements.countProducts.get() as number,
     })),
 
     listOrders: db.transaction(({ perPage, offset }: Page) => {
       const rows = statements.pageOrders.all(perPage, offset) as OrderRow[];
-      const byOrder = new Map<number, OrderItemRow[]>(rows.map((row) => [row.id, []]));
+      const byOrder = new Map<number, LineItemRow[]>(rows.map((row) => [row.id, []]));
       const ids = JSON.stringify(rows.map((row) => row.id));
-      for (const item of statements.itemsOfMany.all(ids) as OrderItemRow[]) {
+      for (const item of statements.itemsOfMany.all(ids) as LineItemRow[]) {
         byOrder.get(item.order_id)?.push(item);
       }
       return {
-        items: rows.map((row) => toOrder(row, byOrder.get(row.id) ?? [])),
+        items: rows.map((row) => readOrder(row, byOrder.get(row.id) ?? [])),
         total: statements.countOrders.get() as number,
       };
     }),
@@ -483,7 +460,7 @@ export function createRepository(db: Db): Repository {
     getProduct(id) {
       const key = rowId(id);
       const row = key === undefined ? undefined : productRow(key);
-      return row && toProduct(row);
+      return row && readProduct(row);
     },
 
     getOrder(id) {
@@ -492,7 +469,7 @@ export function createRepository(db: Db): Repository {
       return row && loadOrder(row);
     },
 
-    createProduct: db.transaction((input: ProductInput): Product => {
+    createProduct: db.transaction((input: ProductInput): ProductRecord => {
       const columns = productColumns(input);
       if (input.slug !== undefined) claim('slug', input.slug, statements.productWithHandle.get(input.slug));
       if (input.sku !== undefined) claim('sku', input.sku, statements.productWithSku.get(input.sku));
@@ -517,14 +494,14 @@ export function createRepository(db: Db): Repository {
         );
         statements.setProductSku.run(sku, id);
       }
-      return toProduct(productRow(id) as ProductRow);
+      return readProduct(productRow(id) as ProductRow);
     }).immediate,
 
-    updateProduct: db.transaction((id: string, patch: Partial<ProductInput>): Product | undefined => {
+    updateProduct: db.transaction((id: string, patch: Partial<ProductInput>): ProductRecord | undefined => {
       const key = rowId(id);
       const row = key === undefined ? undefined : productRow(key);
       if (key === undefined || row === undefined) return undefined;
-      const merged = { ...productInput(toProduct(row)), ...patch };
+      const merged = { ...productInput(readProduct(row)), ...patch };
       const columns = productColumns(merged);
       if (patch.slug !== undefined)
         claim('slug', patch.slug, statements.productWithHandle.get(patch.slug), key);
@@ -536,7 +513,7 @@ export function createRepository(db: Db): Repository {
         handle: merged.slug ?? row.handle,
         now: new Date().toISOString(),
       });
-      return toProduct(productRow(key) as ProductRow);
+      return readProduct(productRow(key) as ProductRow);
     }).immediate,
 
     deleteProduct: db.transaction((id: string): boolean => {
@@ -544,7 +521,7 @@ export function createRepository(db: Db): Repository {
       return key !== undefined && statements.deleteProduct.run(key).changes > 0;
     }).immediate,
 
-    createOrder: db.transaction((input: OrderInput): Order => {
+    createOrder: db.transaction((input: OrderInput): OrderRecord => {
       const items = resolveItems(input.items);
       if (input.order_number !== undefined) {
         claim('order_number', input.order_number, statements.orderWithNumber.get(input.order_number));
@@ -557,8 +534,9 @@ export function createRepository(db: Db): Repository {
       });
       const id = Number(lastInsertRowid);
       if (input.order_number === undefined) {
+        const year = new Date(columns.placed_at * 1000).getUTCFullYear();
         const number = firstFree(
-          `ORD-${columns.placed_at.slice(0, 4)}-${String(id).padStart(5, '0')}`,
+          `ORD-${year}-${String(id).padStart(5, '0')}`,
           (value) => statements.orderWithNumber.get(value) !== undefined,
         );
         statements.setOrderNumber.run(number, id);
@@ -567,7 +545,7 @@ export function createRepository(db: Db): Repository {
       return loadOrder(orderRow(id) as OrderRow);
     }).immediate,
 
-    updateOrder: db.transaction((id: string, patch: Partial<OrderInput>): Order | undefined => {
+    updateOrder: db.transaction((id: string, patch: Partial<OrderInput>): OrderRecord | undefined => {
       const key = rowId(id);
       const row = key === undefined ? undefined : orderRow(key);
       if (key === undefined || row === undefined) return undefined;
@@ -577,7 +555,7 @@ export function createRepository(db: Db): Repository {
       }
       const merged = { ...orderInput(loadOrder(row)), ...patch };
       statements.updateOrder.run({
-        ...orderColumns(merged, items === undefined ? row.subtotal_cents : subtotalOf(items)),
+        ...orderColumns(merged, items === undefined ? toCents(row.sub_total) : subtotalOf(items)),
         id: key,
         number: merged.order_number ?? row.number,
         now: new Date().toISOString(),

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { isoTimestamp, STORE_BASE_URL, slugify } from './repository.js';
+import { isoTimestamp, slugify, toCents, toDecimal } from './repository.js';
 
 /*
  * Demo data, built from the row number alone so every seed of the same size is identical: no
@@ -134,14 +134,15 @@ const pick = <T>(list: readonly T[], index: number): T => list[index % list.leng
 /** Whole seconds, so seeded timestamps read like ones a store would write. */
 const isoSeconds = (ms: number) => isoTimestamp(Math.floor(ms / 1000) * 1000);
 
+/** A product row as stored; see db.ts for the columns. */
 export interface SeedProduct {
   id: number;
   title: string;
   body: string;
   summary: string;
   sku: string;
-  list_price_cents: number;
-  sale_price_cents: number | null;
+  list_price: string;
+  promo_price: string | null;
   qty_on_hand: number;
   category: string;
   labels: string;
@@ -171,9 +172,10 @@ export function seedProduct(id: number): SeedProduct {
   const tags = [pick(category.tags, k), pick(category.tags, k + 3)];
   if (onSale) tags.push('sale');
   if (k % 7 === 0) tags.push('bestseller');
+  // Paths on the store, as a store keeps its own images; the kit makes them absolute.
   const photos = Array.from(
     { length: 1 + (k % 3) },
-    (_, index) => `${STORE_BASE_URL}/images/products/${handle}-${index + 1}.jpg`,
+    (_, index) => `/images/products/${handle}-${index + 1}.jpg`,
   );
   const created = isoSeconds(Date.UTC(2023, 5, 1) + k * 3_600_000);
   return {
@@ -182,11 +184,11 @@ export function seedProduct(id: number): SeedProduct {
     body: `The ${title} from our ${category.path[1].toLowerCase()} range. ${featureA}. ${featureB}. ${category.blurb}`,
     summary: `${featureA} · ${featureB}`,
     sku: `${category.code}-${String(id).padStart(5, '0')}`,
-    list_price_cents: listPrice,
-    sale_price_cents: onSale ? Math.floor((listPrice * 0.8) / 100) * 100 + 99 : null,
+    list_price: toDecimal(listPrice),
+    promo_price: onSale ? toDecimal(Math.floor((listPrice * 0.8) / 100) * 100 + 99) : null,
     qty_on_hand: k % 11 === 6 ? 0 : ((k * 53) % 180) + 1,
     category: category.path.join(', '),
-    labels: JSON.stringify(tags),
+    labels: tags.join(', '),
     photos: JSON.stringify(photos),
     options: JSON.stringify({ color: pick(COLORS, k + j), [traitName]: pick(traitValues, j) }),
     handle,
@@ -277,11 +279,12 @@ function orderStatus(k: number, orderCount: number): string {
 
 export interface SeedOrderItem {
   product_id: number;
-  product_title: string;
+  product_name: string;
   qty: number;
-  unit_price_cents: number;
+  unit_price: string;
 }
 
+/** An order row as stored, with its items; see db.ts for the columns. */
 export interface SeedOrder {
   id: number;
   number: string;
@@ -289,13 +292,15 @@ export interface SeedOrder {
   currency_code: string;
   email: string;
   buyer_name: string;
-  subtotal_cents: number;
-  tax_cents: number;
-  shipping_cents: number;
+  sub_total: string;
+  tax_total: string;
+  shipping_cost: string;
+  grand_total: string;
   ship_to: string;
   bill_to: string;
   payment_type: string;
-  placed_at: string;
+  /** Unix epoch seconds. */
+  placed_at: number;
   updated_at: string;
   items: SeedOrderItem[];
 }
@@ -315,18 +320,17 @@ export function seedOrder(id: number, orderCount: number, products: readonly Pro
   const last = pick(LAST_NAMES, Math.floor(customer / FIRST_NAMES.length));
   const [city, state, zip, country, currency, taxRate] = pick(PLACES, customer);
   const home = {
-    street: `${10 + ((customer * 37) % 980)} ${pick(STREETS, customer)}`,
+    line1: `${10 + ((customer * 37) % 980)} ${pick(STREETS, customer)}`,
     city,
-    state,
-    zip,
-    country,
+    region: state,
+    postal_code: zip,
+    country_code: country,
   };
   const billing =
-    customer % 9 === 0
-      ? { ...home, street: `${200 + (customer % 50)} ${pick(STREETS, customer + 3)}` }
-      : home;
+    customer % 9 === 0 ? { ...home, line1: `${200 + (customer % 50)} ${pick(STREETS, customer + 3)}` } : home;
 
   const items: SeedOrderItem[] = [];
+  let subtotal = 0;
   const used = new Set<number>();
   const itemCount = Math.min(1 + (k % 3), products.length);
   for (let line = 0; line < itemCount; line++) {
@@ -334,32 +338,36 @@ export function seedOrder(id: number, orderCount: number, products: readonly Pro
     while (used.has(index)) index = (index + 1) % products.length;
     used.add(index);
     const product = products[index] as ProductSummary;
+    const qty = pick([1, 1, 2, 1, 3, 1], k + line);
     items.push({
       product_id: product.id,
-      product_title: product.title,
-      qty: pick([1, 1, 2, 1, 3, 1], k + line),
-      unit_price_cents: product.price_cents,
+      product_name: product.title,
+      qty,
+      unit_price: toDecimal(product.price_cents),
     });
+    subtotal += qty * product.price_cents;
   }
-  const subtotal = items.reduce((sum, item) => sum + item.qty * item.unit_price_cents, 0);
   const spacing = Math.floor(ORDER_SPAN_MS / orderCount);
   const placedMs = ORDERS_START + k * spacing + ((k * 7_919_000) % Math.max(1, Math.floor(spacing / 2)));
-  const placed = isoSeconds(placedMs);
+  const placed = Math.floor(placedMs / 1000);
+  const tax = Math.round((subtotal * taxRate) / 10_000);
+  const shipping = subtotal >= 7_500 ? 0 : country === 'US' ? 699 : 1_499;
   return {
     id,
-    number: `ORD-${placed.slice(0, 4)}-${String(id).padStart(5, '0')}`,
+    number: `ORD-${new Date(placedMs).getUTCFullYear()}-${String(id).padStart(5, '0')}`,
     state: orderStatus(k, orderCount),
     currency_code: currency,
     email: `${first}.${last}@example.com`.toLowerCase().replace("'", ''),
     buyer_name: `${first} ${last}`,
-    subtotal_cents: subtotal,
-    tax_cents: Math.round((subtotal * taxRate) / 10_000),
-    shipping_cents: subtotal >= 7_500 ? 0 : country === 'US' ? 699 : 1_499,
+    sub_total: toDecimal(subtotal),
+    tax_total: toDecimal(tax),
+    shipping_cost: toDecimal(shipping),
+    grand_total: toDecimal(subtotal + tax + shipping),
     ship_to: JSON.stringify(home),
     bill_to: JSON.stringify(billing),
     payment_type: pick(PAYMENT_METHODS, k),
     placed_at: placed,
-    updated_at: placed,
+    updated_at: isoTimestamp(placed * 1000),
     items,
   };
 }
@@ -367,9 +375,9 @@ export function seedOrder(id: number, orderCount: number, products: readonly Pro
 /** Inserts the demo catalog; the caller runs it inside its transaction. */
 export function seedCatalog(db: Database.Database, productCount: number, orderCount: number): void {
   const insertProduct = db.prepare(
-    `INSERT INTO products (id, title, body, summary, sku, list_price_cents, sale_price_cents, qty_on_hand,
+    `INSERT INTO products (id, title, body, summary, sku, list_price, promo_price, qty_on_hand,
        category, labels, photos, options, handle, created_at, updated_at)
-     VALUES (@id, @title, @body, @summary, @sku, @list_price_cents, @sale_price_cents, @qty_on_hand,
+     VALUES (@id, @title, @body, @summary, @sku, @list_price, @promo_price, @qty_on_hand,
        @category, @labels, @photos, @options, @handle, @created_at, @updated_at)`,
   );
   const products: ProductSummary[] = [];
@@ -379,25 +387,25 @@ export function seedCatalog(db: Database.Database, productCount: number, orderCo
     products.push({
       id,
       title: product.title,
-      price_cents: product.sale_price_cents ?? product.list_price_cents,
+      price_cents: toCents(product.promo_price ?? product.list_price),
     });
   }
 
   const insertOrder = db.prepare(
-    `INSERT INTO orders (id, number, state, currency_code, email, buyer_name, subtotal_cents, tax_cents,
-       shipping_cents, ship_to, bill_to, payment_type, placed_at, updated_at)
-     VALUES (@id, @number, @state, @currency_code, @email, @buyer_name, @subtotal_cents, @tax_cents,
-       @shipping_cents, @ship_to, @bill_to, @payment_type, @placed_at, @updated_at)`,
+    `INSERT INTO orders (id, number, state, currency_code, email, buyer_name, sub_total, tax_total,
+       shipping_cost, grand_total, ship_to, bill_to, payment_type, placed_at, updated_at)
+     VALUES (@id, @number, @state, @currency_code, @email, @buyer_name, @sub_total, @tax_total,
+       @shipping_cost, @grand_total, @ship_to, @bill_to, @payment_type, @placed_at, @updated_at)`,
   );
   const insertItem = db.prepare(
-    `INSERT INTO order_items (order_id, product_id, product_title, qty, unit_price_cents)
+    `INSERT INTO order_items (order_id, product_id, product_name, qty, unit_price)
      VALUES (?, ?, ?, ?, ?)`,
   );
   for (let id = 1; id <= orderCount; id++) {
     const { items, ...order } = seedOrder(id, orderCount, products);
     insertOrder.run(order);
     for (const item of items) {
-      insertItem.run(id, item.product_id, item.product_title, item.qty, item.unit_price_cents);
+      insertItem.run(id, item.product_id, item.product_name, item.qty, item.unit_price);
     }
   }
 }

@@ -11,6 +11,7 @@ export const errorStatus = {
   method_not_allowed: 405,
   rate_limited: 429,
   internal_error: 500,
+  invalid_record: 500,
   callback_timeout: 503,
 } as const;
 

@@ -1,18 +1,21 @@
 import { createAdmission } from './access/admission.js';
 import type { Client } from './access/client.js';
-import { errorResponse, HiwelinkError, jsonResponse } from './errors.js';
+import { errorResponse, HiwelinkError, jsonHeaders, jsonResponse } from './errors.js';
 import type { CoreRequest, CoreResponse } from './http.js';
+import { openApiFor } from './openapi.js';
 import { type HiwelinkOptions, type ListCallback, resolveOptions } from './options.js';
-import { pageMeta, parsePagination } from './pagination.js';
+import { type PageMeta, pageMeta, parsePagination } from './pagination.js';
+import { createRecordMapper } from './records/mapper.js';
+import { reviewPage } from './records/page.js';
 
-type Route = 'health' | 'products' | 'orders';
+type Route = 'health' | 'products' | 'orders' | 'openapi';
 
 export interface Hiwelink {
   /** Whether `path` is one of ours; adapters let every other path fall through to the host app. */
   owns(path: string): boolean;
   /** Answers a request on one of our paths. Never rejects: every failure becomes a JSON answer. */
   handle(request: CoreRequest): Promise<CoreResponse>;
-  /** The three paths served, for frameworks that register routes up front. */
+  /** The paths served, for frameworks that register routes up front. */
   readonly paths: readonly string[];
 }
 
@@ -80,11 +83,21 @@ class CallbackContractError extends Error {
 export function createHiwelink(options: HiwelinkOptions): Hiwelink {
   const config = resolveOptions(options);
   const admit = createAdmission(config);
+  const mappers = {
+    products: createRecordMapper('products', config.mapping.products, config.storeBaseUrl),
+    orders: createRecordMapper('orders', config.mapping.orders, config.storeBaseUrl),
+  };
+  // A mistyped `fields` path would otherwise be reported on every page of every crawl.
+  const reportedPaths = new Set<string>();
   const routes = new Map<string, Route>([
     [config.paths.health, 'health'],
     [config.paths.products, 'products'],
     [config.paths.orders, 'orders'],
   ]);
+  // The OpenAPI document never changes once the options are resolved: serialized once, here.
+  const openapiBody = config.openapiPath === undefined ? '' : JSON.stringify(openApiFor(config));
+  const openapiHeaders = jsonHeaders(openapiBody);
+  if (config.openapiPath !== undefined) routes.set(config.openapiPath, 'openapi');
 
   async function list(route: 'products' | 'orders', callback: ListCallback, request: CoreRequest) {
     const pagination = parsePagination(request.query, config.defaultPerPage, config.maxPerPage);
@@ -98,8 +111,37 @@ export function createHiwelink(options: HiwelinkOptions): Hiwelink {
         `${route} callback must resolve to { items: array, total: non-negative integer }`,
       );
     }
-    if (config.bareArray) return jsonResponse(200, result.items);
-    return jsonResponse(200, { data: result.items, meta: pageMeta(result.total, pagination) });
+    const meta = pageMeta(result.total, pagination);
+    const data = checkPage(route, result.items, meta);
+    if (config.bareArray) return jsonResponse(200, data);
+    return jsonResponse(200, { data, meta });
+  }
+
+  /**
+   * Maps a page's records and reports what would hurt the crawl. Nothing is dropped: the crawler
+   * stops at the first short page, so a missing record would hide every record after it.
+   */
+  function checkPage(route: 'products' | 'orders', items: unknown[], meta: PageMeta): unknown[] {
+    const mapped = items.map(mappers[route]);
+    const { problems, unlinked, missingPaths } = reviewPage(route, mapped, meta, config.strict);
+    const path = config.paths[route];
+    for (const missing of missingPaths) {
+      const problem = `mapping.${route}.fields: ${missing} is in none of the records`;
+      if (config.strict) problems.push(problem);
+      else if (!reportedPaths.has(problem)) config.logger.warn({ path }, problem);
+      reportedPaths.add(problem);
+    }
+    if (problems.length > 0) {
+      if (config.strict) throw new HiwelinkError('invalid_record', problems.join('\n'));
+      config.logger.warn({ path }, problems.join('\n'));
+    }
+    if (unlinked.length > 0) {
+      config.logger.warn(
+        { path, ids: unlinked.slice(0, 5).map((entry) => entry.record.id) },
+        `${route} page ${meta.current_page}: ${unlinked.length} product(s) have neither permalink nor slug; HiWelink will link the homepage`,
+      );
+    }
+    return mapped.map((entry) => entry.record);
   }
 
   async function health(request: CoreRequest) {
@@ -117,6 +159,7 @@ export function createHiwelink(options: HiwelinkOptions): Hiwelink {
     }
     visit.credentialId = (await admit(request, visit.client, visit.headers)).credentialId;
     if (route === 'health') return health(request);
+    if (route === 'openapi') return { status: 200, headers: { ...openapiHeaders }, body: openapiBody };
     return list(route, config[route], request);
   }
 
@@ -138,9 +181,11 @@ export function createHiwelink(options: HiwelinkOptions): Hiwelink {
   /** Client mistakes answer as they are; anything else is the store's fault and is logged. */
   function failure(route: Route, request: CoreRequest, error: unknown): CoreResponse {
     const timedOut = error instanceof HiwelinkError && error.code === 'callback_timeout';
-    if (error instanceof HiwelinkError && !timedOut) return errorResponse(error);
+    if (error instanceof HiwelinkError && error.status < 500) return errorResponse(error);
     const what = route === 'health' ? 'health check' : `${route} callback`;
-    if (timedOut) {
+    if (error instanceof HiwelinkError && !timedOut) {
+      config.logger.error({ path: request.path }, error.message);
+    } else if (timedOut) {
       config.logger.error(
         { path: request.path },
         `${what} took longer than timeoutMs (${config.timeoutMs} ms)`,

@@ -19,6 +19,7 @@ export { createHiwelink, type Hiwelink } from './handler.js';
 export type { CoreRequest, CoreResponse } from './http.js';
 export type { Logger } from './logger.js';
 export { toCoreRequest } from './node.js';
+export { type AuthKind, type OpenApiOptions, openApiDocument } from './openapi.js';
 export {
   type AccessLogEntry,
   type HealthCheck,
@@ -31,3 +32,30 @@ export {
   type RateLimitOptions,
 } from './options.js';
 export { type PageMeta, type Pagination, pageMeta, parsePagination } from './pagination.js';
+export {
+  ADDRESS_ALIASES,
+  ORDER_ALIASES,
+  ORDER_ITEM_ALIASES,
+  type OrderField,
+  PRODUCT_ALIASES,
+  type ProductField,
+} from './records/aliases.js';
+export * as coerce from './records/coerce.js';
+export {
+  createRecordMapper,
+  type MappedRecord,
+  type RecordKind,
+  type RecordMapping,
+} from './records/mapper.js';
+export {
+  type Address,
+  addressSchema,
+  type Order,
+  type OrderItem,
+  orderItemSchema,
+  orderSchema,
+  type Product,
+  productSchema,
+  STOCK_STATUSES,
+  type StockStatus,
+} from './records/schemas.js';

@@ -5,6 +5,9 @@ import type { Guard } from './auth/guard.js';
 import { type AuthOptions, authSchema, createGuard } from './auth/options.js';
 import type { CoreRequest } from './http.js';
 import { consoleLogger, type Logger } from './logger.js';
+import { type AuthKind, authKindOf } from './openapi.js';
+import { ORDER_ALIASES, type OrderField, PRODUCT_ALIASES, type ProductField } from './records/aliases.js';
+import type { RecordMapping } from './records/mapper.js';
 
 /** What a repository callback is asked for. */
 export interface ListQuery {
@@ -62,6 +65,8 @@ export interface HiwelinkOptions<Product = unknown, Order = unknown> {
   paths?: HiwelinkPaths;
   /** Prefix for all three paths, e.g. `'/hiwelink'`; Fastify's `prefix` lands here. @default '' */
   basePath?: string;
+  /** Also serve the OpenAPI document of these endpoints here, e.g. `'/openapi.json'`, behind the same auth. Off by default. */
+  openapiPath?: string;
   /** Page size when `per_page` is absent. @default 50 */
   defaultPerPage?: number;
   /** Largest `per_page` accepted; larger is a 400, never a clamp. @default 100 */
@@ -70,6 +75,15 @@ export interface HiwelinkOptions<Product = unknown, Order = unknown> {
   timeoutMs?: number;
   /** Answer lists as a bare JSON array instead of `{ data, meta }`. @default false */
   bareArray?: boolean;
+  /** How your records become the documented fields. @default the documented aliases */
+  mapping?: {
+    products?: RecordMapping<Product, ProductField>;
+    orders?: RecordMapping<Order, OrderField>;
+  };
+  /** Your shop's public URL: resolves relative links and images, and builds permalinks from slugs. */
+  storeBaseUrl?: string;
+  /** Fail a page (500 naming the record) instead of logging a warning when a record or page is invalid; for development and tests. @default false */
+  strict?: boolean;
   /** Where callback failures are reported. @default console */
   logger?: Logger;
 }
@@ -99,16 +113,22 @@ export interface ResolvedOptions {
   orders: ListCallback;
   health: HealthCheck | undefined;
   guard: Guard;
+  authKind: AuthKind;
   rateLimit: Required<RateLimitOptions> | undefined;
   client: (request: CoreRequest) => { ip: string; secure: boolean };
   allowIp: ((ip: string) => boolean) | undefined;
   requireHttps: boolean;
   accessLog: ((entry: AccessLogEntry) => void) | undefined;
   paths: Required<HiwelinkPaths>;
+  /** With `basePath` applied. */
+  openapiPath: string | undefined;
   defaultPerPage: number;
   maxPerPage: number;
   timeoutMs: number;
   bareArray: boolean;
+  mapping: { products: RecordMapping<unknown>; orders: RecordMapping<unknown> };
+  storeBaseUrl: string | undefined;
+  strict: boolean;
   logger: Logger;
 }
 
@@ -123,6 +143,20 @@ const listCallback = fn('({ page, perPage, offset, signal }) => ({ items, total 
 const path = z
   .string()
   .regex(/^\/[^?#\s]*$/, "must start with '/' and hold no '?', '#' or spaces, e.g. '/api/products'");
+
+function recordMapping(kind: 'products' | 'orders') {
+  const known = Object.keys(kind === 'products' ? PRODUCT_ALIASES : ORDER_ALIASES);
+  const field = z.string().refine((name) => known.includes(name), `must be one of ${known.join(', ')}`);
+  return z
+    .strictObject({
+      map: fn('(record) => ({ ...canonical fields })').optional(),
+      fields: z.record(field, z.string().min(1, 'must be a field name or dot path')).optional(),
+      passthrough: z.union([z.boolean(), z.array(z.string())]).optional(),
+      omit: z.array(field).optional(),
+      link: fn('(record) => string | undefined').optional(),
+    })
+    .optional();
+}
 
 const schema = z
   .strictObject({
@@ -158,6 +192,7 @@ const schema = z
     requireHttps: z.boolean().optional(),
     accessLog: fn('(entry) => void').optional(),
     paths: z.strictObject({ health: path, products: path, orders: path }).partial().optional(),
+    openapiPath: path.optional(),
     basePath: z
       .string()
       .regex(/^(\/[^?#\s]*[^/?#\s])?$/, "must be '' or start with '/' and not end with one, e.g. '/hiwelink'")
@@ -166,6 +201,18 @@ const schema = z
     maxPerPage: z.int().min(1).optional(),
     timeoutMs: z.int().min(1).optional(),
     bareArray: z.boolean().optional(),
+    mapping: z
+      .strictObject({ products: recordMapping('products'), orders: recordMapping('orders') })
+      .partial()
+      .optional(),
+    storeBaseUrl: z
+      .url({
+        protocol: /^https?$/,
+        error: "must be an absolute http(s) URL such as 'https://shop.example.com'",
+      })
+      .transform((url) => url.replace(/\/+$/, ''))
+      .optional(),
+    strict: z.boolean().optional(),
     logger: z
       .custom<Logger>(
         (value) =>
@@ -190,6 +237,13 @@ const schema = z
         code: 'custom',
         path: ['paths'],
         message: 'health, products and orders need distinct paths',
+      });
+    }
+    if (options.openapiPath !== undefined && paths.includes(options.openapiPath)) {
+      context.addIssue({
+        code: 'custom',
+        path: ['openapiPath'],
+        message: 'must differ from the health, products and orders paths',
       });
     }
   });
@@ -265,6 +319,7 @@ export function resolveOptions(
     orders: value.orders as ListCallback,
     health: value.health as HealthCheck | undefined,
     guard,
+    authKind: authKindOf(auth),
     rateLimit: rateLimit && {
       limit: rateLimit.limit ?? 100,
       windowMs: rateLimit.windowMs ?? 60_000,
@@ -275,10 +330,17 @@ export function resolveOptions(
     requireHttps: value.requireHttps ?? false,
     accessLog: value.accessLog as ((entry: AccessLogEntry) => void) | undefined,
     paths: prefixed(value.basePath ?? '', { ...defaultPaths, ...value.paths }),
+    openapiPath: value.openapiPath && (value.basePath ?? '') + value.openapiPath,
     defaultPerPage: value.defaultPerPage ?? 50,
     maxPerPage: value.maxPerPage ?? 100,
     timeoutMs: value.timeoutMs ?? 10_000,
     bareArray: value.bareArray ?? false,
+    mapping: {
+      products: (value.mapping?.products ?? {}) as RecordMapping<unknown>,
+      orders: (value.mapping?.orders ?? {}) as RecordMapping<unknown>,
+    },
+    storeBaseUrl: value.storeBaseUrl,
+    strict: value.strict ?? false,
     logger,
   };
 }

@@ -1,0 +1,174 @@
+/**
+ * Coercions from whatever a store keeps to the documented canonical values. Each is total: any
+ * input gives a canonical value or `undefined` (left out), never a throw; and canonical input
+ * comes back unchanged.
+ */
+import type { StockStatus } from './schemas.js';
+
+type Maybe<T> = T | undefined;
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+export function toText(value: unknown): Maybe<string> {
+  if (typeof value === 'string') return value.trim() === '' ? undefined : value;
+  if ((typeof value === 'number' && Number.isFinite(value)) || typeof value === 'bigint')
+    return String(value);
+  return undefined;
+}
+
+/** A JSON array or object stored as text (a common way to keep lists in SQL columns), parsed. */
+function parsedJson(value: unknown): unknown {
+  if (typeof value !== 'string' || !/^\s*[[{]/.test(value)) return value;
+  try {
+    return JSON.parse(value);
+  } catch {
+    return value;
+  }
+}
+
+/** Ids are strings: `42`, `42n` and `' 42 '` all become `'42'`. */
+export function toId(value: unknown): Maybe<string> {
+  if (typeof value === 'number') return Number.isSafeInteger(value) ? String(value) : toText(value);
+  return toText(value)?.trim();
+}
+
+// "349.99", "$349.99", "USD 349.99", "€ 1,299.50", "349.99 EUR"
+const MONEY = /^(?:[A-Za-z]{3}\s*|[$€£¥₹]\s*)?(-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?)(?:\s*[A-Za-z]{3})?$/;
+
+/** Prices as numbers, from numbers, numeric or currency-prefixed strings, bigints and Decimal-like objects. */
+export function toMoney(value: unknown): Maybe<number> {
+  if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
+  if (typeof value === 'bigint') {
+    const number = Number(value);
+    return Number.isSafeInteger(number) ? number : undefined;
+  }
+  if (typeof value === 'string') {
+    const digits = MONEY.exec(value.trim())?.[1];
+    return digits === undefined ? undefined : Number(digits.replaceAll(',', ''));
+  }
+  // Prisma's Decimal, decimal.js, big.js: objects whose toString() is the exact number.
+  if (
+    isRecord(value) &&
+    typeof value.toString === 'function' &&
+    value.toString !== Object.prototype.toString
+  ) {
+    try {
+      return toMoney(String(value));
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
+export function toInteger(value: unknown): Maybe<number> {
+  const number = typeof value === 'string' && /^\s*-?\d+\s*$/.test(value) ? Number(value) : toMoney(value);
+  return number !== undefined && Number.isSafeInteger(Math.trunc(number)) ? Math.trunc(number) : undefined;
+}
+
+const STOCK_SPELLINGS: Record<string, StockStatus> = {};
+for (const [status, spellings] of Object.entries({
+  in_stock: ['in_stock', 'instock', 'in stock', 'in-stock', 'available', 'true', '1', 'yes'],
+  out_of_stock: [
+    'out_of_stock',
+    'outofstock',
+    'out of stock',
+    'out-of-stock',
+    'unavailable',
+    'sold_out',
+    'soldout',
+    'false',
+    '0',
+    'no',
+  ],
+  on_backorder: ['on_backorder', 'onbackorder', 'backorder', 'backordered', 'on backorder'],
+  preorder: ['preorder', 'pre_order', 'pre-order'],
+})) {
+  for (const spelling of spellings) STOCK_SPELLINGS[spelling] = status as StockStatus;
+}
+
+export function toStockStatus(value: unknown): Maybe<StockStatus> {
+  if (typeof value === 'boolean') return value ? 'in_stock' : 'out_of_stock';
+  if (value === 1 || value === 0) return value === 1 ? 'in_stock' : 'out_of_stock';
+  if (typeof value !== 'string') return undefined;
+  return STOCK_SPELLINGS[value.trim().toLowerCase()];
+}
+
+/** Labels from an array (of strings or `{ name }` objects) or a comma-separated string. */
+export function toLabels(value: unknown): Maybe<string[]> {
+  const json = parsedJson(value);
+  const parts = typeof json === 'string' ? json.split(',') : Array.isArray(json) ? json : [];
+  const labels = parts
+    .map((part) => (isRecord(part) ? toText(part.name ?? part.title ?? part.label) : toText(part))?.trim())
+    .filter((label): label is string => label !== undefined && label !== '');
+  return labels.length > 0 ? labels : undefined;
+}
+
+/**
+ * Image URLs from a string (one URL, or several separated by commas), a JSON array as text, or an
+ * array of strings or `{ url | src }` objects; relative ones resolved against `base`.
+ */
+export function toImages(value: unknown, base?: string): Maybe<string[]> {
+  const json = parsedJson(value);
+  const parts = Array.isArray(json) ? json : typeof json === 'string' ? splitUrls(json) : [json];
+  const urls = parts
+    .map((part) => (isRecord(part) ? toText(part.url ?? part.src) : toText(part)))
+    .map((url) => (url === undefined ? undefined : toUrl(url, base)))
+    .filter((url): url is string => url !== undefined);
+  return urls.length > 0 ? urls : undefined;
+}
+
+// Split only where every piece is itself a URL or a path: a comma may also belong to one URL.
+function splitUrls(text: string): string[] {
+  const pieces = text.split(/\s*,\s*/);
+  return pieces.length > 1 && pieces.every((piece) => /^(https?:\/\/|\/)/i.test(piece)) ? pieces : [text];
+}
+
+/** An absolute URL as is, or a relative one resolved against `base`; anything else is left out. */
+export function toUrl(value: unknown, base?: string): Maybe<string> {
+  const text = toText(value)?.trim();
+  if (text === undefined) return undefined;
+  if (/^https?:\/\//i.test(text)) return text;
+  if (base === undefined) return undefined;
+  try {
+    return new URL(text, `${base}/`).toString();
+  } catch {
+    return undefined;
+  }
+}
+
+/** ISO 8601 in UTC, from a Date, epoch seconds or milliseconds, or a date string. */
+export function toIsoDate(value: unknown): Maybe<string> {
+  let date: Date | undefined;
+  if (value instanceof Date) date = value;
+  else if (typeof value === 'number' && Number.isFinite(value))
+    date = new Date(Math.abs(value) < 1e11 ? value * 1000 : value);
+  else if (typeof value === 'string' && value.trim() !== '') {
+    const trimmed = value.trim();
+    if (/^\d+$/.test(trimmed)) date = new Date(Number(trimmed) * (trimmed.length <= 11 ? 1000 : 1));
+    // A date and time without a zone, as SQL databases print them, is UTC, never the server's zone.
+    else if (/^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(trimmed)) {
+      date = new Date(`${trimmed.replace(' ', 'T')}Z`);
+    } else date = new Date(trimmed);
+  }
+  if (date === undefined || Number.isNaN(date.getTime())) return undefined;
+  try {
+    return date.toISOString();
+  } catch {
+    return undefined;
+  }
+}
+
+/** Key-value attributes: an object or an array as they are, a Map as an object. */
+export function toAttributes(input: unknown): Maybe<Record<string, unknown> | unknown[]> {
+  const value = parsedJson(input);
+  if (value instanceof Map) {
+    // Only keys that are already names: an object key has no meaningful attribute name.
+    const entries = [...value].filter(([key]) => typeof key === 'string' || typeof key === 'number');
+    return entries.length > 0 ? Object.fromEntries(entries) : undefined;
+  }
+  if (Array.isArray(value)) return value.length > 0 ? value : undefined;
+  if (isRecord(value) && !(value instanceof Date)) return Object.keys(value).length > 0 ? value : undefined;
+  return undefined;
+}

@@ -1,0 +1,221 @@
+import { ADDRESS_ALIASES, ORDER_ALIASES, ORDER_ITEM_ALIASES, PRODUCT_ALIASES } from './aliases.js';
+import {
+  toAttributes,
+  toId,
+  toImages,
+  toInteger,
+  toIsoDate,
+  toLabels,
+  toMoney,
+  toStockStatus,
+  toText,
+  toUrl,
+} from './coerce.js';
+
+export type RecordKind = 'products' | 'orders';
+
+/** How a store's records become the documented fields. With nothing set, the documented aliases are used. */
+export interface RecordMapping<Source = never, Field extends string = string> {
+  /** Your own conversion to canonical field names; its result is coerced and checked like any record. */
+  map?: (record: Source) => Record<string, unknown>;
+  /** Where a canonical field lives in your records (dot paths for nested values); replaces its aliases. */
+  fields?: Partial<Record<Field, string>>;
+  /** Also send fields that are not canonical: `true` for all, or a list of names. @default false */
+  passthrough?: boolean | readonly string[];
+  /** Canonical fields never sent, for personal data such as `customer_email`. */
+  omit?: readonly Field[];
+  /** Permalink for a product that has none. */
+  link?: (record: Source) => string | undefined;
+}
+
+export interface MappedRecord {
+  record: Record<string, unknown>;
+  /** Why the platform will skip this record (no id, no name), if it will. */
+  invalid?: string;
+  /** A product with neither permalink nor slug: "View Product" falls back to the homepage. */
+  unlinked?: boolean;
+  /** `fields` entries whose path is not in the record at all: most likely a typo. */
+  missingPaths?: string[];
+}
+
+type Source = Record<string, unknown>;
+type Coercer = (value: unknown, context: { base: string | undefined }) => unknown;
+
+const isRecord = (value: unknown): value is Source =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+const camelCase = (name: string) => name.replace(/_([a-z])/g, (_, letter: string) => letter.toUpperCase());
+
+/** The value at a dot path, and whether the path exists at all (a typo in `fields` does not). */
+function at(record: Source, path: string): { value: unknown; exists: boolean } {
+  let value: unknown = record;
+  for (const key of path.split('.')) {
+    if (!isRecord(value) || !(key in value)) return { value: undefined, exists: false };
+    value = value[key];
+  }
+  return { value, exists: true };
+}
+
+/** The first present value among a field's names, each also tried in camelCase (ORMs often use it). */
+function find(record: Source, names: readonly string[]): { name: string; value: unknown } | undefined {
+  for (const name of names) {
+    for (const key of name.includes('_') ? [name, camelCase(name)] : [name]) {
+      const value = record[key];
+      if (value !== undefined && value !== null && value !== '') return { name: key, value };
+    }
+  }
+  return undefined;
+}
+
+/** Maps one level of a record: canonical name first, then aliases; coerced; empty values left out. */
+function mapFields(
+  record: Source,
+  aliases: Record<string, readonly string[]>,
+  coercers: Record<string, Coercer>,
+  context: { base: string | undefined },
+  fields: Record<string, string | undefined> = {},
+): { mapped: Source; used: Set<string>; missingPaths: string[] } {
+  const mapped: Source = {};
+  const used = new Set<string>();
+  const missingPaths: string[] = [];
+  for (const [field, fieldAliases] of Object.entries(aliases)) {
+    const path = fields[field];
+    let found: { name: string; value: unknown } | undefined;
+    if (path === undefined) found = find(record, [field, ...fieldAliases]);
+    else {
+      const { value, exists } = at(record, path);
+      if (!exists) missingPaths.push(`${field} ← '${path}'`);
+      found = { name: path, value };
+    }
+    if (found === undefined) continue;
+    used.add(found.name);
+    const value = (coercers[field] as Coercer)(found.value, context);
+    if (value !== undefined) mapped[field] = value;
+  }
+  return { mapped, used, missingPaths };
+}
+
+const text: Coercer = (value) => toText(value);
+const money: Coercer = (value) => toMoney(value);
+
+const ADDRESS_COERCERS: Record<string, Coercer> = {
+  street: text,
+  city: text,
+  state: text,
+  zip: text,
+  country: text,
+};
+const ITEM_COERCERS: Record<string, Coercer> = {
+  product_id: (value) => toId(isRecord(value) ? value.id : value),
+  name: text,
+  sku: text,
+  quantity: (value) => toInteger(value),
+  price: money,
+};
+
+function nested(
+  value: unknown,
+  aliases: Record<string, readonly string[]>,
+  coercers: Record<string, Coercer>,
+) {
+  if (!isRecord(value)) return undefined;
+  const { mapped } = mapFields(value, aliases, coercers, { base: undefined });
+  return Object.keys(mapped).length > 0 ? mapped : undefined;
+}
+
+const PRODUCT_COERCERS: Record<string, Coercer> = {
+  id: (value) => toId(value),
+  name: text,
+  description: text,
+  short_description: text,
+  sku: text,
+  price: money,
+  regular_price: money,
+  sale_price: money,
+  stock_status: (value) => toStockStatus(value),
+  stock_quantity: (value) => toInteger(value),
+  categories: (value) => toLabels(value),
+  tags: (value) => toLabels(value),
+  images: (value, { base }) => toImages(value, base),
+  attributes: (value) => toAttributes(value),
+  permalink: (value, { base }) => toUrl(value, base),
+  slug: (value) => toText(value)?.trim(),
+};
+
+const ORDER_COERCERS: Record<string, Coercer> = {
+  id: (value) => toId(value),
+  order_number: (value) => toId(value),
+  status: text,
+  total: money,
+  subtotal: money,
+  tax: money,
+  shipping: money,
+  currency: (value) => toText(value)?.trim().toUpperCase(),
+  customer_email: (value) => toText(value)?.trim(),
+  customer_name: text,
+  items: (value) => {
+    if (!Array.isArray(value)) return undefined;
+    return value.map((item) => nested(item, ORDER_ITEM_ALIASES, ITEM_COERCERS) ?? {});
+  },
+  shipping_address: (value) => nested(value, ADDRESS_ALIASES, ADDRESS_COERCERS),
+  billing_address: (value) => nested(value, ADDRESS_ALIASES, ADDRESS_COERCERS),
+  payment_method: text,
+  created_at: (value) => toIsoDate(value),
+  updated_at: (value) => toIsoDate(value),
+};
+
+/** JSON cannot hold a bigint; a passed-through one goes as its decimal string. */
+const jsonSafe = (value: unknown) => (typeof value === 'bigint' ? String(value) : value);
+
+/**
+ * Builds the function that turns one store record into the documented shape. The same function
+ * serves the list endpoints and the webhook payloads, so both send the same fields.
+ */
+export function createRecordMapper<Source>(
+  kind: RecordKind,
+  mapping: RecordMapping<Source> = {},
+  storeBaseUrl?: string,
+): (source: Source) => MappedRecord {
+  const aliases: Record<string, readonly string[]> = kind === 'products' ? PRODUCT_ALIASES : ORDER_ALIASES;
+  const coercers = kind === 'products' ? PRODUCT_COERCERS : ORDER_COERCERS;
+  const context = { base: storeBaseUrl?.replace(/\/+$/, '') };
+  const omit = new Set<string>(mapping.omit ?? []);
+  const passthrough = mapping.passthrough ?? false;
+
+  return (source) => {
+    const input = mapping.map ? mapping.map(source) : source;
+    if (!isRecord(input)) return { record: {}, invalid: 'not an object' };
+    const { mapped, used, missingPaths } = mapFields(input, aliases, coercers, context, mapping.fields);
+    if (kind === 'products') {
+      mapped.price ??= mapped.sale_price ?? mapped.regular_price;
+      if (mapped.stock_status === undefined && typeof mapped.stock_quantity === 'number') {
+        mapped.stock_status = mapped.stock_quantity > 0 ? 'in_stock' : 'out_of_stock';
+      }
+      mapped.permalink ??=
+        toUrl(mapping.link?.(source)) ??
+        (context.base && typeof mapped.slug === 'string'
+          ? `${context.base}/product/${encodeURIComponent(mapped.slug)}`
+          : undefined);
+      if (mapped.permalink === undefined) delete mapped.permalink;
+    }
+    if (passthrough !== false) {
+      const names = passthrough === true ? Object.keys(input) : passthrough;
+      for (const name of names) {
+        if (!(name in aliases) && !used.has(name) && input[name] !== undefined)
+          mapped[name] = jsonSafe(input[name]);
+      }
+    }
+    for (const field of omit) delete mapped[field];
+    const missing = ['id', ...(kind === 'products' ? ['name'] : [])].filter(
+      (field) => mapped[field] === undefined,
+    );
+    return {
+      record: mapped,
+      ...(missing.length > 0 ? { invalid: `no ${missing.join(' and no ')}` } : {}),
+      ...(kind === 'products' && mapped.permalink === undefined && mapped.slug === undefined
+        ? { unlinked: true }
+        : {}),
+      ...(missingPaths.length > 0 ? { missingPaths } : {}),
+    };
+  };
+}
