@@ -59,3 +59,14 @@ export {
   STOCK_STATUSES,
   type StockStatus,
 } from './records/schemas.js';
+export {
+  type CloseReport,
+  createWebhookEmitter,
+  type DeliveryFailure,
+  type QueuedEvent,
+  type WebhookEmitter,
+  type WebhookEmitterOptions,
+  type WebhookEventName,
+  type WebhookStats,
+} from './webhooks/emitter.js';
+export { signingKey, type VerifyResult, verifyWebhook } from './webhooks/signing.js';

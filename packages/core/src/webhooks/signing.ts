@@ -1,0 +1,85 @@
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+
+/**
+ * The HMAC key a secret stands for: Standard Webhooks secrets (`whsec_<base64>`) are the bytes the
+ * base64 encodes; any other secret is its UTF-8 bytes. Both signatures use the same key.
+ */
+export function signingKey(secret: string): Buffer {
+  return secret.startsWith('whsec_') ? Buffer.from(secret.slice(6), 'base64') : Buffer.from(secret, 'utf8');
+}
+
+export const newWebhookId = () => `msg_${randomBytes(16).toString('hex')}`;
+
+/** Headers that sign `body` (the exact bytes sent) for delivery attempt at `timestamp` (Unix seconds). */
+export function signatureHeaders(
+  body: string,
+  key: Buffer,
+  id: string,
+  timestamp: number,
+): Record<string, string> {
+  const hex = createHmac('sha256', key).update(body).digest('hex');
+  const standard = createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest('base64');
+  return {
+    'x-webhook-signature': `sha256=${hex}`,
+    'webhook-id': id,
+    'webhook-timestamp': String(timestamp),
+    'webhook-signature': `v1,${standard}`,
+  };
+}
+
+export type VerifyResult =
+  | { ok: true; scheme: 'standard-webhooks' | 'hmac-sha256' }
+  | { ok: false; reason: string };
+
+const header = (headers: Record<string, string | string[] | undefined>, name: string) => {
+  const value = headers[name] ?? headers[name.toLowerCase()];
+  return Array.isArray(value) ? value[0] : value;
+};
+
+function sameBytes(a: Buffer, b: Buffer): boolean {
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/**
+ * Checks a received webhook against `secret`: the Standard Webhooks signature when its headers are
+ * there (rejecting timestamps more than `toleranceSeconds` away, against replays), otherwise
+ * `X-Webhook-Signature`. `rawBody` must be the bytes as received, before any JSON parsing.
+ */
+export function verifyWebhook(
+  rawBody: string | Buffer,
+  headers: Record<string, string | string[] | undefined>,
+  secret: string,
+  { toleranceSeconds = 300, now = Date.now() }: { toleranceSeconds?: number; now?: number } = {},
+): VerifyResult {
+  const key = signingKey(secret);
+  const body = Buffer.isBuffer(rawBody) ? rawBody : Buffer.from(rawBody, 'utf8');
+  const id = header(headers, 'webhook-id');
+  const timestamp = header(headers, 'webhook-timestamp');
+  const signatures = header(headers, 'webhook-signature');
+  if (id !== undefined || timestamp !== undefined || signatures !== undefined) {
+    if (!id || !timestamp || !signatures)
+      return { ok: false, reason: 'incomplete Standard Webhooks headers' };
+    if (!/^\d{1,12}$/.test(timestamp)) return { ok: false, reason: 'webhook-timestamp is not a Unix time' };
+    if (Math.abs(now / 1000 - Number(timestamp)) > toleranceSeconds) {
+      return { ok: false, reason: 'webhook-timestamp is outside the tolerance' };
+    }
+    const expected = createHmac('sha256', key)
+      .update(Buffer.concat([Buffer.from(`${id}.${timestamp}.`), body]))
+      .digest();
+    const match = signatures
+      .split(' ')
+      .some(
+        (candidate) =>
+          candidate.startsWith('v1,') && sameBytes(Buffer.from(candidate.slice(3), 'base64'), expected),
+      );
+    return match ? { ok: true, scheme: 'standard-webhooks' } : { ok: false, reason: 'signature mismatch' };
+  }
+  const signature = header(headers, 'x-webhook-signature');
+  if (!signature) return { ok: false, reason: 'no signature headers' };
+  const hex = /^sha256=([0-9a-f]{64})$/i.exec(signature)?.[1];
+  if (!hex) return { ok: false, reason: 'X-Webhook-Signature is not sha256=<hex>' };
+  const expected = createHmac('sha256', key).update(body).digest();
+  return sameBytes(Buffer.from(hex, 'hex'), expected)
+    ? { ok: true, scheme: 'hmac-sha256' }
+    : { ok: false, reason: 'signature mismatch' };
+}
