@@ -60,13 +60,26 @@ export {
   type StockStatus,
 } from './records/schemas.js';
 export {
+  createDeliverer,
+  createMessageBuilder,
+  DEFAULT_RETRY_DELAYS,
+  type Deliverer,
+  type DeliveryOptions,
+  type Outcome,
+  type RecordEvents,
+  retryDelay,
+  type Topic,
+  type WebhookEventName,
+  type WebhookMessage,
+} from './webhooks/delivery.js';
+export {
   type CloseReport,
   createWebhookEmitter,
   type DeliveryFailure,
   type QueuedEvent,
   type WebhookEmitter,
   type WebhookEmitterOptions,
-  type WebhookEventName,
+  type WebhookEvents,
   type WebhookStats,
 } from './webhooks/emitter.js';
-export { signingKey, type VerifyResult, verifyWebhook } from './webhooks/signing.js';
+export { newWebhookId, signingKey, type VerifyResult, verifyWebhook } from './webhooks/signing.js';

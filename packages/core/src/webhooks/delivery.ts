@@ -1,0 +1,160 @@
+import type { AxiosInstance, AxiosResponse } from 'axios';
+import axios from 'axios';
+import { createRecordMapper, type RecordMapping } from '../records/mapper.js';
+import { signatureHeaders, signingKey } from './signing.js';
+
+export type WebhookEventName =
+  | 'product.created'
+  | 'product.updated'
+  | 'product.deleted'
+  | 'order.created'
+  | 'order.updated'
+  | 'order.deleted'
+  | 'sync.requested';
+
+export type Topic = 'products' | 'orders' | 'sync';
+
+/** One event ready to send. Its `id` (the `webhook-id` header) stays the same on every retry. */
+export interface WebhookMessage {
+  id: string;
+  event: WebhookEventName;
+  topic: Topic;
+  /** Events with the same entity are delivered one at a time, in the order they were emitted. */
+  entity: string;
+  data: Record<string, unknown>;
+}
+
+export type Outcome =
+  | { done: true }
+  | { done: false; retry: boolean; reason: string; status?: number; retryAfterMs?: number };
+
+/** Where and how deliveries go; shared by the in-memory emitter and the durable (BullMQ) one. */
+export interface DeliveryOptions {
+  /** Base URL of HiWelink. @default process.env.HIWELINK_WEBHOOK_URL */
+  url?: string;
+  /** Your store's token from the HiWelink dashboard. @default process.env.HIWELINK_STORE_TOKEN */
+  storeToken?: string;
+  /** Signs each delivery when set; `whsec_<base64>` or any string. @default process.env.HIWELINK_WEBHOOK_SECRET */
+  secret?: string;
+  /** Your own axios instance, for proxies and interceptors. @default axios.create() */
+  http?: AxiosInstance;
+  /** One attempt's time limit. @default 10000 */
+  timeoutMs?: number;
+}
+
+export const DEFAULT_RETRY_DELAYS = [
+  10_000, 30_000, 120_000, 300_000, 900_000, 1_800_000, 3_600_000, 7_200_000,
+];
+
+export interface Deliverer {
+  /** False without a URL or store token: nothing can be sent. */
+  enabled: boolean;
+  send(message: WebhookMessage): Promise<Outcome>;
+}
+
+/** Resolves the target from options and environment; throws when the URL cannot be one. */
+export function createDeliverer(options: DeliveryOptions, env: NodeJS.ProcessEnv): Deliverer {
+  const base = (options.url ?? env.HIWELINK_WEBHOOK_URL ?? '').trim().replace(/\/+$/, '');
+  const token = (options.storeToken ?? env.HIWELINK_STORE_TOKEN ?? '').trim();
+  const secret = options.secret ?? env.HIWELINK_WEBHOOK_SECRET;
+  const key = secret ? signingKey(secret) : undefined;
+  const http = options.http ?? axios.create();
+  const timeout = options.timeoutMs ?? 10_000;
+  const enabled = base !== '' && token !== '';
+  if (enabled && !/^https?:\/\//.test(base)) {
+    throw new Error(`HiWelink webhook URL must start with http:// or https://, got '${base}'`);
+  }
+  return {
+    enabled,
+    async send(message) {
+      const body = JSON.stringify({ event: message.event, data: message.data });
+      const headers: Record<string, string> = { 'content-type': 'application/json' };
+      if (key) Object.assign(headers, signatureHeaders(body, key, message.id, Math.floor(Date.now() / 1000)));
+      const url = `${base}/api/generic-api/webhooks/${encodeURIComponent(token)}/${message.topic}`;
+      try {
+        const response = await http.post(url, body, {
+          headers,
+          timeout,
+          maxRedirects: 0,
+          responseType: 'text',
+          // The body was signed as these exact bytes: axios must send them untouched.
+          transformRequest: [(data: string) => data],
+          validateStatus: () => true,
+        });
+        return outcomeOf(response);
+      } catch (error) {
+        const code = (error as { code?: string }).code;
+        return { done: false, retry: true, reason: code ? `network error ${code}` : String(error) };
+      }
+    },
+  };
+}
+
+function retryAfterMs(value: unknown): number | undefined {
+  if (typeof value !== 'string') return undefined;
+  if (/^\d+$/.test(value.trim())) return Number(value) * 1000;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
+
+/** 2xx is done; 408, 429, 5xx and network errors are worth retrying; any other status is final. */
+function outcomeOf(response: AxiosResponse): Outcome {
+  const { status } = response;
+  if (status >= 200 && status < 300) return { done: true };
+  const retry = status === 408 || status === 429 || status >= 500;
+  const wait = retryAfterMs(response.headers['retry-after']);
+  return {
+    done: false,
+    retry,
+    reason: `HTTP ${status}`,
+    status,
+    ...(wait === undefined ? {} : { retryAfterMs: wait }),
+  };
+}
+
+/**
+ * The wait before the next attempt after `attempts` failed ones, or `undefined` to give up:
+ * the schedule's step with ±jitter, and never less than the receiver's Retry-After.
+ */
+export function retryDelay(attempts: number, outcome: Outcome, delays: readonly number[], jitter: number) {
+  if (outcome.done || !outcome.retry || attempts > delays.length) return undefined;
+  const step = (delays[attempts - 1] as number) * (1 + jitter * (Math.random() * 2 - 1));
+  return Math.max(step, outcome.retryAfterMs ?? 0);
+}
+
+export interface RecordEvents<Product, Order> {
+  mapping?: { products?: RecordMapping<Product>; orders?: RecordMapping<Order> };
+  storeBaseUrl?: string;
+}
+
+/**
+ * Turns a store record into the message for an event, with the same mapping as the list
+ * endpoints; deletions carry only the id. Throws with a readable message when there is no id.
+ */
+export function createMessageBuilder<Product, Order>(options: RecordEvents<Product, Order>) {
+  const mappers = {
+    products: createRecordMapper(
+      'products',
+      options.mapping?.products as RecordMapping<unknown>,
+      options.storeBaseUrl,
+    ),
+    orders: createRecordMapper(
+      'orders',
+      options.mapping?.orders as RecordMapping<unknown>,
+      options.storeBaseUrl,
+    ),
+  };
+  return (
+    topic: 'products' | 'orders',
+    action: 'created' | 'updated' | 'deleted',
+    target: unknown,
+  ): Omit<WebhookMessage, 'id'> => {
+    const event = `${topic === 'products' ? 'product' : 'order'}.${action}` as WebhookEventName;
+    const direct = typeof target === 'string' || typeof target === 'number' ? String(target) : undefined;
+    const data = direct === undefined ? mappers[topic](target).record : { id: direct };
+    const id = data.id;
+    if (typeof id !== 'string' || id === '')
+      throw new Error(`webhook ${event} not sent: the record has no id`);
+    return { event, topic, entity: id, data: action === 'deleted' ? { id } : data };
+  };
+}
