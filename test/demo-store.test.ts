@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ORDER_ALIASES, orderSchema, PRODUCT_ALIASES, productSchema } from '@hiwelink/core';
+import { ORDER_ALIASES, orderSchema, PRODUCT_ALIASES, productSchema, verifyWebhook } from '@hiwelink/core';
 import Database from 'better-sqlite3';
 import { jwtVerify, SignJWT, UnsecuredJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
@@ -17,9 +17,11 @@ import {
   type OrderRecord,
   type Product,
   type ProductRecord,
+  type RepositoryChange,
   readConfig,
   STORE_BASE_URL,
 } from '../examples/express-sqlite/dist/app.js';
+import { type Behaviour, type Received, startReceiver } from './support/receiver.js';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 const PER_PAGE = 50;
@@ -44,7 +46,7 @@ async function startStore(env: Record<string, string>, onTestFinished: Cleanup) 
   onTestFinished(async () => {
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
-    store.close();
+    await store.shutdown(2_000);
   });
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
@@ -76,6 +78,71 @@ async function startStore(env: Record<string, string>, onTestFinished: Cleanup) 
   }
 
   return { store, base, get, admin, crawl };
+}
+
+const STORE_TOKEN = '3f1c2a9e-7b4d-4e8a-9c61-0d5e2f8a7b13';
+const WEBHOOK_SECRET = `whsec_${Buffer.from('the demo store webhook test key!').toString('base64')}`;
+const webhookPath = (topic: string) => `/api/generic-api/webhooks/${STORE_TOKEN}/${topic}`;
+
+/**
+ * A store whose webhooks go to a real local receiver. `next()` waits until the store has delivered
+ * (or given up) everything emitted so far, and returns the requests received since its last call.
+ */
+async function startWebhookStore(
+  env: Record<string, string>,
+  onTestFinished: Cleanup,
+  behaviour?: Behaviour,
+) {
+  const receiver = await startReceiver(behaviour);
+  onTestFinished(receiver.close);
+  const started = await startStore(
+    {
+      HIWELINK_WEBHOOK_URL: receiver.url,
+      HIWELINK_STORE_TOKEN: STORE_TOKEN,
+      HIWELINK_WEBHOOK_SECRET: WEBHOOK_SECRET,
+      ...env,
+    },
+    onTestFinished,
+  );
+  let read = 0;
+  async function next(): Promise<Received[]> {
+    expect(await started.store.webhooks.flush(5_000)).toEqual({ remaining: 0 });
+    const fresh = receiver.received.slice(read);
+    read = receiver.received.length;
+    return fresh;
+  }
+  return { ...started, receiver, next };
+}
+
+/**
+ * Makes COMMIT itself fail for a product inserted with this name: a trigger adds a row whose deferred
+ * foreign key is checked only then. The write's body has run to its end, so only a store that waits
+ * for the commit stays silent about it.
+ */
+function vetoAtCommit(db: Database.Database, name: string) {
+  db.exec(`
+    CREATE TABLE vetoes (id INTEGER PRIMARY KEY);
+    CREATE TABLE vetoed (product_id INTEGER REFERENCES vetoes (id) DEFERRABLE INITIALLY DEFERRED);
+    CREATE TRIGGER veto AFTER INSERT ON products WHEN NEW.title = '${name}'
+    BEGIN INSERT INTO vetoed VALUES (NEW.id); END;
+  `);
+}
+
+/** The one request `events` should hold, checked for its path, event and both signatures. */
+function only(events: readonly Received[], topic: string, event: string): Received {
+  expect(events.map(({ path, body, status }) => ({ path, event: body.event, status }))).toEqual([
+    { path: webhookPath(topic), event, status: 200 },
+  ]);
+  const entry = events[0] as Received;
+  expect(Object.keys(entry.body).sort()).toEqual(['data', 'event']);
+  expect(verifyWebhook(entry.raw, entry.headers, WEBHOOK_SECRET)).toEqual({
+    ok: true,
+    scheme: 'standard-webhooks',
+  });
+  const { 'webhook-id': _id, 'webhook-timestamp': _at, 'webhook-signature': _sig, ...plain } = entry.headers;
+  expect(verifyWebhook(entry.raw, plain, WEBHOOK_SECRET)).toEqual({ ok: true, scheme: 'hmac-sha256' });
+  expect(verifyWebhook(entry.raw, entry.headers, 'whsec_b3RoZXIgc2VjcmV0').ok).toBe(false);
+  return entry;
 }
 
 const JWT_SECRET = 'demo-store-test-secret-0123456789abcdef';
@@ -715,6 +782,250 @@ describe('demo store: admin API', () => {
   });
 });
 
+describe('demo store: webhooks after each committed write', () => {
+  it('announces a product created, patched and deleted: signed, with the record the crawl returns', async (context) => {
+    const { admin, crawl, next } = await startWebhookStore(
+      { SEED_PRODUCTS: '5', SEED_ORDERS: '0' },
+      context.onTestFinished,
+    );
+    // Seeding is not a change to announce.
+    expect(await next()).toEqual([]);
+
+    const created = await admin('POST', '/admin/products', {
+      name: 'Stoneware Mug',
+      regular_price: 18,
+      sale_price: 14.5,
+      stock_quantity: 12,
+      categories: ['Home', 'Kitchen'],
+      images: ['https://cdn.example.com/mug.jpg'],
+      attributes: { color: 'Blue' },
+    });
+    expect(created.status).toBe(201);
+    const product = (await created.json()) as Product;
+    expect(product.id).toBe('6');
+    const onCreate = only(await next(), 'products', 'product.created');
+    const listed = (await crawl<Product>('/api/products')).records.find((record) => record.id === '6');
+    expect(listed).toEqual(product);
+    expect(onCreate.body.data).toEqual(listed);
+
+    const patched = await admin('PATCH', '/admin/products/6', { name: 'Glazed Mug', sale_price: null });
+    expect(patched.status).toBe(200);
+    const onPatch = only(await next(), 'products', 'product.updated');
+    const relisted = (await crawl<Product>('/api/products')).records.find((record) => record.id === '6');
+    expect(relisted).toMatchObject({ name: 'Glazed Mug', price: 18 });
+    expect(onPatch.body.data).toEqual(relisted);
+    expect(onPatch.body.data).not.toHaveProperty('sale_price');
+
+    expect((await admin('DELETE', '/admin/products/6')).status).toBe(204);
+    const onDelete = only(await next(), 'products', 'product.deleted');
+    expect(onDelete.body.data).toEqual({ id: '6' });
+    expect((await admin('DELETE', '/admin/products/2')).status).toBe(204);
+    expect(only(await next(), 'products', 'product.deleted').body.data).toEqual({ id: '2' });
+
+    const ids = [onCreate, onPatch, onDelete].map((entry) => entry.headers['webhook-id']);
+    expect(new Set(ids).size).toBe(3);
+  });
+
+  it('announces an order created, patched and deleted, with the record the crawl returns', async (context) => {
+    const { admin, crawl, next } = await startWebhookStore(
+      { SEED_PRODUCTS: '4', SEED_ORDERS: '3' },
+      context.onTestFinished,
+    );
+    const created = await admin('POST', '/admin/orders', {
+      customer_email: 'ada@example.com',
+      customer_name: 'Ada Lovelace',
+      items: [
+        { product_id: '3', quantity: 2 },
+        { product_id: 4, quantity: 1, price: 9.99, name: 'Gift wrap' },
+      ],
+      tax: 1.25,
+      shipping: 4,
+      shipping_address: { street: '12 St James Sq', city: 'London', zip: 'SW1Y 4JH', country: 'GB' },
+      currency: 'GBP',
+    });
+    expect(created.status).toBe(201);
+    const order = (await created.json()) as Order;
+    expect(order.id).toBe('4');
+    const onCreate = only(await next(), 'orders', 'order.created');
+    const listed = (await crawl<Order>('/api/orders')).records.find((record) => record.id === '4');
+    expect(listed).toEqual(order);
+    expect(onCreate.body.data).toEqual(listed);
+    expect(onCreate.body.data).toMatchObject({
+      currency: 'GBP',
+      items: [{ product_id: '3' }, { price: 9.99 }],
+    });
+
+    const patched = await admin('PATCH', '/admin/orders/4', { status: 'shipped' });
+    expect(patched.status).toBe(200);
+    const onPatch = only(await next(), 'orders', 'order.updated');
+    const relisted = (await crawl<Order>('/api/orders')).records.find((record) => record.id === '4');
+    expect(relisted?.status).toBe('shipped');
+    expect(onPatch.body.data).toEqual(relisted);
+
+    expect((await admin('DELETE', '/admin/orders/4')).status).toBe(204);
+    expect(only(await next(), 'orders', 'order.deleted').body.data).toEqual({ id: '4' });
+  });
+
+  it('announces nothing for a write the admin API rejects, inside the transaction or before it', async (context) => {
+    const { admin, crawl, next, receiver, store } = await startWebhookStore(
+      { SEED_PRODUCTS: '3', SEED_ORDERS: '2' },
+      context.onTestFinished,
+    );
+    const [first, second] = (await crawl<Product>('/api/products')).records as [Product, Product];
+    const before = [await crawl('/api/products'), await crawl('/api/orders')];
+    const firstOrder = (await crawl<Order>('/api/orders')).records[0] as Order;
+    vetoAtCommit(store.db, 'Vetoed');
+    const rejected: [method: string, path: string, body: unknown, status: number][] = [
+      // Refused inside the write's transaction, which rolls back.
+      ['POST', '/admin/products', { name: 'Copy', regular_price: 5, slug: first.slug }, 409],
+      ['POST', '/admin/products', { name: 'Copy', regular_price: 5, sku: first.sku }, 409],
+      ['PATCH', '/admin/products/2', { slug: first.slug }, 409],
+      ['PATCH', '/admin/products/2', { sale_price: second.regular_price + 1 }, 400],
+      ['POST', '/admin/products', { name: 'Lamp', regular_price: 5, sale_price: 9 }, 400],
+      // Refused by the COMMIT, after the write's body ran (logged by the store as a 500).
+      ['POST', '/admin/products', { name: 'Vetoed', regular_price: 5 }, 500],
+      [
+        'POST',
+        '/admin/orders',
+        { customer_email: 'a@example.com', items: [{ product_id: '99', quantity: 1 }] },
+        400,
+      ],
+      ['PATCH', '/admin/orders/2', { order_number: firstOrder.order_number }, 409],
+      ['PATCH', '/admin/orders/2', { items: [{ product_id: '42', quantity: 1 }] }, 400],
+      // Nothing to change.
+      ['PATCH', '/admin/products/99', { name: 'Ghost' }, 404],
+      ['DELETE', '/admin/products/99', undefined, 404],
+      ['PATCH', '/admin/orders/99', { status: 'shipped' }, 404],
+      ['DELETE', '/admin/orders/abc', undefined, 404],
+      // Refused before the data layer.
+      ['POST', '/admin/products', { name: 'Lamp', regular_price: '5' }, 400],
+    ];
+    for (const [method, path, body, status] of rejected) {
+      const response = await admin(method, path, body);
+      expect({ method, path, status: response.status }).toEqual({ method, path, status });
+    }
+    expect((await admin('DELETE', '/admin/products/1', undefined, 'adm_wrong')).status).toBe(401);
+
+    expect(await next()).toEqual([]);
+    expect(receiver.attempts()).toBe(0);
+    expect(store.webhooks.stats()).toEqual({ queued: 0, inFlight: 0, delivered: 0, failed: 0 });
+    expect([await crawl('/api/products'), await crawl('/api/orders')]).toEqual(before);
+
+    // The same store does announce the write that goes through.
+    expect((await admin('PATCH', '/admin/products/2', { stock_quantity: 0 })).status).toBe(200);
+    expect(only(await next(), 'products', 'product.updated').body.data).toMatchObject({
+      id: '2',
+      stock_status: 'out_of_stock',
+    });
+    expect(store.webhooks.stats()).toMatchObject({ delivered: 1, failed: 0 });
+  });
+
+  it('calls change listeners after the commit with the stored row; one that throws breaks nothing', async (context) => {
+    const { admin, next, store } = await startWebhookStore(
+      { SEED_PRODUCTS: '3', SEED_ORDERS: '1' },
+      context.onTestFinished,
+    );
+    const { repository, db } = store;
+    const changes: RepositoryChange[] = [];
+    const duringTransaction: boolean[] = [];
+    repository.onChange(() => {
+      throw new Error('a listener bug (expected in this test)');
+    });
+    const stop = repository.onChange((change) => {
+      changes.push(change);
+      duringTransaction.push(db.inTransaction);
+    });
+
+    const taken = (repository.getProduct('1') as ProductRecord).handle;
+    expect(() => repository.createProduct({ name: 'Copy', regular_price: 1, slug: taken })).toThrow(
+      "slug: 'aurora-wireless-headphones' is already in use",
+    );
+    expect(() => repository.updateOrder('1', { items: [{ product_id: '9', quantity: 1 }] })).toThrow(
+      "no product with id '9'",
+    );
+    expect(() => db.transaction(() => repository.deleteProduct('3'))()).toThrow(
+      /do not call them inside db\.transaction\(\)/,
+    );
+    expect(repository.getProduct('3')).toBeDefined();
+    vetoAtCommit(db, 'Vetoed');
+    expect(() => repository.createProduct({ name: 'Vetoed', regular_price: 1 })).toThrow(
+      'FOREIGN KEY constraint failed',
+    );
+    expect(db.inTransaction).toBe(false);
+    expect(repository.listProducts({ perPage: 10, offset: 0 }).total).toBe(3);
+    expect(repository.updateProduct('77', { name: 'Ghost' })).toBeUndefined();
+    expect(changes).toEqual([]);
+    expect(await next()).toEqual([]);
+
+    const created = await admin('POST', '/admin/products', { name: 'Desk Lamp', regular_price: 25 });
+    expect(created.status).toBe(201);
+    const stored = repository.getProduct('4') as ProductRecord;
+    expect(stored).toMatchObject({ id: 4, title: 'Desk Lamp', list_price: '25.00', handle: 'desk-lamp' });
+    expect(changes).toEqual([{ kind: 'products', action: 'created', row: stored }]);
+    // The emitter's listener, registered first, still ran.
+    expect(only(await next(), 'products', 'product.created').body.data).toMatchObject({
+      id: '4',
+      name: 'Desk Lamp',
+    });
+
+    const order = repository.getOrder('1') as OrderRecord;
+    expect(repository.deleteOrder('1')).toBe(true);
+    expect(changes.at(-1)).toEqual({ kind: 'orders', action: 'deleted', row: order });
+    expect(duringTransaction).toEqual([false, false]);
+    expect(only(await next(), 'orders', 'order.deleted').body.data).toEqual({ id: '1' });
+
+    stop();
+    expect((await admin('DELETE', '/admin/products/4')).status).toBe(204);
+    expect(changes).toHaveLength(2);
+    expect(only(await next(), 'products', 'product.deleted').body.data).toEqual({ id: '4' });
+  });
+
+  it('shutdown() reports what it could not deliver in time, then closes the database', async (context) => {
+    const { admin, receiver, store } = await startWebhookStore(
+      { SEED_PRODUCTS: '2', SEED_ORDERS: '0' },
+      context.onTestFinished,
+      () => 'hang',
+    );
+    expect((await admin('POST', '/admin/products', { name: 'Kettle', regular_price: 30 })).status).toBe(201);
+    const report = await store.shutdown(300);
+    expect(report).toMatchObject({ delivered: 0, failed: 0 });
+    expect(report.undelivered).toEqual([
+      {
+        id: expect.stringMatching(/^msg_/),
+        event: 'product.created',
+        data: expect.objectContaining({ id: '3' }),
+        attempts: 1,
+      },
+    ]);
+    expect(receiver.attempts()).toBe(1);
+    expect(store.db.open).toBe(false);
+    expect(store.webhooks.productDeleted(3)).toBe(false);
+    // Once shut down, it stays so, without waiting again for the delivery still in flight.
+    const startedAt = Date.now();
+    expect(await store.shutdown(5_000)).toBe(report);
+    expect(Date.now() - startedAt).toBeLessThan(100);
+  });
+
+  it('is off without the webhook variables: the store starts, writes work, nothing is sent', async (context) => {
+    const { admin, store } = await startStore(
+      { SEED_PRODUCTS: '2', SEED_ORDERS: '0' },
+      context.onTestFinished,
+    );
+    expect(store.webhooks.enabled).toBe(false);
+    expect((await admin('POST', '/admin/products', { name: 'Kettle', regular_price: 30 })).status).toBe(201);
+    expect(store.webhooks.productCreated(store.repository.getProduct('3') as ProductRecord)).toBe(false);
+    expect(store.webhooks.stats()).toEqual({ queued: 0, inFlight: 0, delivered: 0, failed: 0 });
+    expect(await store.shutdown()).toEqual({
+      queued: 0,
+      inFlight: 0,
+      delivered: 0,
+      failed: 0,
+      undelivered: [],
+    });
+    expect(store.db.open).toBe(false);
+  });
+});
+
 describe('demo store: configuration', () => {
   it('has the documented defaults', () => {
     expect(readConfig({})).toEqual({
@@ -726,6 +1037,7 @@ describe('demo store: configuration', () => {
       seedOrders: 1200,
       databaseFile: './data/store.db',
       strict: false,
+      webhooks: { url: undefined, storeToken: undefined, secret: undefined },
     });
     expect(readConfig({ HIWELINK_STRICT: '1' }).strict).toBe(true);
     expect(readConfig({ HIWELINK_STRICT: '0' }).strict).toBe(false);
@@ -823,6 +1135,69 @@ describe('demo store: configuration', () => {
     );
   });
 
+  it('reads the webhook variables, an empty one counting as unset', () => {
+    const env = {
+      HIWELINK_WEBHOOK_URL: 'https://app.hiwelink.com/',
+      HIWELINK_STORE_TOKEN: STORE_TOKEN,
+      HIWELINK_WEBHOOK_SECRET: WEBHOOK_SECRET,
+    };
+    expect(readConfig(env).webhooks).toEqual({
+      url: 'https://app.hiwelink.com/',
+      storeToken: STORE_TOKEN,
+      secret: WEBHOOK_SECRET,
+    });
+    expect(readConfig({ ...env, HIWELINK_WEBHOOK_SECRET: '' }).webhooks.secret).toBeUndefined();
+    expect(
+      readConfig({ ...env, HIWELINK_WEBHOOK_URL: 'http://127.0.0.1:8080', HIWELINK_WEBHOOK_SECRET: 'plain' })
+        .webhooks,
+    ).toMatchObject({ url: 'http://127.0.0.1:8080', secret: 'plain' });
+    expect(
+      readConfig({ HIWELINK_WEBHOOK_URL: '', HIWELINK_STORE_TOKEN: '', HIWELINK_WEBHOOK_SECRET: '' })
+        .webhooks,
+    ).toEqual({ url: undefined, storeToken: undefined, secret: undefined });
+  });
+
+  it.each([
+    'ftp://app.hiwelink.com',
+    'app.hiwelink.com',
+    'https://',
+    'http//app.hiwelink.com',
+    'javascript:alert(1)',
+    'file:///etc/passwd',
+  ])('rejects HIWELINK_WEBHOOK_URL = %j, naming the variable', (url) => {
+    expect(() => readConfig({ HIWELINK_WEBHOOK_URL: url, HIWELINK_STORE_TOKEN: STORE_TOKEN })).toThrow(
+      `HIWELINK_WEBHOOK_URL must be an http(s) URL such as https://app.hiwelink.com, got '${url}'`,
+    );
+  });
+
+  it('rejects half a webhook configuration and a malformed secret, naming the variables', () => {
+    const url = 'https://app.hiwelink.com';
+    expect(() => readConfig({ HIWELINK_WEBHOOK_URL: ` ${url}`, HIWELINK_STORE_TOKEN: 'tok' })).toThrow(
+      /^HIWELINK_WEBHOOK_URL must not start or end with whitespace/,
+    );
+    expect(() => readConfig({ HIWELINK_WEBHOOK_URL: `${url}?x=1`, HIWELINK_STORE_TOKEN: 'tok' })).toThrow(
+      /^HIWELINK_WEBHOOK_URL must not hold a query/,
+    );
+    expect(() => readConfig({ HIWELINK_WEBHOOK_URL: url })).toThrow(
+      /^HIWELINK_STORE_TOKEN is required when HIWELINK_WEBHOOK_URL is set/,
+    );
+    expect(() => readConfig({ HIWELINK_STORE_TOKEN: 'tok' })).toThrow(
+      /^HIWELINK_WEBHOOK_URL is required when HIWELINK_STORE_TOKEN is set/,
+    );
+    expect(() => readConfig({ HIWELINK_WEBHOOK_SECRET: WEBHOOK_SECRET })).toThrow(
+      /^HIWELINK_WEBHOOK_SECRET is set but webhooks are off/,
+    );
+    for (const secret of ['whsec_', 'whsec_not base64!', 'whsec_abc']) {
+      expect(() =>
+        readConfig({
+          HIWELINK_WEBHOOK_URL: url,
+          HIWELINK_STORE_TOKEN: 'tok',
+          HIWELINK_WEBHOOK_SECRET: secret,
+        }),
+      ).toThrow(/^HIWELINK_WEBHOOK_SECRET must be whsec_ followed by base64/);
+    }
+  });
+
   it('rejects a bad PORT and seeded orders without products', () => {
     expect(() => readConfig({ PORT: '65536' })).toThrow(/^PORT .*'65536'/);
     expect(() => readConfig({ PORT: 'http' })).toThrow(/^PORT /);
@@ -894,6 +1269,9 @@ describe('demo store: main.js', () => {
       HIWELINK_JWT_SECRET,
       ADMIN_TOKEN,
       PORT,
+      HIWELINK_WEBHOOK_URL,
+      HIWELINK_STORE_TOKEN,
+      HIWELINK_WEBHOOK_SECRET,
       ...inherited
     } = process.env;
     const child = spawn(process.execPath, ['examples/express-sqlite/dist/main.js'], {
@@ -950,6 +1328,9 @@ describe('demo store: main.js', () => {
     expect(Number(port)).toBeGreaterThan(0);
     expect(key).toMatch(/^sk_live_[0-9a-f]{64}$/);
     expect(output().stdout).toContain(`curl -H 'X-API-Key: ${key}' '${url}/api/products?page=1&per_page=5'`);
+    expect(output().stdout).toContain(
+      '\n  webhooks     off (set HIWELINK_WEBHOOK_URL and HIWELINK_STORE_TOKEN to send changes to HiWelink; ',
+    );
 
     const health = await fetch(`${url}/health`, { headers: { 'X-API-Key': key as string } });
     expect(health.status).toBe(200);
@@ -1030,12 +1411,94 @@ describe('demo store: main.js', () => {
     expect(code).toBe(0);
   });
 
+  it('with the webhook variables: says where webhooks go, sends an admin change, delivers it before exiting', async (context) => {
+    const receiver = await startReceiver();
+    context.onTestFinished(receiver.close);
+    const { child, exited, output, started } = run({
+      PORT: '0',
+      DATABASE_FILE: ':memory:',
+      SEED_PRODUCTS: '3',
+      SEED_ORDERS: '0',
+      HIWELINK_WEBHOOK_URL: `${receiver.url}/`,
+      HIWELINK_STORE_TOKEN: STORE_TOKEN,
+      HIWELINK_WEBHOOK_SECRET: WEBHOOK_SECRET,
+    });
+    context.onTestFinished(() => {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    });
+
+    const [, url, webhooks, adminToken] = await started(
+      /listening on (\S+)[\s\S]*\n {2}webhooks\s+(.*)\n {2}admin token\s+(\S+)/,
+    );
+    expect(webhooks).toBe(
+      `on: admin changes go to ${receiver.url}/api/generic-api/webhooks/<HIWELINK_STORE_TOKEN>/..., signed with HIWELINK_WEBHOOK_SECRET`,
+    );
+    expect(output().stdout).not.toContain(STORE_TOKEN);
+
+    const created = await fetch(`${url}/admin/products`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'Desk Lamp', regular_price: 25 }),
+    });
+    expect(created.status).toBe(201);
+    const product = (await created.json()) as Product;
+
+    child.kill('SIGTERM');
+    const [code] = await exited;
+    expect(code).toBe(0);
+    expect(only(receiver.received, 'products', 'product.created').body.data).toEqual(product);
+    expect(output().stdout).toContain('webhooks: 1 delivered, 0 given up, 0 not delivered\n');
+  });
+
+  it('prints the webhooks it could not deliver before exiting', async (context) => {
+    const receiver = await startReceiver(() => 'hang');
+    context.onTestFinished(receiver.close);
+    const { child, exited, output, started } = run({
+      PORT: '0',
+      DATABASE_FILE: ':memory:',
+      SEED_PRODUCTS: '3',
+      SEED_ORDERS: '0',
+      HIWELINK_WEBHOOK_URL: receiver.url,
+      HIWELINK_STORE_TOKEN: STORE_TOKEN,
+    });
+    context.onTestFinished(() => {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    });
+    const [, url, webhooks, adminToken] = await started(
+      /listening on (\S+)[\s\S]*\n {2}webhooks\s+(.*)\n {2}admin token\s+(\S+)/,
+    );
+    expect(webhooks).toMatch(/^on: .*, unsigned \(set HIWELINK_WEBHOOK_SECRET to sign them\)$/);
+    const created = await fetch(`${url}/admin/products`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'Desk Lamp', regular_price: 25 }),
+    });
+    expect(created.status).toBe(201);
+    for (let waited = 0; receiver.attempts() === 0 && waited < 5_000; waited += 20) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(receiver.attempts()).toBe(1);
+
+    child.kill('SIGTERM');
+    const [code] = await exited;
+    expect(code).toBe(0);
+    expect(output().stderr).toContain('webhooks: 0 delivered, 0 given up, 1 not delivered, lost at exit:\n');
+    expect(output().stderr).toMatch(
+      /\n {2}product\.created id=4 \(webhook-id msg_[0-9a-f]{32}, 1 attempt\(s\)\)\n/,
+    );
+  });
+
   it.for<{ env: Record<string, string>; message: string }>([
     { env: { SEED_PRODUCTS: '-5' }, message: "SEED_PRODUCTS must be a non-negative integer, got '-5'" },
     { env: { HIWELINK_AUTH: 'jwt' }, message: "HIWELINK_JWT_SECRET is required when HIWELINK_AUTH is 'jwt'" },
     {
       env: { HIWELINK_AUTH: 'oauth' },
       message: "HIWELINK_AUTH must be one of api-key, bearer, jwt, basic; got 'oauth'",
+    },
+    {
+      env: { HIWELINK_WEBHOOK_URL: 'ftp://hiwelink.example', HIWELINK_STORE_TOKEN: STORE_TOKEN },
+      message:
+        "HIWELINK_WEBHOOK_URL must be an http(s) URL such as https://app.hiwelink.com, got 'ftp://hiwelink.example'",
     },
   ])('prints a bad setting without a stack trace and exits 1: $message', async ({ env, message }) => {
     const { exited, output } = run({ PORT: '0', DATABASE_FILE: ':memory:', ...env });

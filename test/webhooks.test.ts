@@ -279,6 +279,7 @@ describe('webhook delivery', () => {
     expect(failures).toEqual([]);
     expect(report.undelivered.map((event) => event.data.id)).toEqual(['2']);
     expect(emitter.productUpdated({ id: 4, name: 'D' })).toBe(false);
+    expect(await emitter.close(500)).toBe(report);
   });
 
   it('is a no-op that warns once without a URL or token', () => {

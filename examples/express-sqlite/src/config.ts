@@ -11,6 +11,19 @@ export type AuthConfig =
 
 export type AuthMethod = AuthConfig['method'];
 
+/**
+ * Where the store announces its product and order changes: on when `url` and `storeToken` are both
+ * set, off when neither is.
+ */
+export interface WebhookConfig {
+  /** HiWelink's base URL, http(s) (`HIWELINK_WEBHOOK_URL`). @default unset: webhooks off */
+  url: string | undefined;
+  /** The store's token from the HiWelink dashboard (`HIWELINK_STORE_TOKEN`). @default unset: webhooks off */
+  storeToken: string | undefined;
+  /** Signs each delivery, `whsec_<base64>` or any string (`HIWELINK_WEBHOOK_SECRET`). @default unset: unsigned */
+  secret: string | undefined;
+}
+
 /** The demo store's settings, read once from the environment at startup. */
 export interface StoreConfig {
   /** Listen port; 0 picks a free one. @default 3000 */
@@ -32,6 +45,8 @@ export interface StoreConfig {
    * 500 instead of logging a warning. For development and tests. @default false
    */
   strict: boolean;
+  /** Webhooks to HiWelink after each committed admin write. */
+  webhooks: WebhookConfig;
 }
 
 export const AUTH_METHODS: readonly AuthMethod[] = ['api-key', 'bearer', 'jwt', 'basic'];
@@ -128,6 +143,55 @@ function apiKey(env: NodeJS.ProcessEnv, method: AuthMethod): string | undefined 
   return value;
 }
 
+const WEBHOOK_URL = 'HIWELINK_WEBHOOK_URL';
+const STORE_TOKEN = 'HIWELINK_STORE_TOKEN';
+const WEBHOOK_SECRET = 'HIWELINK_WEBHOOK_SECRET';
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+function webhookUrl(env: NodeJS.ProcessEnv): string | undefined {
+  const value = secret(env, WEBHOOK_URL);
+  if (value === undefined) return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.host === '') {
+    throw new Error(`${WEBHOOK_URL} must be an http(s) URL such as https://app.hiwelink.com, got '${value}'`);
+  }
+  if (url.search !== '' || url.hash !== '') {
+    throw new Error(`${WEBHOOK_URL} must not hold a query or fragment, got '${value}'`);
+  }
+  return value;
+}
+
+function webhookSecret(env: NodeJS.ProcessEnv): string | undefined {
+  const value = secret(env, WEBHOOK_SECRET);
+  // The kit decodes what follows whsec_ as base64 and would skip anything else, down to an empty key.
+  if (value?.startsWith('whsec_') && !(value.length > 6 && BASE64.test(value.slice(6)))) {
+    throw new Error(`${WEBHOOK_SECRET} must be whsec_ followed by base64, as HiWelink shows it`);
+  }
+  return value;
+}
+
+function webhookConfig(env: NodeJS.ProcessEnv): WebhookConfig {
+  const config = { url: webhookUrl(env), storeToken: secret(env, STORE_TOKEN), secret: webhookSecret(env) };
+  // Half a configuration is a mistake to report, not a reason to start silently without webhooks.
+  if (config.url === undefined && config.storeToken !== undefined) {
+    throw new Error(`${WEBHOOK_URL} is required when ${STORE_TOKEN} is set: together they turn webhooks on`);
+  }
+  if (config.storeToken === undefined && config.url !== undefined) {
+    throw new Error(`${STORE_TOKEN} is required when ${WEBHOOK_URL} is set: together they turn webhooks on`);
+  }
+  if (config.secret !== undefined && config.url === undefined) {
+    throw new Error(
+      `${WEBHOOK_SECRET} is set but webhooks are off: set ${WEBHOOK_URL} and ${STORE_TOKEN} too, or unset it`,
+    );
+  }
+  return config;
+}
+
 /** Reads and checks the environment; throws an Error naming the variable when a value cannot work. */
 export function readConfig(env: NodeJS.ProcessEnv = process.env): StoreConfig {
   const method = authMethod(env);
@@ -148,5 +212,6 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): StoreConfig {
     seedOrders,
     databaseFile: read(env, 'DATABASE_FILE') ?? './data/store.db',
     strict: flag(env, 'HIWELINK_STRICT'),
+    webhooks: webhookConfig(env),
   };
 }

@@ -72,6 +72,19 @@ server.once('error', (error: NodeJS.ErrnoException) => {
   exitWith(`${messageOf(error)}${hint}`);
 });
 
+/** Whether the admin API's changes reach HiWelink as webhooks, and how to turn them on. */
+function webhooksLine(): string {
+  const { url, secret } = config.webhooks;
+  if (!store.webhooks.enabled || url === undefined) {
+    return 'off (set HIWELINK_WEBHOOK_URL and HIWELINK_STORE_TOKEN to send changes to HiWelink; HIWELINK_WEBHOOK_SECRET signs them)';
+  }
+  const signing =
+    secret === undefined
+      ? 'unsigned (set HIWELINK_WEBHOOK_SECRET to sign them)'
+      : 'signed with HIWELINK_WEBHOOK_SECRET';
+  return `on: admin changes go to ${url.replace(/\/+$/, '')}/api/generic-api/webhooks/<HIWELINK_STORE_TOKEN>/..., ${signing}`;
+}
+
 server.listen(config.port, async () => {
   const { port } = server.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;
@@ -88,18 +101,35 @@ server.listen(config.port, async () => {
   console.log(`  database     ${where} (${counts.products} products, ${counts.orders} orders)`);
   for (const line of lines) console.log(`  ${line}`);
   if (config.strict) console.log('  strict       on: a page with a record HiWelink would skip answers 500');
+  console.log(`  webhooks     ${webhooksLine()}`);
   console.log(`  admin token  ${store.adminToken}${generated('ADMIN_TOKEN', config.adminToken)}`);
   console.log('');
   console.log('Try it:');
   console.log(`  curl ${curl} ${shellQuote(`${url}/api/products?page=1&per_page=5`)}`);
 });
 
+/** Delivers the webhooks still queued (for up to 5 s), says what could not be, then exits. */
+async function closeStore() {
+  const { delivered, failed, undelivered } = await store.shutdown(5_000);
+  if (store.webhooks.enabled) {
+    const summary = `webhooks: ${delivered} delivered, ${failed} given up, ${undelivered.length} not delivered`;
+    (failed + undelivered.length > 0 ? console.error : console.log)(
+      undelivered.length > 0 ? `${summary}, lost at exit:` : summary,
+    );
+    for (const { id, event, data, attempts } of undelivered) {
+      console.error(`  ${event} id=${String(data.id)} (webhook-id ${id}, ${attempts} attempt(s))`);
+    }
+  }
+  // A delivery still in flight would hold the process open until its own timeout.
+  process.exit(0);
+}
+
 let stopping = false;
 function shutdown(signal: NodeJS.Signals) {
   if (stopping) process.exit(1);
   stopping = true;
   console.log(`${signal} received, closing (press Ctrl+C again to force)`);
-  server.close(() => store.close());
+  server.close(() => void closeStore());
   server.closeIdleConnections();
   // Requests still running get a few seconds to finish; keep-alive sockets would hold close() open.
   setTimeout(() => server.closeAllConnections(), 5_000).unref();

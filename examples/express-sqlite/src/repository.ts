@@ -175,6 +175,18 @@ export interface PageResult<T> {
   total: number;
 }
 
+export type ChangeAction = 'created' | 'updated' | 'deleted';
+
+/**
+ * A write that committed, with the row in the shape the list callbacks return (so the kit's mapping
+ * applies to it as it is); a deletion carries the row as it was last stored.
+ */
+export type RepositoryChange =
+  | { kind: 'products'; action: ChangeAction; row: ProductRecord }
+  | { kind: 'orders'; action: ChangeAction; row: OrderRecord };
+
+export type ChangeListener = (change: RepositoryChange) => void;
+
 /** Reads and writes records in the store's own shape; the admin API and the kit map them. */
 export interface Repository {
   listProducts(page: Page): PageResult<ProductRecord>;
@@ -189,6 +201,15 @@ export interface Repository {
   createOrder(input: OrderInput): OrderRecord;
   updateOrder(id: string, patch: Partial<OrderInput>): OrderRecord | undefined;
   deleteOrder(id: string): boolean;
+  /**
+   * Calls `listener` after each write that changed a record, once its transaction has committed,
+   * before the write returns; never for a write that threw, and so rolled back, or that changed
+   * nothing (an unknown id). A listener that throws is logged and leaves the write, and the other
+   * listeners, as they were. Each write commits its own transaction: one called inside an outer
+   * `db.transaction()` throws, since its changes would be announced before they are committed.
+   * @returns a function that removes the listener
+   */
+  onChange(listener: ChangeListener): () => void;
   /** Answers `true` while the database can serve queries; throws when it cannot. */
   ping(): boolean;
 }
@@ -317,6 +338,55 @@ function productColumns(input: ProductInput) {
 
 /** Repository over the store's SQLite database. Every write runs in one transaction. */
 export function createRepository(db: Db): Repository {
+  const listeners = new Set<ChangeListener>();
+  /** What the running write changed: announced once its transaction commits, dropped if it rolls back. */
+  let pending: RepositoryChange[] = [];
+
+  function announce(change: RepositoryChange) {
+    for (const listener of [...listeners]) {
+      try {
+        listener(change);
+      } catch (error) {
+        console.error(
+          `[store] a change listener failed on ${change.kind} ${change.action} ${change.row.id}; the write stands:`,
+          error,
+        );
+      }
+    }
+  }
+
+  /**
+   * `body` as a write: one IMMEDIATE transaction, then, once it has committed, its changes to the
+   * listeners. better-sqlite3 runs COMMIT before `.immediate()` returns and ROLLBACK when `body` throws.
+   */
+  function write<A extends unknown[], R>(body: (...args: A) => R): (...args: A) => R {
+    const transaction = db.transaction(body);
+    return (...args) => {
+      if (db.inTransaction) {
+        throw new Error(
+          'Repository writes commit their own transaction, and announce their changes after it: ' +
+            'do not call them inside db.transaction()',
+        );
+      }
+      pending = [];
+      let changes: RepositoryChange[];
+      let result: R;
+      try {
+        result = transaction.immediate(...args) as R;
+        changes = pending;
+      } finally {
+        pending = [];
+      }
+      for (const change of changes) announce(change);
+      return result;
+    };
+  }
+
+  /** Notes a change of the running write; listeners get a copy, so they cannot alter what it returns. */
+  function changed(change: RepositoryChange) {
+    pending.push(structuredClone(change));
+  }
+
   const statements = {
     ping: db.prepare('SELECT 1 AS ok'),
     countProducts: db.prepare('SELECT COUNT(*) AS total FROM products').pluck(),
@@ -469,7 +539,7 @@ export function createRepository(db: Db): Repository {
       return row && loadOrder(row);
     },
 
-    createProduct: db.transaction((input: ProductInput): ProductRecord => {
+    createProduct: write((input: ProductInput): ProductRecord => {
       const columns = productColumns(input);
       if (input.slug !== undefined) claim('slug', input.slug, statements.productWithHandle.get(input.slug));
       if (input.sku !== undefined) claim('sku', input.sku, statements.productWithSku.get(input.sku));
@@ -494,10 +564,12 @@ export function createRepository(db: Db): Repository {
         );
         statements.setProductSku.run(sku, id);
       }
-      return readProduct(productRow(id) as ProductRow);
-    }).immediate,
+      const product = readProduct(productRow(id) as ProductRow);
+      changed({ kind: 'products', action: 'created', row: product });
+      return product;
+    }),
 
-    updateProduct: db.transaction((id: string, patch: Partial<ProductInput>): ProductRecord | undefined => {
+    updateProduct: write((id: string, patch: Partial<ProductInput>): ProductRecord | undefined => {
       const key = rowId(id);
       const row = key === undefined ? undefined : productRow(key);
       if (key === undefined || row === undefined) return undefined;
@@ -513,15 +585,21 @@ export function createRepository(db: Db): Repository {
         handle: merged.slug ?? row.handle,
         now: new Date().toISOString(),
       });
-      return readProduct(productRow(key) as ProductRow);
-    }).immediate,
+      const product = readProduct(productRow(key) as ProductRow);
+      changed({ kind: 'products', action: 'updated', row: product });
+      return product;
+    }),
 
-    deleteProduct: db.transaction((id: string): boolean => {
+    deleteProduct: write((id: string): boolean => {
       const key = rowId(id);
-      return key !== undefined && statements.deleteProduct.run(key).changes > 0;
-    }).immediate,
+      const row = key === undefined ? undefined : productRow(key);
+      if (key === undefined || row === undefined) return false;
+      statements.deleteProduct.run(key);
+      changed({ kind: 'products', action: 'deleted', row: readProduct(row) });
+      return true;
+    }),
 
-    createOrder: db.transaction((input: OrderInput): OrderRecord => {
+    createOrder: write((input: OrderInput): OrderRecord => {
       const items = resolveItems(input.items);
       if (input.order_number !== undefined) {
         claim('order_number', input.order_number, statements.orderWithNumber.get(input.order_number));
@@ -542,10 +620,12 @@ export function createRepository(db: Db): Repository {
         statements.setOrderNumber.run(number, id);
       }
       writeItems(id, items);
-      return loadOrder(orderRow(id) as OrderRow);
-    }).immediate,
+      const order = loadOrder(orderRow(id) as OrderRow);
+      changed({ kind: 'orders', action: 'created', row: order });
+      return order;
+    }),
 
-    updateOrder: db.transaction((id: string, patch: Partial<OrderInput>): OrderRecord | undefined => {
+    updateOrder: write((id: string, patch: Partial<OrderInput>): OrderRecord | undefined => {
       const key = rowId(id);
       const row = key === undefined ? undefined : orderRow(key);
       if (key === undefined || row === undefined) return undefined;
@@ -561,13 +641,29 @@ export function createRepository(db: Db): Repository {
         now: new Date().toISOString(),
       });
       if (items !== undefined) writeItems(key, items);
-      return loadOrder(orderRow(key) as OrderRow);
-    }).immediate,
+      const order = loadOrder(orderRow(key) as OrderRow);
+      changed({ kind: 'orders', action: 'updated', row: order });
+      return order;
+    }),
 
-    deleteOrder: db.transaction((id: string): boolean => {
+    deleteOrder: write((id: string): boolean => {
       const key = rowId(id);
-      return key !== undefined && statements.deleteOrder.run(key).changes > 0;
-    }).immediate,
+      const row = key === undefined ? undefined : orderRow(key);
+      if (key === undefined || row === undefined) return false;
+      const order = loadOrder(row);
+      statements.deleteOrder.run(key);
+      changed({ kind: 'orders', action: 'deleted', row: order });
+      return true;
+    }),
+
+    onChange(listener) {
+      // A wrapper per registration, so the same function added twice is called twice and removed once.
+      const entry: ChangeListener = (change) => listener(change);
+      listeners.add(entry);
+      return () => {
+        listeners.delete(entry);
+      };
+    },
 
     ping: () => statements.ping.get() !== undefined,
   };

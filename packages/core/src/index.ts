@@ -82,4 +82,10 @@ export {
   type WebhookEvents,
   type WebhookStats,
 } from './webhooks/emitter.js';
-export { newWebhookId, signingKey, type VerifyResult, verifyWebhook } from './webhooks/signing.js';
+export {
+  newWebhookId,
+  signatureHeaders,
+  signingKey,
+  type VerifyResult,
+  verifyWebhook,
+} from './webhooks/signing.js';

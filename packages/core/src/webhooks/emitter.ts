@@ -114,6 +114,7 @@ export function createWebhookEmitter<Product = unknown, Order = unknown>(
   let active = 0;
   let closed = false;
   let stopped = false;
+  let closing: Promise<CloseReport> | undefined;
   let timer: NodeJS.Timeout | undefined;
 
   function giveUp(delivery: QueuedEvent, reason: string, status?: number) {
@@ -149,7 +150,7 @@ export function createWebhookEmitter<Product = unknown, Order = unknown>(
         outcome.retry ? `${outcome.reason} after ${delivery.attempts} attempts` : outcome.reason,
         outcome.status,
       );
-    } else {
+    } else if (!stopped) {
       delivery.nextAttemptAt = Date.now() + wait;
       logger.warn(
         { id: delivery.id, event: delivery.event, attempts: delivery.attempts, reason: outcome.reason },
@@ -251,6 +252,24 @@ export function createWebhookEmitter<Product = unknown, Order = unknown>(
     return { remaining: queue.length };
   }
 
+  async function shutDown(timeoutMs: number): Promise<CloseReport> {
+    closed = true;
+    // Waiting retries are due now: a closing process has no later to wait for.
+    for (const delivery of queue) delivery.nextAttemptAt = 0;
+    pump();
+    await flush(timeoutMs);
+    stopped = true;
+    clearTimeout(timer);
+    const undelivered = queue.map(({ id, event, data, attempts }) => ({ id, event, data, attempts }));
+    if (undelivered.length > 0) {
+      logger.error(
+        { ids: undelivered.map((event) => event.id) },
+        `${undelivered.length} webhook(s) not delivered before close()`,
+      );
+    }
+    return { ...snapshot(), undelivered };
+  }
+
   const snapshot = (): WebhookStats => ({
     queued: queue.length,
     inFlight: active,
@@ -268,22 +287,9 @@ export function createWebhookEmitter<Product = unknown, Order = unknown>(
     orderDeleted: emit('orders', 'deleted'),
     requestSync: () => enqueue({ event: 'sync.requested', topic: 'sync', entity: 'all', data: {} }),
     flush,
-    async close(timeoutMs = 30_000) {
-      closed = true;
-      // Waiting retries are due now: a closing process has no later to wait for.
-      for (const delivery of queue) delivery.nextAttemptAt = 0;
-      pump();
-      await flush(timeoutMs);
-      stopped = true;
-      clearTimeout(timer);
-      const undelivered = queue.map(({ id, event, data, attempts }) => ({ id, event, data, attempts }));
-      if (undelivered.length > 0) {
-        logger.error(
-          { ids: undelivered.map((event) => event.id) },
-          `${undelivered.length} webhook(s) not delivered before close()`,
-        );
-      }
-      return { ...snapshot(), undelivered };
+    close(timeoutMs = 30_000) {
+      closing ??= shutDown(timeoutMs);
+      return closing;
     },
     stats: snapshot,
   };

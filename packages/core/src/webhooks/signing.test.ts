@@ -10,6 +10,13 @@ describe('signingKey', () => {
     expect(signingKey(`whsec_${Buffer.from('key bytes').toString('base64')}`).toString()).toBe('key bytes');
     expect(signingKey('pässword').equals(Buffer.from('pässword', 'utf8'))).toBe(true);
   });
+
+  it.each(['whsec_', 'whsec_not base64!', 'whsec_abc'])(
+    'refuses %j instead of signing with a broken key',
+    (secret) => {
+      expect(() => signingKey(secret)).toThrow('a whsec_ secret must be whsec_ followed by base64');
+    },
+  );
 });
 
 describe('verifyWebhook', () => {

@@ -5,7 +5,15 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
  * base64 encodes; any other secret is its UTF-8 bytes. Both signatures use the same key.
  */
 export function signingKey(secret: string): Buffer {
-  return secret.startsWith('whsec_') ? Buffer.from(secret.slice(6), 'base64') : Buffer.from(secret, 'utf8');
+  if (!secret.startsWith('whsec_')) return Buffer.from(secret, 'utf8');
+  const encoded = secret.slice(6);
+  // Node decodes base64 leniently; a typo must not silently become a short or empty key.
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(encoded) || encoded.length % 4 !== 0) {
+    throw new Error(
+      'a whsec_ secret must be whsec_ followed by base64, as the Standard Webhooks spec defines',
+    );
+  }
+  return Buffer.from(encoded, 'base64');
 }
 
 export const newWebhookId = () => `msg_${randomBytes(16).toString('hex')}`;
