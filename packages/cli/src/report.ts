@@ -1,0 +1,22 @@
+import type { VerifyReport } from './verify.js';
+
+const MARK = { ok: 'OK  ', warning: 'WARN', failed: 'FAIL' } as const;
+
+/** The summary table `hiwelink verify` prints: one line a check, a fix hint under each that did not pass. */
+export function formatReport(report: VerifyReport): string {
+  const width = Math.max(...report.checks.map((check) => check.title.length));
+  const lines = [`HiWelink verify: ${report.baseUrl}`, ''];
+  for (const check of report.checks) {
+    lines.push(`  ${MARK[check.status]}  ${check.title.padEnd(width)}  ${check.detail}`);
+    if (check.hint && check.status !== 'ok') lines.push(`        ${' '.repeat(width)}  → ${check.hint}`);
+  }
+  const failed = report.checks.filter((check) => check.status === 'failed').length;
+  const warnings = report.checks.filter((check) => check.status === 'warning').length;
+  lines.push(
+    '',
+    report.ok
+      ? `Ready for HiWelink (${warnings} warning(s)).`
+      : `${failed} check(s) failed, ${warnings} warning(s).`,
+  );
+  return lines.join('\n');
+}

@@ -1,0 +1,204 @@
+import type { Logger } from '@hiwelink/core';
+import type {
+  DataSource,
+  EntityMetadata,
+  EntitySubscriberInterface,
+  EntityTarget,
+  InsertEvent,
+  ObjectLiteral,
+  QueryRunner,
+  RecoverEvent,
+  RemoveEvent,
+  SoftRemoveEvent,
+  TransactionCommitEvent,
+  TransactionRollbackEvent,
+  TransactionStartEvent,
+  UpdateEvent,
+} from 'typeorm';
+import {
+  consoleLogger,
+  type Emitter,
+  emitRecord,
+  eventName,
+  type RecordKind,
+  type WriteAction,
+  warnOnce,
+} from './emit.js';
+
+export type { Emitter, RecordKind } from './emit.js';
+
+export interface HiwelinkSubscriberOptions {
+  emitter: Emitter;
+  /** The entity (class, `EntitySchema` or entity name) holding each kind of record. */
+  entities: { products?: EntityTarget<ObjectLiteral>; orders?: EntityTarget<ObjectLiteral> };
+  /** Where warnings (writes that carry no row) and emitter failures go. @default console */
+  logger?: Logger;
+}
+
+type Send = () => Promise<void>;
+
+/** Own enumerable properties that are set: an entity's data, copied as it is now. */
+function snapshot(entity: ObjectLiteral | undefined): ObjectLiteral {
+  const copy: ObjectLiteral = {};
+  if (!entity) return copy;
+  for (const [key, value] of Object.entries(entity)) if (value !== undefined) copy[key] = value;
+  return copy;
+}
+
+/**
+ * A TypeORM 0.3 subscriber that sends HiWelink webhooks for the configured entities:
+ * `created` after insert (and recover), `updated` after update, `deleted` after remove (and soft
+ * remove), with the entity's data (a deletion's id is taken before TypeORM clears it).
+ *
+ * Writes made in a transaction are kept per query runner and sent once the outermost transaction
+ * commits; a rolled-back transaction, or savepoint, sends nothing. A write outside any transaction
+ * (`save(…, { transaction: false })`, a bare query builder) is sent at once.
+ *
+ * `repository.update(criteria, …)`, `delete(criteria)` and query-builder updates and deletes carry
+ * no row, so nothing can be sent for them: a warning naming the entity says so once.
+ *
+ * Register it on an initialized data source: `attachHiwelink(dataSource, options)`, or
+ * `dataSource.subscribers.push(new HiwelinkSubscriber(options))`.
+ */
+export class HiwelinkSubscriber implements EntitySubscriberInterface<ObjectLiteral> {
+  readonly #options: HiwelinkSubscriberOptions;
+  readonly #logger: Logger;
+  readonly #warn: ReturnType<typeof warnOnce>;
+  /** Per query runner, one list of waiting events per open transaction level (savepoints nest). */
+  readonly #levels = new WeakMap<QueryRunner, Send[][]>();
+  readonly #kinds = new WeakMap<EntityMetadata, RecordKind | null>();
+
+  constructor(options: HiwelinkSubscriberOptions) {
+    this.#options = options;
+    this.#logger = options.logger ?? consoleLogger;
+    this.#warn = warnOnce(this.#logger);
+  }
+
+  afterInsert(event: InsertEvent<ObjectLiteral>) {
+    return this.#write(event, 'created', snapshot(event.entity), 'insert');
+  }
+
+  afterUpdate(event: UpdateEvent<ObjectLiteral>) {
+    // `entity` is what was saved, `databaseEntity` the row before: together, the row now.
+    const record = { ...snapshot(event.databaseEntity), ...snapshot(event.entity) };
+    return this.#write(event, 'updated', record, 'update');
+  }
+
+  afterRemove(event: RemoveEvent<ObjectLiteral>) {
+    return this.#write(event, 'deleted', this.#removed(event), 'delete');
+  }
+
+  afterSoftRemove(event: SoftRemoveEvent<ObjectLiteral>) {
+    return this.#write(event, 'deleted', this.#removed(event), 'soft delete');
+  }
+
+  afterRecover(event: RecoverEvent<ObjectLiteral>) {
+    return this.#write(event, 'created', this.#removed(event), 'restore');
+  }
+
+  afterTransactionStart(event: TransactionStartEvent) {
+    const levels = this.#levels.get(event.queryRunner) ?? [];
+    levels.push([]);
+    this.#levels.set(event.queryRunner, levels);
+  }
+
+  async afterTransactionCommit(event: TransactionCommitEvent) {
+    const levels = this.#levels.get(event.queryRunner);
+    if (!levels) return;
+    const committed = levels.pop() ?? [];
+    if (event.queryRunner.isTransactionActive) {
+      // A savepoint was released: its events now wait for the level around it.
+      const outer = levels.at(-1);
+      if (outer) outer.push(...committed);
+      else levels.push(committed);
+      return;
+    }
+    this.#levels.delete(event.queryRunner);
+    for (const send of [...levels.flat(), ...committed]) await send();
+  }
+
+  afterTransactionRollback(event: TransactionRollbackEvent) {
+    const levels = this.#levels.get(event.queryRunner);
+    levels?.pop();
+    if (!event.queryRunner.isTransactionActive) this.#levels.delete(event.queryRunner);
+  }
+
+  /** A removed row's data with its id, which TypeORM has already cleared from the entity. */
+  #removed(event: RemoveEvent<ObjectLiteral> | SoftRemoveEvent<ObjectLiteral> | RecoverEvent<ObjectLiteral>) {
+    const record = { ...snapshot(event.databaseEntity), ...snapshot(event.entity) };
+    const id: unknown = event.entityId;
+    if (id !== undefined && id !== null) {
+      const primary = event.metadata.primaryColumns;
+      if (typeof id === 'object') Object.assign(record, id);
+      else if (primary.length === 1) primary[0]?.setEntityValue(record, id);
+    }
+    return record;
+  }
+
+  #kindOf(metadata: EntityMetadata, dataSource: DataSource): RecordKind | undefined {
+    const known = this.#kinds.get(metadata);
+    if (known !== undefined) return known ?? undefined;
+    let found: RecordKind | null = null;
+    for (const kind of ['products', 'orders'] as const) {
+      const entity = this.#options.entities[kind];
+      if (entity === undefined) continue;
+      const same =
+        metadata.target === entity ||
+        (dataSource.hasMetadata(entity) && dataSource.getMetadata(entity) === metadata) ||
+        (typeof entity === 'function' &&
+          typeof metadata.target === 'function' &&
+          metadata.target.prototype instanceof entity);
+      if (same) {
+        found = kind;
+        break;
+      }
+    }
+    this.#kinds.set(metadata, found);
+    return found ?? undefined;
+  }
+
+  #write(
+    event: { metadata: EntityMetadata; connection: DataSource; queryRunner: QueryRunner },
+    action: WriteAction,
+    record: ObjectLiteral,
+    operation: string,
+  ): Promise<void> | undefined {
+    const kind = this.#kindOf(event.metadata, event.connection);
+    if (!kind) return undefined;
+    if (event.metadata.getEntityIdMap(record) === undefined) {
+      this.#warn(
+        `${event.metadata.name}:${operation}`,
+        { entity: event.metadata.name },
+        `${event.metadata.name}: TypeORM passes no row for this ${operation} (repository.update()/delete() ` +
+          `by criteria, a query builder), so no ${eventName(kind, action)} webhook is sent; use save()/remove() ` +
+          `on the entities, or emit the events yourself after the commit`,
+      );
+      return undefined;
+    }
+    const send = () => emitRecord(this.#options.emitter, kind, action, record, this.#logger);
+    const { queryRunner } = event;
+    if (!queryRunner.isTransactionActive) return send();
+    const levels = this.#levels.get(queryRunner) ?? [];
+    // Attached in the middle of a transaction: its start was not seen.
+    if (levels.length === 0) levels.push([]);
+    this.#levels.set(queryRunner, levels);
+    levels.at(-1)?.push(send);
+    return undefined;
+  }
+}
+
+/**
+ * Registers a `HiwelinkSubscriber` on an initialized data source (initialization replaces the
+ * subscriber list, so it must come first). Returns a function that removes it.
+ */
+export function attachHiwelink(dataSource: DataSource, options: HiwelinkSubscriberOptions): () => void {
+  if (!dataSource.isInitialized) {
+    throw new Error('attachHiwelink: call dataSource.initialize() first; it replaces the subscriber list');
+  }
+  const subscriber = new HiwelinkSubscriber(options);
+  dataSource.subscribers.push(subscriber);
+  return () => {
+    const index = dataSource.subscribers.indexOf(subscriber);
+    if (index !== -1) dataSource.subscribers.splice(index, 1);
+  };
+}

@@ -1,0 +1,422 @@
+import {
+  createDeliverer,
+  createMessageBuilder,
+  DEFAULT_RETRY_DELAYS,
+  type DeliveryFailure,
+  type DeliveryOptions,
+  type Logger,
+  newWebhookId,
+  type RecordEvents,
+  retryDelay,
+  type WebhookEvents,
+  type WebhookMessage,
+} from '@hiwelink/core';
+import { DelayedError, type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
+import { Redis, type RedisOptions } from 'ioredis';
+import { createLines } from './ordering.js';
+
+export interface DurableWebhookEmitterOptions<Product = unknown, Order = unknown>
+  extends DeliveryOptions,
+    RecordEvents<Product, Order> {
+  /** Redis to keep the events in: a URL or ioredis options. @default process.env.REDIS_URL or redis://127.0.0.1:6379 */
+  connection?: string | RedisOptions;
+  /** Every instance that uses the same name shares the events. @default 'hiwelink-webhooks' */
+  queueName?: string;
+  /** Whether this process also delivers; set `false` in processes that only emit. @default true */
+  worker?: boolean;
+  /** Deliveries in flight at once in this process; one entity's events still go one at a time, in order. @default 4 */
+  concurrency?: number;
+  /** Waits before each retry; their count is the number of retries. @default 10 s, 30 s, 2 min, 5 min, 15 min, 30 min, 1 h, 2 h (about 4 h in all) */
+  retryDelaysMs?: readonly number[];
+  /** Random spread of each wait, as a fraction of it. @default 0.2 */
+  jitter?: number;
+  /**
+   * How long a delivery in progress is locked to its worker. A worker that dies mid-delivery
+   * (SIGKILL, OOM, lost host) hands its events to the others about this long after. @default 30000
+   */
+  lockDurationMs?: number;
+  logger?: Logger;
+  /** Called for each event given up (a permanent 4xx, or the last retry failing), in the worker that gave up. */
+  onFailure?: (failure: DeliveryFailure) => void;
+}
+
+export interface DurableWebhookStats {
+  /** Waiting for a worker or for a retry. */
+  queued: number;
+  /** Being delivered now, by any worker. */
+  active: number;
+  /** Delivered, as kept for inspection (the last 1000). */
+  delivered: number;
+  /** Given up, as kept for inspection (the last 5000); each one also went to the dead-letter set. */
+  failed: number;
+  /** In the dead-letter set, waiting for `replayDead()`. */
+  dead: number;
+}
+
+export interface DurableWebhookEmitter<Product = unknown, Order = unknown>
+  extends WebhookEvents<Product, Order, Promise<boolean>> {
+  /** False when no URL or store token is configured: every emit then resolves `false`. */
+  readonly enabled: boolean;
+  /** Counts read from Redis: every instance on the queue sees the same numbers. */
+  stats(): Promise<DurableWebhookStats>;
+  /** Puts every dead-lettered event back on the queue, with its webhook-id; resolves with how many. */
+  replayDead(): Promise<number>;
+  /**
+   * Stops taking events, lets this worker finish its deliveries in progress (at most `timeoutMs`,
+   * after which they are left to the other workers' stalled check) and closes the connections.
+   * Queued events stay in Redis.
+   */
+  close(timeoutMs?: number): Promise<void>;
+}
+
+/** What each job holds: the message exactly as emitted, so every redelivery has the same webhook-id. */
+interface EventJob {
+  message: WebhookMessage;
+  /** The entity's line, `${topic}:${entity}`. */
+  line: string;
+  /** How many times it came back from the dead-letter set. */
+  replays?: number;
+}
+
+interface DeadEvent extends EventJob {
+  reason: string;
+  status?: number;
+  attempts: number;
+  failedAt: number;
+}
+
+/** A failed attempt worth retrying; BullMQ's backoff strategy below reads its delay. */
+class RetryLater extends Error {
+  constructor(
+    reason: string,
+    readonly delayMs: number,
+  ) {
+    super(reason);
+    this.name = 'RetryLater';
+  }
+}
+
+const PREFIX = 'bull';
+const BACKOFF = 'hiwelink';
+/** Retries are decided by this package, not counted by BullMQ. */
+const MANY_ATTEMPTS = 2 ** 31 - 1;
+const KEEP_DELIVERED = 1000;
+const KEEP_FAILED = 5000;
+const PARK_MIN_MS = 100;
+const PARK_MAX_MS = 30_000;
+/** How long a line waits for a head whose job does not exist before dropping it. */
+const GAP_MS = 60_000;
+
+const consoleLogger: Logger = {
+  warn: (details, message) => console.warn(`[hiwelink] ${message}`, details),
+  error: (details, message) => console.error(`[hiwelink] ${message}`, details),
+};
+
+/** An ioredis client that stops reconnecting once `stopping()` says so, so that close() can finish while Redis is down. */
+function redisClient(connection: string | RedisOptions, overrides: RedisOptions, stopping: () => boolean) {
+  const base = typeof connection === 'string' ? {} : connection;
+  const retry = base.retryStrategy ?? ((times: number) => Math.min(times * 200, 2000));
+  // BullMQ duplicates the worker's client for its blocking connection, and the copy keeps this strategy.
+  const settings: RedisOptions = {
+    ...base,
+    ...overrides,
+    retryStrategy: (times) => (stopping() ? null : retry(times)),
+  };
+  return typeof connection === 'string' ? new Redis(connection, settings) : new Redis(settings);
+}
+
+const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+
+/**
+ * Creates the durable webhook emitter: each event is in Redis before its method resolves, and
+ * BullMQ workers (in this process unless `worker: false`, and in any other on the same queue)
+ * deliver it signed, retried with backoff, each entity's events in order, at least once.
+ */
+export function createDurableWebhookEmitter<Product = unknown, Order = unknown>(
+  options: DurableWebhookEmitterOptions<Product, Order> = {},
+  env: NodeJS.ProcessEnv = process.env,
+): DurableWebhookEmitter<Product, Order> {
+  const logger = options.logger ?? consoleLogger;
+  const deliverer = createDeliverer(options, env);
+  const build = createMessageBuilder(options);
+  const delays = options.retryDelaysMs ?? DEFAULT_RETRY_DELAYS;
+  const jitter = options.jitter ?? 0.2;
+  const queueName = options.queueName ?? 'hiwelink-webhooks';
+  const lockDuration = options.lockDurationMs ?? 30_000;
+  const connection = options.connection ?? env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+  if (!deliverer.enabled) {
+    logger.warn({}, 'webhooks are off: set HIWELINK_WEBHOOK_URL and HIWELINK_STORE_TOKEN to send them');
+    const off = async () => false;
+    return {
+      enabled: false,
+      productCreated: off,
+      productUpdated: off,
+      productDeleted: off,
+      orderCreated: off,
+      orderUpdated: off,
+      orderDeleted: off,
+      requestSync: off,
+      stats: async () => ({ queued: 0, active: 0, delivered: 0, failed: 0, dead: 0 }),
+      replayDead: async () => 0,
+      close: async () => {},
+    };
+  }
+
+  // One Redis error per outage in the log, not one per reconnection attempt.
+  let outage: string | undefined;
+  const onError = (source: string) => (error: Error) => {
+    if (outage === error.message) return;
+    outage = error.message;
+    logger.error({ err: error, queue: queueName, source }, `webhook queue: ${error.message}`);
+  };
+  const onReady = () => {
+    if (outage !== undefined) logger.warn({ queue: queueName }, 'webhook queue: Redis is reachable again');
+    outage = undefined;
+  };
+
+  // Emits fail fast (one reconnection attempt) so that a method resolves `false` instead of hanging
+  // while Redis is down; the worker's connection waits for Redis as BullMQ requires.
+  let stopping = false;
+  const isStopping = () => stopping;
+  const client = redisClient(connection, { maxRetriesPerRequest: 1 }, isStopping);
+  client.on('error', onError('redis')).on('ready', onReady);
+  const queue = new Queue<EventJob>(queueName, { connection: client, prefix: PREFIX });
+  const deadQueue = new Queue<DeadEvent>(`${queueName}-dead`, { connection: client, prefix: PREFIX });
+  queue.on('error', onError('queue'));
+  deadQueue.on('error', onError('dead-letter queue'));
+  const lines = createLines(client, `${PREFIX}:${queueName}:hiwelink`);
+
+  let closed = false;
+  let closing: Promise<void> | undefined;
+
+  async function enqueue(message: WebhookMessage, line: string, jobId: string, replays?: number) {
+    await lines.join(line, jobId);
+    await queue.add(
+      message.event,
+      { message, line, ...(replays ? { replays } : {}) },
+      {
+        jobId,
+        attempts: MANY_ATTEMPTS,
+        backoff: { type: BACKOFF },
+        removeOnComplete: { count: KEEP_DELIVERED },
+        removeOnFail: { count: KEEP_FAILED },
+      },
+    );
+  }
+
+  async function emit(make: () => Omit<WebhookMessage, 'id'>): Promise<boolean> {
+    let message: WebhookMessage;
+    try {
+      message = { id: newWebhookId(), ...make() };
+    } catch (error) {
+      logger.error({ err: error }, error instanceof Error ? error.message : 'webhook not sent');
+      return false;
+    }
+    if (closed) {
+      logger.error(
+        { event: message.event, entity: message.entity },
+        `webhook ${message.event} emitted after close(): not sent`,
+      );
+      return false;
+    }
+    try {
+      await enqueue(message, `${message.topic}:${message.entity}`, message.id);
+      return true;
+    } catch (error) {
+      logger.error(
+        { err: error, event: message.event, entity: message.entity },
+        `webhook ${message.event} not queued: ${(error as Error).message}`,
+      );
+      return false;
+    }
+  }
+
+  const worker = options.worker === false ? undefined : startWorker();
+
+  function startWorker() {
+    const workerClient = redisClient(connection, { maxRetriesPerRequest: null }, isStopping);
+    workerClient.on('error', onError('worker redis')).on('ready', onReady);
+
+    /** The job may be delivered now; otherwise it is parked and this throws BullMQ's DelayedError. */
+    async function waitTurn(job: Job<EventJob>, token: string | undefined, jobId: string) {
+      const { line } = job.data;
+      for (;;) {
+        const turn = await lines.turn(line, jobId);
+        if (turn.state !== 'wait') return;
+        const state = await queue.getJobState(turn.head);
+        let park = Math.min(PARK_MAX_MS, Math.max(PARK_MIN_MS, (Date.now() - job.timestamp) / 2));
+        if (state === 'completed' || state === 'failed') {
+          // Finished, but its removal from the line was lost (a crash, a stall limit).
+          if (state === 'failed') {
+            logger.error({ id: turn.head, line }, `webhook ${turn.head} failed outside delivery; skipped`);
+          }
+          await lines.leave(line, turn.head);
+          continue;
+        }
+        if (state === 'unknown') {
+          const missing = await lines.missingFor(turn.head, GAP_MS * 2);
+          if (missing >= GAP_MS) {
+            logger.warn({ id: turn.head, line }, `webhook ${turn.head} never reached the queue; skipped`);
+            await lines.leave(line, turn.head);
+            continue;
+          }
+          park = Math.min(park, GAP_MS - missing + 10);
+        }
+        await job.moveToDelayed(Date.now() + park, token);
+        // The head may have settled after the check above, when its wake-up found this job active.
+        if ((await lines.turn(line, jobId)).state !== 'wait') await job.promote().catch(() => {});
+        throw new DelayedError();
+      }
+    }
+
+    /** Takes the job out of its line and wakes the next event of the entity, if parked. */
+    async function settle(line: string, jobId: string) {
+      const next = await lines.leave(line, jobId);
+      if (next === undefined) return;
+      try {
+        await (await queue.getJob(next))?.promote();
+      } catch {
+        // Not parked (active, or waiting already): nothing to wake.
+      }
+    }
+
+    async function deliver(job: Job<EventJob>, token?: string) {
+      const jobId = job.id as string;
+      const { message, line } = job.data;
+      await waitTurn(job, token, jobId);
+      const outcome = await deliverer.send(message);
+      const attempts = job.attemptsMade + 1;
+      if (outcome.done) {
+        await settle(line, jobId);
+        return;
+      }
+      const wait = retryDelay(attempts, outcome, delays, jitter);
+      if (wait !== undefined) {
+        logger.warn(
+          { id: message.id, event: message.event, attempts, reason: outcome.reason },
+          `webhook ${message.event} failed (${outcome.reason}); retrying in ${Math.round(wait / 1000)} s`,
+        );
+        throw new RetryLater(outcome.reason, wait);
+      }
+      const reason = outcome.retry ? `${outcome.reason} after ${attempts} attempts` : outcome.reason;
+      const status = outcome.status;
+      const dead: DeadEvent = {
+        ...job.data,
+        reason,
+        attempts,
+        failedAt: Date.now(),
+        ...(status === undefined ? {} : { status }),
+      };
+      await deadQueue.add(message.event, dead, { jobId });
+      await settle(line, jobId);
+      const { id, event, data } = message;
+      logger.error({ id, event, attempts, reason }, `webhook ${event} given up: ${reason}`);
+      try {
+        options.onFailure?.({
+          id,
+          event,
+          data,
+          attempts,
+          reason,
+          ...(status === undefined ? {} : { status }),
+        });
+      } catch (error) {
+        logger.error({ err: error }, 'onFailure hook failed');
+      }
+      throw new UnrecoverableError(reason);
+    }
+
+    const worker = new Worker<EventJob>(queueName, deliver, {
+      connection: workerClient,
+      prefix: PREFIX,
+      concurrency: options.concurrency ?? 4,
+      lockDuration,
+      stalledInterval: lockDuration,
+      // A job is failed by BullMQ only if it takes down this many workers in a row.
+      maxStalledCount: 10,
+      settings: {
+        backoffStrategy: (attemptsMade, _type, error) =>
+          error instanceof RetryLater
+            ? error.delayMs
+            : // Redis trouble inside the processor: try again soon, then less and less often.
+              Math.min(60_000, 1000 * 2 ** Math.min(attemptsMade, 6)),
+      },
+    });
+    worker.on('error', onError('worker'));
+    return { worker, workerClient };
+  }
+
+  async function replayDead() {
+    const dead = await deadQueue.getWaiting(0, -1);
+    dead.sort((a, b) => a.timestamp - b.timestamp);
+    let replayed = 0;
+    for (const job of dead) {
+      const { message, line, replays = 0 } = job.data;
+      await enqueue(message, line, `${message.id}-r${replays + 1}`, replays + 1);
+      await job.remove();
+      replayed += 1;
+    }
+    if (replayed > 0) logger.warn({ queue: queueName, replayed }, `${replayed} dead webhook(s) replayed`);
+    return replayed;
+  }
+
+  async function stats(): Promise<DurableWebhookStats> {
+    const [counts, dead] = await Promise.all([
+      queue.getJobCounts('waiting', 'prioritized', 'delayed', 'active', 'completed', 'failed'),
+      deadQueue.getWaitingCount(),
+    ]);
+    const count = (type: string) => counts[type] ?? 0;
+    return {
+      queued: count('waiting') + count('prioritized') + count('delayed'),
+      active: count('active'),
+      delivered: count('completed'),
+      failed: count('failed'),
+      dead,
+    };
+  }
+
+  async function close(timeoutMs = 30_000) {
+    closed = true;
+    closing ??= (async () => {
+      if (worker) {
+        // Without Redis nothing can be finished: stop reconnecting, or BullMQ's close waits for it forever.
+        if (worker.workerClient.status !== 'ready') stopping = true;
+        const stopped = worker.worker.close().then(
+          () => true,
+          (error: Error) => {
+            logger.error({ err: error }, 'webhook worker did not close cleanly');
+            return true;
+          },
+        );
+        if (!(await Promise.race([stopped, delay(timeoutMs).then(() => false)]))) {
+          logger.warn(
+            { queue: queueName, timeoutMs },
+            'webhook deliveries still in progress at close(); other workers redeliver them once their lock expires',
+          );
+          stopping = true;
+        }
+        // BullMQ leaves a connection it was given open.
+        await worker.workerClient.quit().catch(() => worker.workerClient.disconnect());
+      }
+      stopping = true;
+      await Promise.allSettled([queue.close(), deadQueue.close()]);
+      await client.quit().catch(() => client.disconnect());
+    })();
+    return closing;
+  }
+
+  return {
+    enabled: true,
+    productCreated: (product) => emit(() => build('products', 'created', product)),
+    productUpdated: (product) => emit(() => build('products', 'updated', product)),
+    productDeleted: (product) => emit(() => build('products', 'deleted', product)),
+    orderCreated: (order) => emit(() => build('orders', 'created', order)),
+    orderUpdated: (order) => emit(() => build('orders', 'updated', order)),
+    orderDeleted: (order) => emit(() => build('orders', 'deleted', order)),
+    requestSync: () => emit(() => ({ event: 'sync.requested', topic: 'sync', entity: 'all', data: {} })),
+    stats,
+    replayDead,
+    close,
+  };
+}

@@ -1,0 +1,6 @@
+export {
+  createDurableWebhookEmitter,
+  type DurableWebhookEmitter,
+  type DurableWebhookEmitterOptions,
+  type DurableWebhookStats,
+} from './emitter.js';
