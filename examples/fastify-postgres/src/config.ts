@@ -1,0 +1,73 @@
+/** The store's settings, read once from the environment at start. */
+export interface StoreConfig {
+  /** Listen port; 0 picks a free one (`PORT`). @default 3001 */
+  port: number;
+  /** PostgreSQL connection string (`DATABASE_URL`). @default postgres://postgres@127.0.0.1:5432/test */
+  databaseUrl: string;
+  /** The store's own PostgreSQL schema, created if missing (`DATABASE_SCHEMA`). @default hiwelink_demo */
+  schema: string;
+  /** Redis for the webhook queue (`REDIS_URL`). @default redis://127.0.0.1:6379 */
+  redisUrl: string;
+  /** Every instance with the same queue name shares the webhooks (`HIWELINK_QUEUE`). @default hiwelink-webhooks */
+  queueName: string;
+  /** The key HiWelink sends in `X-API-Key` (`HIWELINK_API_KEY`). Required. */
+  apiKey: string;
+  /** Bearer token of the admin API (`ADMIN_TOKEN`); unset: no admin API. */
+  adminToken: string | undefined;
+  /** HiWelink's base URL (`HIWELINK_WEBHOOK_URL`); with `storeToken`, turns webhooks on. */
+  webhookUrl: string | undefined;
+  /** The store token from the HiWelink dashboard (`HIWELINK_STORE_TOKEN`). */
+  storeToken: string | undefined;
+  /** Signs the webhooks, `whsec_<base64>` or any string (`HIWELINK_WEBHOOK_SECRET`). */
+  webhookSecret: string | undefined;
+  /** `fatal`, `error`, `warn`, `info`, `debug`, `trace` or `silent` (`LOG_LEVEL`). @default info */
+  logLevel: string;
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/** Reads and checks the environment; throws an Error that names the variable to fix. */
+export function readConfig(env: NodeJS.ProcessEnv = process.env): StoreConfig {
+  // An empty variable counts as unset, as with `PORT= npm start`.
+  const read = (name: string) => (env[name] === '' ? undefined : env[name]);
+
+  const apiKey = read('HIWELINK_API_KEY');
+  if (apiKey === undefined) {
+    throw new Error(
+      'HIWELINK_API_KEY is required: the key HiWelink sends in X-API-Key (make one with: npx hiwelink keygen)',
+    );
+  }
+  const port = read('PORT') ?? '3001';
+  if (!/^\d{1,5}$/.test(port) || Number(port) > 65_535) {
+    throw new Error(`PORT must be an integer from 0 to 65535, got '${port}'`);
+  }
+  const schema = read('DATABASE_SCHEMA') ?? 'hiwelink_demo';
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
+    throw new Error(`DATABASE_SCHEMA must be lowercase letters, digits and _ (at most 63), got '${schema}'`);
+  }
+  const webhookUrl = read('HIWELINK_WEBHOOK_URL');
+  const storeToken = read('HIWELINK_STORE_TOKEN');
+  if ((webhookUrl === undefined) !== (storeToken === undefined)) {
+    throw new Error('set both HIWELINK_WEBHOOK_URL and HIWELINK_STORE_TOKEN to turn webhooks on, or neither');
+  }
+  if (webhookUrl !== undefined && !/^https?:\/\/[^/]/.test(webhookUrl)) {
+    throw new Error(`HIWELINK_WEBHOOK_URL must be an http(s) URL, got '${webhookUrl}'`);
+  }
+  const logLevel = read('LOG_LEVEL') ?? 'info';
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw new Error(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got '${logLevel}'`);
+  }
+  return {
+    port: Number(port),
+    databaseUrl: read('DATABASE_URL') ?? 'postgres://postgres@127.0.0.1:5432/test',
+    schema,
+    redisUrl: read('REDIS_URL') ?? 'redis://127.0.0.1:6379',
+    queueName: read('HIWELINK_QUEUE') ?? 'hiwelink-webhooks',
+    apiKey,
+    adminToken: read('ADMIN_TOKEN'),
+    webhookUrl,
+    storeToken,
+    webhookSecret: read('HIWELINK_WEBHOOK_SECRET'),
+    logLevel,
+  };
+}
