@@ -1,16 +1,20 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { keygen } from '@hiwelink/core';
+import { INIT_USAGE, runInit } from './init.js';
 import { formatReport } from './report.js';
+import { STATUS_USAGE, webhooksStatus } from './status.js';
 import { type Credential, verifyStore } from './verify.js';
 import { listen, sendTestEvent } from './webhooks.js';
 
 const USAGE = `Usage:
+  ${INIT_USAGE}
   hiwelink verify <base-url> [--api-key K | --bearer T | --basic user:pass] [--per-page 50]
                   [--health-path /health] [--products-path /api/products] [--orders-path /api/orders] [--json]
   hiwelink keygen [--prefix hwk_live_] [--json]
   hiwelink webhooks listen [--port 4242] [--secret S] [--status 200]...
-  hiwelink webhooks send <url> [--secret S] [--event product.updated]`;
+  hiwelink webhooks send <url> [--secret S] [--event product.updated]
+  ${STATUS_USAGE}`;
 
 class UsageError extends Error {}
 
@@ -87,10 +91,12 @@ function keygenCommand(args: string[]) {
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (command === 'init') return runInit(rest);
   if (command === 'verify') return verify(rest);
   if (command === 'keygen') return keygenCommand(rest);
   if (command === 'webhooks' && rest[0] === 'listen') return listen(rest.slice(1));
   if (command === 'webhooks' && rest[0] === 'send') return sendTestEvent(rest.slice(1));
+  if (command === 'webhooks' && rest[0] === 'status') return webhooksStatus(rest.slice(1));
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
     console.log(USAGE);
     return 0;

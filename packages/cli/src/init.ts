@@ -1,0 +1,249 @@
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, join, relative, resolve } from 'node:path';
+import { createInterface } from 'node:readline/promises';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { keygen } from '@hiwelink/core';
+
+export const FRAMEWORKS = ['express', 'fastify', 'koa'] as const;
+export const AUTH_METHODS = ['api-key', 'bearer', 'basic'] as const;
+export type Framework = (typeof FRAMEWORKS)[number];
+export type AuthMethod = (typeof AUTH_METHODS)[number];
+
+export const INIT_USAGE = `hiwelink init [dir] [--framework express|fastify|koa] [--auth api-key|bearer|basic]
+                [--database sqlite] [--yes] [--no-install]`;
+
+/** A mistake in the command line or the target: printed as is, exit 1. */
+export class InitError extends Error {}
+
+export interface InitOptions {
+  dir: string;
+  framework: Framework;
+  auth: AuthMethod;
+  /** Run `npm install` in the new directory. */
+  install: boolean;
+}
+
+const TEMPLATES = fileURLToPath(new URL('../templates/', import.meta.url));
+const FRAMEWORK_VERSIONS: Record<Framework, string> = { express: '^5.0.0', fastify: '^5.0.0', koa: '^3.0.0' };
+const DEFAULTS = { dir: 'hiwelink-store', framework: 'express', auth: 'api-key' } as const;
+
+/** The kit's own version, which the generated store depends on. */
+function kitVersion(): string {
+  const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return `^${manifest.version}`;
+}
+
+/** An npm package name made from the directory's name. */
+export function packageName(dir: string): string {
+  const name = basename(resolve(dir))
+    .toLowerCase()
+    .replace(/[^a-z0-9._~-]+/g, '-')
+    .replace(/^[._-]+|-+$/g, '');
+  return name === '' ? 'hiwelink-store' : name.slice(0, 214);
+}
+
+function oneOf<T extends string>(
+  option: string,
+  allowed: readonly T[],
+  value: string | undefined,
+): T | undefined {
+  if (value === undefined) return undefined;
+  if ((allowed as readonly string[]).includes(value)) return value as T;
+  throw new InitError(`--${option} takes ${allowed.join(', ')}, not '${value}'`);
+}
+
+/** Asks questions on the terminal, one line each; an empty answer takes the default. */
+function prompter() {
+  const rl = createInterface({ input: process.stdin, output: process.stdout });
+  // The iterator buffers lines typed (or pasted) ahead of their question.
+  const lines = rl[Symbol.asyncIterator]();
+  return {
+    async ask<T extends string>(
+      question: string,
+      allowed: readonly T[] | undefined,
+      fallback: T,
+    ): Promise<T> {
+      const choices = allowed ? ` (${allowed.join(' / ')})` : '';
+      for (;;) {
+        process.stdout.write(`${question}${choices} [${fallback}]: `);
+        const line = await lines.next();
+        if (line.done) throw new InitError('cancelled');
+        const answer = String(line.value).trim();
+        if (answer === '') return fallback;
+        if (!allowed || (allowed as readonly string[]).includes(answer)) return answer as T;
+        console.log(`  please answer one of: ${allowed.join(', ')}`);
+      }
+    },
+    close: () => rl.close(),
+  };
+}
+
+/** Reads the command line; without `--yes` on a terminal, asks for what it does not give. */
+export async function readInitOptions(args: string[]): Promise<InitOptions> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      framework: { type: 'string' },
+      auth: { type: 'string' },
+      database: { type: 'string' },
+      yes: { type: 'boolean', short: 'y' },
+      'no-install': { type: 'boolean' },
+    },
+  });
+  if (positionals.length > 1) throw new InitError(`init takes one directory, not ${positionals.length}`);
+  const database = values.database ?? 'sqlite';
+  if (database === 'postgres' || database === 'postgresql') {
+    throw new InitError(
+      '--database postgres is not yet supported by hiwelink init: this version writes SQLite stores only (--database sqlite). See examples/fastify-postgres in the kit for a Postgres store.',
+    );
+  }
+  if (database !== 'sqlite') throw new InitError(`--database takes sqlite, not '${database}'`);
+  let framework = oneOf('framework', FRAMEWORKS, values.framework);
+  let auth = oneOf('auth', AUTH_METHODS, values.auth);
+  let dir = positionals[0];
+
+  const interactive = !values.yes && process.stdin.isTTY && process.stdout.isTTY;
+  if (interactive && (dir === undefined || framework === undefined || auth === undefined)) {
+    const prompt = prompter();
+    try {
+      dir ??= await prompt.ask('Directory', undefined, DEFAULTS.dir);
+      framework ??= await prompt.ask('Framework', FRAMEWORKS, DEFAULTS.framework);
+      auth ??= await prompt.ask('How HiWelink authenticates', AUTH_METHODS, DEFAULTS.auth);
+    } finally {
+      prompt.close();
+    }
+  }
+  return {
+    dir: dir ?? DEFAULTS.dir,
+    framework: framework ?? DEFAULTS.framework,
+    auth: auth ?? DEFAULTS.auth,
+    install: !values['no-install'],
+  };
+}
+
+/** Copies a template directory; `_gitignore` becomes `.gitignore` (npm would drop the dot file). */
+function copyTree(from: string, to: string, render: (file: string, text: string) => string) {
+  mkdirSync(to, { recursive: true });
+  for (const entry of readdirSync(from, { withFileTypes: true })) {
+    const source = join(from, entry.name);
+    const target = join(to, entry.name === '_gitignore' ? '.gitignore' : entry.name);
+    if (entry.isDirectory()) copyTree(source, target, render);
+    else if (entry.name.endsWith('.md'))
+      writeFileSync(target, render(entry.name, readFileSync(source, 'utf8')));
+    else copyFileSync(source, target);
+  }
+}
+
+const shellQuote = (value: string) =>
+  /^[\w./:=@%+-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
+
+/** The curl option and the `hiwelink verify` flag that send the key. */
+function credentialArgs(auth: AuthMethod, key: string, envKey = key) {
+  if (auth === 'bearer') return { curl: `-H "Authorization: Bearer ${envKey}"`, verify: `--bearer ${key}` };
+  if (auth === 'basic') return { curl: `-u "hiwelink:${envKey}"`, verify: `--basic hiwelink:${key}` };
+  return { curl: `-H "X-API-Key: ${envKey}"`, verify: `--api-key ${key}` };
+}
+
+/** Writes the store into `options.dir`, which must be missing or empty. Returns the key it generated. */
+export function writeStore(options: InitOptions): { key: string; adminToken: string; target: string } {
+  const target = resolve(options.dir);
+  if (existsSync(target) && readdirSync(target).length > 0) {
+    throw new InitError(
+      `${options.dir} is not empty: give a new or empty directory, so nothing is overwritten`,
+    );
+  }
+  const name = packageName(target);
+  const version = kitVersion();
+  const { curl, verify } = credentialArgs(options.auth, '$HIWELINK_API_KEY');
+  const render = (_file: string, text: string) =>
+    text
+      .replaceAll('{{name}}', name)
+      .replaceAll('{{framework}}', options.framework)
+      .replaceAll('{{auth}}', options.auth)
+      .replaceAll('{{curlAuth}}', curl)
+      .replaceAll('{{verifyAuth}}', verify);
+  copyTree(join(TEMPLATES, 'common'), target, render);
+  copyTree(join(TEMPLATES, options.framework), target, render);
+
+  const manifest = {
+    name,
+    version: '0.1.0',
+    private: true,
+    type: 'module',
+    engines: { node: '>=20.19' },
+    scripts: { start: 'node --env-file=.env src/server.js' },
+    dependencies: {
+      '@hiwelink/core': version,
+      [`@hiwelink/${options.framework}`]: version,
+      'better-sqlite3': '^12.6.2',
+      [options.framework]: FRAMEWORK_VERSIONS[options.framework],
+    },
+    devDependencies: { '@hiwelink/cli': version },
+  };
+  writeFileSync(join(target, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+
+  const { key } = keygen();
+  const { key: adminToken } = keygen('adm_');
+  const env = [
+    '# Read by `npm start` (node --env-file). Keep this file out of git.',
+    `# How HiWelink authenticates: api-key, bearer or basic (user HIWELINK_USERNAME, password the key).`,
+    `HIWELINK_AUTH=${options.auth}`,
+    `HIWELINK_API_KEY=${key}`,
+    ...(options.auth === 'basic' ? ['HIWELINK_USERNAME=hiwelink'] : []),
+    '# Bearer token for POST/PATCH/DELETE /admin/products.',
+    `ADMIN_TOKEN=${adminToken}`,
+    'PORT=3000',
+    'DATABASE_FILE=data/store.db',
+    '# Set both to send changes to HiWelink as webhooks; the secret signs them.',
+    '# HIWELINK_WEBHOOK_URL=',
+    '# HIWELINK_STORE_TOKEN=',
+    '# HIWELINK_WEBHOOK_SECRET=',
+    '',
+  ];
+  writeFileSync(join(target, '.env'), env.join('\n'), { mode: 0o600 });
+  return { key, adminToken, target };
+}
+
+/** `hiwelink init`: asks or reads the answers, writes the store, installs it, prints what next. */
+export async function runInit(args: string[]): Promise<number> {
+  let options: InitOptions;
+  let written: ReturnType<typeof writeStore>;
+  try {
+    options = await readInitOptions(args);
+    written = writeStore(options);
+  } catch (error) {
+    if (error instanceof InitError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      console.error(`hiwelink init: ${(error as Error).message}\n\nUsage: ${INIT_USAGE}`);
+      return 1;
+    }
+    throw error;
+  }
+  const shown = relative(process.cwd(), written.target) || '.';
+  console.log(`Created ${shown}: ${options.framework}, SQLite, ${options.auth} auth.`);
+
+  let installed = !options.install;
+  if (options.install) {
+    console.log('\nInstalling dependencies (npm install)...');
+    const npm = spawnSync('npm', ['install', '--no-fund', '--no-audit'], {
+      cwd: written.target,
+      stdio: 'inherit',
+      shell: process.platform === 'win32',
+    });
+    installed = npm.status === 0;
+    if (!installed) console.error('npm install failed: run it yourself in the new directory.');
+  }
+
+  const { verify } = credentialArgs(options.auth, shellQuote(written.key));
+  console.log('\nNext:');
+  if (shown !== '.') console.log(`  cd ${shellQuote(shown)}`);
+  if (!options.install || !installed) console.log('  npm install');
+  console.log('  npm start');
+  console.log(`  npx hiwelink verify http://127.0.0.1:3000 ${verify}`);
+  console.log('\nThe key (HIWELINK_API_KEY) and the admin token are in .env; README.md has the curl checks.');
+  return installed ? 0 : 1;
+}

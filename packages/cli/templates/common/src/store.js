@@ -1,0 +1,237 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+
+/**
+ * @typedef {object} Product
+ * @property {number} id
+ * @property {string} name
+ * @property {string} slug
+ * @property {string} description
+ * @property {number} regular_price
+ * @property {number | null} sale_price
+ * @property {number} stock_quantity
+ * @property {string} categories comma-separated
+ * @property {string} images comma-separated URLs
+ * @property {string} created_at
+ * @property {string} updated_at
+ */
+
+/**
+ * @typedef {object} Order
+ * @property {number} id
+ * @property {string} order_number
+ * @property {string} status
+ * @property {string} currency
+ * @property {string} customer_email
+ * @property {string} customer_name
+ * @property {string} items JSON text: [{ product_id, name, quantity, price }]
+ * @property {number} total
+ * @property {string} created_at
+ */
+
+/**
+ * What changed, told to `onChange` after the transaction committed.
+ * @typedef {{ type: 'product', action: 'created' | 'updated' | 'deleted', record: Product }} Change
+ */
+
+/**
+ * The fields the admin API may write.
+ * @typedef {Partial<Pick<Product, 'name' | 'slug' | 'description' | 'regular_price' | 'sale_price' | 'stock_quantity' | 'categories' | 'images'>>} ProductInput
+ */
+
+/** @typedef {{ perPage: number, offset: number }} PageRequest */
+
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS products (
+    id             INTEGER PRIMARY KEY AUTOINCREMENT,
+    name           TEXT    NOT NULL,
+    slug           TEXT    NOT NULL UNIQUE,
+    description    TEXT    NOT NULL DEFAULT '',
+    regular_price  REAL    NOT NULL,
+    sale_price     REAL,
+    stock_quantity INTEGER NOT NULL DEFAULT 0,
+    categories     TEXT    NOT NULL DEFAULT '',
+    images         TEXT    NOT NULL DEFAULT '',
+    created_at     TEXT    NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+    updated_at     TEXT    NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+  );
+  CREATE TABLE IF NOT EXISTS orders (
+    id             INTEGER PRIMARY KEY AUTOINCREMENT,
+    order_number   TEXT    NOT NULL UNIQUE,
+    status         TEXT    NOT NULL,
+    currency       TEXT    NOT NULL DEFAULT 'USD',
+    customer_email TEXT    NOT NULL,
+    customer_name  TEXT    NOT NULL DEFAULT '',
+    items          TEXT    NOT NULL,
+    total          REAL    NOT NULL,
+    created_at     TEXT    NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+  );
+`;
+
+const COLORS = ['Blue', 'Red', 'Green', 'Black', 'White'];
+const KINDS = [
+  ['Hoodie', 'Apparel', 49.9],
+  ['T-Shirt', 'Apparel', 19.9],
+  ['Mug', 'Kitchen', 12.5],
+  ['Backpack', 'Bags', 79],
+  ['Cap', 'Apparel', 24],
+];
+
+/** Fills an empty database with 25 products and 10 orders, so the crawler has several pages to read. */
+function seed(/** @type {Database.Database} */ db) {
+  const insertProduct = db.prepare(
+    `INSERT INTO products (name, slug, description, regular_price, sale_price, stock_quantity, categories, images)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  const insertOrder = db.prepare(
+    `INSERT INTO orders (order_number, status, currency, customer_email, customer_name, items, total)
+     VALUES (?, ?, 'USD', ?, ?, ?, ?)`,
+  );
+  const statuses = ['completed', 'processing', 'pending', 'shipped', 'cancelled'];
+  db.transaction(() => {
+    let n = 0;
+    for (const [kind, category, price] of KINDS) {
+      for (const color of COLORS) {
+        n += 1;
+        const name = `${color} ${kind}`;
+        const slug = name.toLowerCase().replace(/[^a-z0-9]+/g, '-');
+        const sale = n % 4 === 0 ? Math.round(Number(price) * 80) / 100 : null;
+        const image = `https://placehold.co/600x600?text=${encodeURIComponent(name)}`;
+        insertProduct.run(name, slug, `A ${name.toLowerCase()}.`, price, sale, (n * 7) % 40, category, image);
+      }
+    }
+    for (let i = 1; i <= 10; i += 1) {
+      const quantity = (i % 3) + 1;
+      const items = [{ product_id: String(i), name: `Product ${i}`, quantity, price: 10 + i }];
+      const total = Math.round(quantity * (10 + i) * 100) / 100;
+      const status = statuses[i % statuses.length] ?? 'pending';
+      insertOrder.run(
+        `#${1000 + i}`,
+        status,
+        `customer${i}@example.com`,
+        `Customer ${i}`,
+        JSON.stringify(items),
+        total,
+      );
+    }
+  })();
+}
+
+const slugify = (/** @type {string} */ text) =>
+  text
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '');
+
+/**
+ * Opens (and on first start creates and seeds) the SQLite database.
+ * @param {{ file: string, onChange?: (change: Change) => void }} options
+ */
+export function openStore({ file, onChange = () => {} }) {
+  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.exec(SCHEMA);
+  const { n } = /** @type {{ n: number }} */ (db.prepare('SELECT COUNT(*) AS n FROM products').get());
+  if (n === 0) seed(db);
+
+  const productById = db.prepare('SELECT * FROM products WHERE id = ?');
+
+  /** Runs `work` in a transaction, then tells `onChange` once it has committed. */
+  function change(/** @type {() => Change | undefined} */ work) {
+    const done = db.transaction(work)();
+    if (done) {
+      try {
+        onChange(done);
+      } catch (error) {
+        console.error('onChange failed', error);
+      }
+    }
+    return done?.record;
+  }
+
+  return {
+    /** One page of products, ordered by id so that pages never overlap. */
+    listProducts(/** @type {PageRequest} */ { perPage, offset }) {
+      const items = /** @type {Product[]} */ (
+        db.prepare('SELECT * FROM products ORDER BY id LIMIT ? OFFSET ?').all(perPage, offset)
+      );
+      const { total } = /** @type {{ total: number }} */ (
+        db.prepare('SELECT COUNT(*) AS total FROM products').get()
+      );
+      return { items, total };
+    },
+
+    /** One page of orders, ordered by id. */
+    listOrders(/** @type {PageRequest} */ { perPage, offset }) {
+      const items = /** @type {Order[]} */ (
+        db.prepare('SELECT * FROM orders ORDER BY id LIMIT ? OFFSET ?').all(perPage, offset)
+      );
+      const { total } = /** @type {{ total: number }} */ (
+        db.prepare('SELECT COUNT(*) AS total FROM orders').get()
+      );
+      return { items, total };
+    },
+
+    /** Whether the database answers: the kit's deep `/health` check. */
+    ping() {
+      return db.prepare('SELECT 1 AS ok').get() !== undefined;
+    },
+
+    /** @param {ProductInput & { name: string, regular_price: number }} input */
+    createProduct(input) {
+      return change(() => {
+        const { lastInsertRowid } = db
+          .prepare(
+            `INSERT INTO products (name, slug, description, regular_price, sale_price, stock_quantity, categories, images)
+             VALUES (@name, @slug, @description, @regular_price, @sale_price, @stock_quantity, @categories, @images)`,
+          )
+          .run({
+            description: '',
+            sale_price: null,
+            stock_quantity: 0,
+            categories: '',
+            images: '',
+            ...input,
+            slug: input.slug ?? slugify(input.name),
+          });
+        const record = /** @type {Product} */ (productById.get(lastInsertRowid));
+        return { type: 'product', action: 'created', record };
+      });
+    },
+
+    /** @param {string | number} id @param {ProductInput} patch */
+    updateProduct(id, patch) {
+      return change(() => {
+        const current = /** @type {Product | undefined} */ (productById.get(id));
+        if (!current) return undefined;
+        const next = { ...current, ...patch };
+        db.prepare(
+          `UPDATE products SET name = @name, slug = @slug, description = @description,
+             regular_price = @regular_price, sale_price = @sale_price, stock_quantity = @stock_quantity,
+             categories = @categories, images = @images, updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')
+           WHERE id = @id`,
+        ).run(next);
+        const record = /** @type {Product} */ (productById.get(id));
+        return { type: 'product', action: 'updated', record };
+      });
+    },
+
+    /** @param {string | number} id */
+    deleteProduct(id) {
+      return change(() => {
+        const record = /** @type {Product | undefined} */ (productById.get(id));
+        if (!record) return undefined;
+        db.prepare('DELETE FROM products WHERE id = ?').run(id);
+        return { type: 'product', action: 'deleted', record };
+      });
+    },
+
+    close() {
+      db.close();
+    },
+  };
+}
+
+/** @typedef {ReturnType<typeof openStore>} Store */

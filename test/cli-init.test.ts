@@ -1,0 +1,221 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Credential, verifyStore } from '@hiwelink/cli';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { connectRedis } from './support/services.js';
+
+const repo = fileURLToPath(new URL('..', import.meta.url));
+const bin = join(repo, 'packages/cli/dist/bin.js');
+const createBin = join(repo, 'packages/create-hiwelink-store/dist/bin.js');
+// Inside the repository, so that the store resolves express, fastify, koa, better-sqlite3 and the
+// @hiwelink/* workspace packages from the root node_modules: installed from the workspace, no registry.
+const scratch = join(repo, '.scaffold-test', randomUUID());
+
+const children: ChildProcess[] = [];
+afterEach(async () => {
+  await Promise.all(
+    children.splice(0).map(async (child) => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    }),
+  );
+});
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+let count = 0;
+const freshDir = () => join(scratch, `store-${++count}`);
+
+function run(file: string, args: string[]) {
+  const result = spawnSync(process.execPath, [file, ...args], {
+    cwd: repo,
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+function readEnv(dir: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const line of readFileSync(join(dir, '.env'), 'utf8').split('\n')) {
+    const match = /^([A-Z_]+)=(.*)$/.exec(line);
+    if (match?.[1] && match[2] !== undefined) env[match[1]] = match[2];
+  }
+  return env;
+}
+
+/** Starts the generated store as `npm start` does, on a free port; resolves with its printed URL. */
+async function start(dir: string): Promise<string> {
+  const child = spawn(process.execPath, ['--env-file=.env', 'src/server.js'], {
+    cwd: dir,
+    // The environment wins over .env: a free port, and no webhook target inherited from the runner.
+    env: { PATH: process.env.PATH, PORT: '0', HIWELINK_WEBHOOK_URL: '', HIWELINK_STORE_TOKEN: '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  let output = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no URL within 15 s:\n${output}`)), 15_000);
+    const read = (chunk: Buffer) => {
+      output += chunk.toString();
+      const url = /listening on (http:\/\/\S+)/.exec(output)?.[1];
+      if (url) {
+        clearTimeout(timer);
+        resolve(url);
+      }
+    };
+    child.stdout?.on('data', read);
+    child.stderr?.on('data', read);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the store exited with ${code}:\n${output}`));
+    });
+  });
+}
+
+const credentialFor = (auth: string, env: Record<string, string>): Credential => {
+  const key = env.HIWELINK_API_KEY ?? '';
+  if (auth === 'bearer') return { bearer: key };
+  if (auth === 'basic') return { basic: { username: env.HIWELINK_USERNAME ?? '', password: key } };
+  return { apiKey: key };
+};
+
+describe('hiwelink init', () => {
+  for (const [framework, auth] of [
+    ['express', 'api-key'],
+    ['fastify', 'bearer'],
+    ['koa', 'basic'],
+  ] as const) {
+    it(`writes a ${framework} store (${auth}) that passes hiwelink verify and takes admin changes`, async () => {
+      const dir = freshDir();
+      const init = run(bin, ['init', dir, '--framework', framework, '--auth', auth, '--yes', '--no-install']);
+      expect(init.stderr).toBe('');
+      expect(init.code).toBe(0);
+      expect(init.stdout).toContain('npm start');
+      const env = readEnv(dir);
+      expect(env.HIWELINK_API_KEY).toMatch(/^hwk_live_[0-9a-f]{64}$/);
+      expect(env.HIWELINK_AUTH).toBe(auth);
+      expect(init.stdout).toContain(env.HIWELINK_API_KEY);
+      for (const file of ['src/server.js', 'src/store.js', '.gitignore', 'README.md']) {
+        expect(existsSync(join(dir, file)), file).toBe(true);
+      }
+      const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+      expect(manifest).toMatchObject({
+        name: `store-${count}`,
+        type: 'module',
+        scripts: { start: 'node --env-file=.env src/server.js' },
+        dependencies: { [`@hiwelink/${framework}`]: '^0.1.0', 'better-sqlite3': '^12.6.2' },
+      });
+      expect(manifest.dependencies[framework]).toBeDefined();
+
+      const url = await start(dir);
+      const report = await verifyStore({ baseUrl: url, credential: credentialFor(auth, env) });
+      const failed = report.checks.filter((check) => check.status === 'failed');
+      expect(failed).toEqual([]);
+      expect(report.ok).toBe(true);
+
+      const admin = { authorization: `Bearer ${env.ADMIN_TOKEN}`, 'content-type': 'application/json' };
+      const created = await fetch(`${url}/admin/products`, {
+        method: 'POST',
+        headers: admin,
+        body: JSON.stringify({ name: 'Green Scarf', regular_price: 29.5 }),
+      });
+      expect(created.status).toBe(201);
+      const { id } = (await created.json()) as { id: number };
+      const patched = await fetch(`${url}/admin/products/${id}`, {
+        method: 'PATCH',
+        headers: admin,
+        body: JSON.stringify({ sale_price: 19.9 }),
+      });
+      expect(await patched.json()).toMatchObject({ id, sale_price: 19.9 });
+      const anonymous = await fetch(`${url}/admin/products/${id}`, { method: 'DELETE' });
+      expect(anonymous.status).toBe(401);
+      const deleted = await fetch(`${url}/admin/products/${id}`, {
+        method: 'DELETE',
+        headers: { authorization: admin.authorization },
+      });
+      expect(deleted.status).toBe(204);
+      const invalid = await fetch(`${url}/admin/products`, {
+        method: 'POST',
+        headers: admin,
+        body: JSON.stringify({ name: 'x', regular_price: -1 }),
+      });
+      expect(invalid.status).toBe(400);
+    });
+  }
+
+  it('refuses a directory that is not empty, and overwrites nothing', () => {
+    const dir = freshDir();
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'keep.txt'), 'mine');
+    const result = run(bin, ['init', dir, '--yes', '--no-install']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('is not empty');
+    expect(readFileSync(join(dir, 'keep.txt'), 'utf8')).toBe('mine');
+    expect(existsSync(join(dir, 'package.json'))).toBe(false);
+  });
+
+  it('says Postgres is not supported yet', () => {
+    const dir = freshDir();
+    const result = run(bin, ['init', dir, '--database', 'postgres', '--yes', '--no-install']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/postgres is not yet supported/);
+    expect(existsSync(dir)).toBe(false);
+  });
+
+  it('refuses an unknown framework', () => {
+    const result = run(bin, ['init', freshDir(), '--framework', 'hapi', '--yes', '--no-install']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('--framework takes express, fastify, koa');
+  });
+
+  it('runs from create-hiwelink-store, as npm create does', () => {
+    const dir = freshDir();
+    const result = run(createBin, [dir, '--yes', '--no-install']);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(readFileSync(join(dir, 'src/server.js'), 'utf8')).toContain("from '@hiwelink/express'");
+    expect(readEnv(dir).HIWELINK_AUTH).toBe('api-key');
+  });
+});
+
+describe('hiwelink webhooks status', () => {
+  it('prints the counts of a durable queue', async () => {
+    const redis = await connectRedis();
+    if (!redis) return;
+    const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+    const queue = `hiwelink-status-test-${randomUUID()}`;
+    try {
+      const json = run(bin, ['webhooks', 'status', '--redis', url, '--queue', queue, '--json']);
+      expect(json.stderr).toBe('');
+      expect(json.code).toBe(0);
+      expect(JSON.parse(json.stdout)).toEqual({
+        queue,
+        redis: expect.any(String),
+        queued: 0,
+        active: 0,
+        delivered: 0,
+        failed: 0,
+        dead: 0,
+      });
+      const text = run(bin, ['webhooks', 'status', '--redis', url, '--queue', queue]);
+      expect(text.code).toBe(0);
+      expect(text.stdout).toMatch(/queued\s+0/);
+      expect(text.stdout).toMatch(/dead\s+0/);
+    } finally {
+      const keys = await redis.keys(`bull:${queue}*`);
+      if (keys.length > 0) await redis.del(...keys);
+      redis.disconnect();
+    }
+  });
+
+  it('fails with a message when Redis cannot be reached', () => {
+    const result = run(bin, ['webhooks', 'status', '--redis', 'redis://127.0.0.1:1', '--timeout-ms', '2000']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('cannot read the webhook queue');
+  });
+});
