@@ -9,10 +9,12 @@ import { keygen } from '@hiwelink/core';
 export const FRAMEWORKS = ['express', 'fastify', 'koa'] as const;
 export const AUTH_METHODS = ['api-key', 'bearer', 'basic'] as const;
 export type Framework = (typeof FRAMEWORKS)[number];
+export const DATABASES = ['sqlite', 'postgres'] as const;
 export type AuthMethod = (typeof AUTH_METHODS)[number];
+export type Database = (typeof DATABASES)[number];
 
 export const INIT_USAGE = `hiwelink init [dir] [--framework express|fastify|koa] [--auth api-key|bearer|basic]
-                [--database sqlite] [--yes] [--no-install]`;
+                [--database sqlite|postgres] [--yes] [--no-install]`;
 
 /** A mistake in the command line or the target: printed as is, exit 1. */
 export class InitError extends Error {}
@@ -21,13 +23,26 @@ export interface InitOptions {
   dir: string;
   framework: Framework;
   auth: AuthMethod;
+  /** Where the store keeps its data: a SQLite file, or a PostgreSQL schema. */
+  database: Database;
   /** Run `npm install` in the new directory. */
   install: boolean;
 }
 
 const TEMPLATES = fileURLToPath(new URL('../templates/', import.meta.url));
 const FRAMEWORK_VERSIONS: Record<Framework, string> = { express: '^5.0.0', fastify: '^5.0.0', koa: '^3.0.0' };
-const DEFAULTS = { dir: 'hiwelink-store', framework: 'express', auth: 'api-key' } as const;
+const DEFAULTS = {
+  dir: 'hiwelink-store',
+  framework: 'express',
+  auth: 'api-key',
+  database: 'sqlite',
+} as const;
+/** The driver each store depends on. */
+const DRIVERS: Record<Database, Record<string, string>> = {
+  sqlite: { 'better-sqlite3': '^12.6.2' },
+  postgres: { pg: '^8.16.0' },
+};
+const DATABASE_LABELS: Record<Database, string> = { sqlite: 'SQLite', postgres: 'PostgreSQL' };
 
 /** The kit's own version, which the generated store depends on. */
 function kitVersion(): string {
@@ -96,24 +111,26 @@ export async function readInitOptions(args: string[]): Promise<InitOptions> {
     },
   });
   if (positionals.length > 1) throw new InitError(`init takes one directory, not ${positionals.length}`);
-  const database = values.database ?? 'sqlite';
-  if (database === 'postgres' || database === 'postgresql') {
-    throw new InitError(
-      '--database postgres is not yet supported by hiwelink init: this version writes SQLite stores only (--database sqlite). See examples/fastify-postgres in the kit for a Postgres store.',
-    );
-  }
-  if (database !== 'sqlite') throw new InitError(`--database takes sqlite, not '${database}'`);
+  let database = oneOf(
+    'database',
+    DATABASES,
+    values.database === 'postgresql' ? 'postgres' : values.database,
+  );
   let framework = oneOf('framework', FRAMEWORKS, values.framework);
   let auth = oneOf('auth', AUTH_METHODS, values.auth);
   let dir = positionals[0];
 
   const interactive = !values.yes && process.stdin.isTTY && process.stdout.isTTY;
-  if (interactive && (dir === undefined || framework === undefined || auth === undefined)) {
+  if (
+    interactive &&
+    (dir === undefined || framework === undefined || auth === undefined || database === undefined)
+  ) {
     const prompt = prompter();
     try {
       dir ??= await prompt.ask('Directory', undefined, DEFAULTS.dir);
       framework ??= await prompt.ask('Framework', FRAMEWORKS, DEFAULTS.framework);
       auth ??= await prompt.ask('How HiWelink authenticates', AUTH_METHODS, DEFAULTS.auth);
+      database ??= await prompt.ask('Database', DATABASES, DEFAULTS.database);
     } finally {
       prompt.close();
     }
@@ -122,17 +139,30 @@ export async function readInitOptions(args: string[]): Promise<InitOptions> {
     dir: dir ?? DEFAULTS.dir,
     framework: framework ?? DEFAULTS.framework,
     auth: auth ?? DEFAULTS.auth,
+    database: database ?? DEFAULTS.database,
     install: !values['no-install'],
   };
 }
 
-/** Copies a template directory; `_gitignore` becomes `.gitignore` (npm would drop the dot file). */
-function copyTree(from: string, to: string, render: (file: string, text: string) => string) {
+/**
+ * Copies a template directory; `_gitignore` becomes `.gitignore` (npm would drop the dot file).
+ * `rename` maps a template path (relative, with `/`) to the path it takes, or to `null` to skip it.
+ */
+function copyTree(
+  from: string,
+  to: string,
+  render: (file: string, text: string) => string,
+  rename: (path: string) => string | null = (path) => path,
+  prefix = '',
+) {
   mkdirSync(to, { recursive: true });
   for (const entry of readdirSync(from, { withFileTypes: true })) {
     const source = join(from, entry.name);
-    const target = join(to, entry.name === '_gitignore' ? '.gitignore' : entry.name);
-    if (entry.isDirectory()) copyTree(source, target, render);
+    const renamed = rename(`${prefix}${entry.name}`);
+    if (renamed === null) continue;
+    const name = renamed.slice(prefix.length);
+    const target = join(to, name === '_gitignore' ? '.gitignore' : name);
+    if (entry.isDirectory()) copyTree(source, target, render, rename, `${prefix}${entry.name}/`);
     else if (entry.name.endsWith('.md'))
       writeFileSync(target, render(entry.name, readFileSync(source, 'utf8')));
     else copyFileSync(source, target);
@@ -148,6 +178,31 @@ function credentialArgs(auth: AuthMethod, key: string, envKey = key) {
   if (auth === 'basic') return { curl: `-u "hiwelink:${envKey}"`, verify: `--basic hiwelink:${key}` };
   return { curl: `-H "X-API-Key: ${envKey}"`, verify: `--api-key ${key}` };
 }
+
+/** What the README and .env say about each database. */
+const DATABASE_TEXT: Record<Database, { summary: string; start: string; setup: string; env: string[] }> = {
+  sqlite: {
+    summary: 'SQLite (better-sqlite3)',
+    start: 'creates and seeds data/store.db on first start',
+    setup: 'The data lives in `data/store.db` (`DATABASE_FILE` in `.env` moves it).',
+    env: ['DATABASE_FILE=data/store.db'],
+  },
+  postgres: {
+    summary: 'PostgreSQL (pg)',
+    start: 'creates the schema and tables and seeds them on first start',
+    setup: [
+      'The data lives in PostgreSQL: set `DATABASE_URL` in `.env` to your database',
+      '(`postgres://user:password@host:5432/dbname`; empty means `postgres://postgres@127.0.0.1:5432/test`).',
+      'The tables go in the schema `DATABASE_SCHEMA` (empty means `hiwelink_store`), created if missing;',
+      'the user needs the right to create it, or create it yourself and grant the user `CREATE` and `USAGE` on it.',
+    ].join('\n'),
+    env: [
+      '# PostgreSQL: empty means postgres://postgres@127.0.0.1:5432/test and the schema hiwelink_store.',
+      'DATABASE_URL=',
+      'DATABASE_SCHEMA=',
+    ],
+  },
+};
 
 /** Writes the store into `options.dir`, which must be missing or empty. Returns the key it generated. */
 export function writeStore(options: InitOptions): { key: string; adminToken: string; target: string } {
@@ -166,8 +221,18 @@ export function writeStore(options: InitOptions): { key: string; adminToken: str
       .replaceAll('{{framework}}', options.framework)
       .replaceAll('{{auth}}', options.auth)
       .replaceAll('{{curlAuth}}', curl)
-      .replaceAll('{{verifyAuth}}', verify);
-  copyTree(join(TEMPLATES, 'common'), target, render);
+      .replaceAll('{{verifyAuth}}', verify)
+      .replaceAll('{{database}}', DATABASE_TEXT[options.database].summary)
+      .replaceAll('{{databaseStart}}', DATABASE_TEXT[options.database].start)
+      .replaceAll('{{databaseSetup}}', DATABASE_TEXT[options.database].setup);
+  // templates/common/src holds both stores: the chosen one becomes src/store.js.
+  const stores: Record<string, string | null> =
+    options.database === 'postgres'
+      ? { 'src/store.js': null, 'src/store.postgres.js': 'src/store.js' }
+      : { 'src/store.postgres.js': null };
+  copyTree(join(TEMPLATES, 'common'), target, render, (path) =>
+    path in stores ? (stores[path] ?? null) : path,
+  );
   copyTree(join(TEMPLATES, options.framework), target, render);
 
   const manifest = {
@@ -180,7 +245,7 @@ export function writeStore(options: InitOptions): { key: string; adminToken: str
     dependencies: {
       '@hiwelink/core': version,
       [`@hiwelink/${options.framework}`]: version,
-      'better-sqlite3': '^12.6.2',
+      ...DRIVERS[options.database],
       [options.framework]: FRAMEWORK_VERSIONS[options.framework],
     },
     devDependencies: { '@hiwelink/cli': version },
@@ -198,7 +263,7 @@ export function writeStore(options: InitOptions): { key: string; adminToken: str
     '# Bearer token for POST/PATCH/DELETE /admin/products.',
     `ADMIN_TOKEN=${adminToken}`,
     'PORT=3000',
-    'DATABASE_FILE=data/store.db',
+    ...DATABASE_TEXT[options.database].env,
     '# Set both to send changes to HiWelink as webhooks; the secret signs them.',
     '# HIWELINK_WEBHOOK_URL=',
     '# HIWELINK_STORE_TOKEN=',
@@ -224,7 +289,9 @@ export async function runInit(args: string[]): Promise<number> {
     throw error;
   }
   const shown = relative(process.cwd(), written.target) || '.';
-  console.log(`Created ${shown}: ${options.framework}, SQLite, ${options.auth} auth.`);
+  console.log(
+    `Created ${shown}: ${options.framework}, ${DATABASE_LABELS[options.database]}, ${options.auth} auth.`,
+  );
 
   let installed = !options.install;
   if (options.install) {

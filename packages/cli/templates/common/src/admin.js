@@ -51,9 +51,10 @@ function readProduct(body) {
   return { input };
 }
 
-/** @param {unknown} error */
+/** A duplicate slug: SQLite's UNIQUE constraint, or PostgreSQL's unique_violation (23505). @param {unknown} error */
 const conflict = (error) =>
-  error instanceof Error && /UNIQUE constraint/.test(error.message)
+  error instanceof Error &&
+  (/UNIQUE constraint/.test(error.message) || /** @type {{ code?: unknown }} */ (error).code === '23505')
     ? { status: 409, body: { error: 'slug: another product has it' } }
     : undefined;
 
@@ -70,12 +71,12 @@ export function createAdmin(store, authorized) {
      * @param {'POST' | 'PATCH' | 'DELETE'} method
      * @param {string | undefined} id
      * @param {unknown} body
-     * @returns {Answer}
+     * @returns {Promise<Answer>}
      */
-    handle(method, id, body) {
+    async handle(method, id, body) {
       try {
         if (method === 'DELETE') {
-          return id !== undefined && store.deleteProduct(id)
+          return id !== undefined && (await store.deleteProduct(id))
             ? { status: 204 }
             : { status: 404, body: { error: `no product with id '${id}'` } };
         }
@@ -85,9 +86,9 @@ export function createAdmin(store, authorized) {
           const { name, regular_price } = read.input;
           if (name === undefined) return invalid('name', 'is required');
           if (regular_price === undefined) return invalid('regular_price', 'is required');
-          return { status: 201, body: store.createProduct({ ...read.input, name, regular_price }) };
+          return { status: 201, body: await store.createProduct({ ...read.input, name, regular_price }) };
         }
-        const product = id === undefined ? undefined : store.updateProduct(id, read.input);
+        const product = id === undefined ? undefined : await store.updateProduct(id, read.input);
         return product
           ? { status: 200, body: product }
           : { status: 404, body: { error: `no product with id '${id}'` } };

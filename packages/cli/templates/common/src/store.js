@@ -125,10 +125,11 @@ const slugify = (/** @type {string} */ text) =>
     .replace(/^-+|-+$/g, '');
 
 /**
- * Opens (and on first start creates and seeds) the SQLite database.
- * @param {{ file: string, onChange?: (change: Change) => void }} options
+ * Opens (and on first start creates and seeds) the SQLite database: `file`, by default
+ * DATABASE_FILE or data/store.db.
+ * @param {{ file?: string, onChange?: (change: Change) => void }} [options]
  */
-export function openStore({ file, onChange = () => {} }) {
+export function openStore({ file = process.env.DATABASE_FILE ?? 'data/store.db', onChange = () => {} } = {}) {
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
   const db = new Database(file);
   db.pragma('journal_mode = WAL');

@@ -5,7 +5,8 @@ import { adminGuard, authFromEnv, listenFromEnv } from './config.js';
 import { openStore } from './store.js';
 import { announce, webhooks } from './webhooks.js';
 
-const store = openStore({ file: process.env.DATABASE_FILE ?? 'data/store.db', onChange: announce });
+// SQLite (DATABASE_FILE) or PostgreSQL (DATABASE_URL), as chosen at `hiwelink init`: awaited either way.
+const store = await openStore({ onChange: announce });
 const admin = createAdmin(store, adminGuard());
 const app = express();
 
@@ -21,10 +22,10 @@ app.use(
 
 // The admin API: its changes reach HiWelink as webhooks.
 /** @param {express.Request} request @param {express.Response} response */
-const adminRoute = (request, response) => {
+const adminRoute = async (request, response) => {
   const method = /** @type {'POST' | 'PATCH' | 'DELETE'} */ (request.method);
   const id = typeof request.params.id === 'string' ? request.params.id : undefined;
-  const { status, body } = admin.handle(method, id, request.body);
+  const { status, body } = await admin.handle(method, id, request.body);
   if (body === undefined) response.status(status).end();
   else response.status(status).json(body);
 };
@@ -49,7 +50,7 @@ async function stop() {
   server.close();
   server.closeIdleConnections();
   await webhooks.close(5_000);
-  store.close();
+  await store.close();
   process.exit(0);
 }
 process.once('SIGINT', stop);

@@ -5,7 +5,8 @@ import { adminGuard, authFromEnv, listenFromEnv } from './config.js';
 import { openStore } from './store.js';
 import { announce, webhooks } from './webhooks.js';
 
-const store = openStore({ file: process.env.DATABASE_FILE ?? 'data/store.db', onChange: announce });
+// SQLite (DATABASE_FILE) or PostgreSQL (DATABASE_URL), as chosen at `hiwelink init`: awaited either way.
+const store = await openStore({ onChange: announce });
 const admin = createAdmin(store, adminGuard());
 const app = Fastify({ logger: { level: process.env.LOG_LEVEL ?? 'warn' } });
 
@@ -33,7 +34,7 @@ const adminOnly = {
 const adminRoute = async (request, reply) => {
   const method = /** @type {'POST' | 'PATCH' | 'DELETE'} */ (request.method);
   const { id } = /** @type {{ id?: string }} */ (request.params);
-  const { status, body } = admin.handle(method, id, request.body);
+  const { status, body } = await admin.handle(method, id, request.body);
   return reply.code(status).send(body);
 };
 app.post('/admin/products', adminOnly, adminRoute);
@@ -49,7 +50,7 @@ console.log(`Store listening on http://${host === '0.0.0.0' ? '127.0.0.1' : host
 async function stop() {
   await app.close();
   await webhooks.close(5_000);
-  store.close();
+  await store.close();
   process.exit(0);
 }
 process.once('SIGINT', stop);

@@ -5,7 +5,8 @@ import { adminGuard, authFromEnv, listenFromEnv } from './config.js';
 import { openStore } from './store.js';
 import { announce, webhooks } from './webhooks.js';
 
-const store = openStore({ file: process.env.DATABASE_FILE ?? 'data/store.db', onChange: announce });
+// SQLite (DATABASE_FILE) or PostgreSQL (DATABASE_URL), as chosen at `hiwelink init`: awaited either way.
+const store = await openStore({ onChange: announce });
 const admin = createAdmin(store, adminGuard());
 const app = new Koa();
 
@@ -50,7 +51,7 @@ app.use(async (ctx, next) => {
     ctx.body = { error: 'the body must be JSON, at most 1 MB' };
     return;
   }
-  const answer = admin.handle(/** @type {'POST' | 'PATCH' | 'DELETE'} */ (method), id, body);
+  const answer = await admin.handle(/** @type {'POST' | 'PATCH' | 'DELETE'} */ (method), id, body);
   ctx.status = answer.status;
   if (answer.body !== undefined) ctx.body = answer.body;
 });
@@ -66,7 +67,7 @@ async function stop() {
   server.close();
   server.closeIdleConnections();
   await webhooks.close(5_000);
-  store.close();
+  await store.close();
   process.exit(0);
 }
 process.once('SIGINT', stop);
