@@ -4,7 +4,10 @@ export interface Logger {
   error(details: object, message: string): void;
 }
 
+// An empty details object adds nothing but a stray `{}` to the line.
+const withDetails = (details: object) => (Object.keys(details).length > 0 ? [details] : []);
+
 export const consoleLogger: Logger = {
-  warn: (details, message) => console.warn(`[hiwelink] ${message}`, details),
-  error: (details, message) => console.error(`[hiwelink] ${message}`, details),
+  warn: (details, message) => console.warn(`[hiwelink] ${message}`, ...withDetails(details)),
+  error: (details, message) => console.error(`[hiwelink] ${message}`, ...withDetails(details)),
 };
