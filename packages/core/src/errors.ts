@@ -26,7 +26,12 @@ export class HiwelinkError extends Error {
     message: string,
     readonly details: { parameter?: string; headers?: Record<string, string> } = {},
   ) {
+    // These errors become answers, never logged traces: capturing a stack would cost more than
+    // the rest of a 401 or 400.
+    const stackTraceLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(message);
+    Error.stackTraceLimit = stackTraceLimit;
     this.name = 'HiwelinkError';
     this.status = errorStatus[code];
   }

@@ -9,9 +9,11 @@ import type { CoreRequest } from './http.js';
 export function toCoreRequest(request: IncomingMessage, response: ServerResponse): CoreRequest {
   const url = request.url ?? '/';
   const queryStart = url.indexOf('?');
-  const controller = new AbortController();
+  // Most answers (health, 401, 400) never read the signal: create it only when asked for.
+  let controller: AbortController | undefined;
   response.once('close', () => {
-    if (!response.writableFinished) controller.abort(new Error('client closed the connection'));
+    if (!response.writableFinished)
+      (controller ??= new AbortController()).abort(new Error('client closed the connection'));
   });
   return {
     method: request.method ?? 'GET',
@@ -20,6 +22,9 @@ export function toCoreRequest(request: IncomingMessage, response: ServerResponse
     headers: request.headers,
     remoteAddress: request.socket.remoteAddress,
     secure: (request.socket as TLSSocket).encrypted === true,
-    signal: controller.signal,
+    get signal() {
+      controller ??= new AbortController();
+      return controller.signal;
+    },
   };
 }

@@ -56,43 +56,64 @@ function at(record: Source, path: string): { value: unknown; exists: boolean } {
   return { value, exists: true };
 }
 
-/** The first present value among a field's names, each also tried in camelCase (ORMs often use it). */
-function find(record: Source, names: readonly string[]): { name: string; value: unknown } | undefined {
-  for (const name of names) {
-    for (const key of name.includes('_') ? [name, camelCase(name)] : [name]) {
-      const value = record[key];
-      if (value !== undefined && value !== null && value !== '') return { name: key, value };
-    }
-  }
-  return undefined;
+/** How to fill one canonical field: the keys to try, in order, or a `fields` path; and its coercion. */
+interface Step {
+  field: string;
+  keys: readonly string[];
+  path: string | undefined;
+  coerce: Coercer;
 }
 
-/** Maps one level of a record: canonical name first, then aliases; coerced; empty values left out. */
-function mapFields(
-  record: Source,
+/**
+ * Plans a record level once per mapper: each field's candidate keys (canonical name, then aliases,
+ * each also in camelCase, as ORMs return them), so mapping a record is plain property lookups.
+ */
+function plan(
   aliases: Record<string, readonly string[]>,
   coercers: Record<string, Coercer>,
-  context: { base: string | undefined },
   fields: Record<string, string | undefined> = {},
-): { mapped: Source; used: Set<string>; missingPaths: string[] } {
+): Step[] {
+  return Object.entries(aliases).map(([field, fieldAliases]) => ({
+    field,
+    keys: [...new Set([field, ...fieldAliases].flatMap((name) => [name, camelCase(name)]))],
+    path: fields[field],
+    coerce: coercers[field] as Coercer,
+  }));
+}
+
+/** Maps one level of a record by its plan; empty values are left out. */
+function mapFields(
+  record: Source,
+  steps: readonly Step[],
+  context: { base: string | undefined },
+  used?: Set<string>,
+): { mapped: Source; missingPaths: string[] } {
   const mapped: Source = {};
-  const used = new Set<string>();
   const missingPaths: string[] = [];
-  for (const [field, fieldAliases] of Object.entries(aliases)) {
-    const path = fields[field];
-    let found: { name: string; value: unknown } | undefined;
-    if (path === undefined) found = find(record, [field, ...fieldAliases]);
-    else {
-      const { value, exists } = at(record, path);
-      if (!exists) missingPaths.push(`${field} ← '${path}'`);
-      found = { name: path, value };
+  for (const { field, keys, path, coerce } of steps) {
+    let name: string | undefined;
+    let value: unknown;
+    if (path === undefined) {
+      for (const key of keys) {
+        const candidate = record[key];
+        if (candidate !== undefined && candidate !== null && candidate !== '') {
+          name = key;
+          value = candidate;
+          break;
+        }
+      }
+      if (name === undefined) continue;
+    } else {
+      const found = at(record, path);
+      if (!found.exists) missingPaths.push(`${field} ← '${path}'`);
+      name = path;
+      value = found.value;
     }
-    if (found === undefined) continue;
-    used.add(found.name);
-    const value = (coercers[field] as Coercer)(found.value, context);
-    if (value !== undefined) mapped[field] = value;
+    used?.add(name);
+    const coerced = coerce(value, context);
+    if (coerced !== undefined) mapped[field] = coerced;
   }
-  return { mapped, used, missingPaths };
+  return { mapped, missingPaths };
 }
 
 const text: Coercer = (value) => toText(value);
@@ -113,13 +134,12 @@ const ITEM_COERCERS: Record<string, Coercer> = {
   price: money,
 };
 
-function nested(
-  value: unknown,
-  aliases: Record<string, readonly string[]>,
-  coercers: Record<string, Coercer>,
-) {
+const ITEM_STEPS = plan(ORDER_ITEM_ALIASES, ITEM_COERCERS);
+const ADDRESS_STEPS = plan(ADDRESS_ALIASES, ADDRESS_COERCERS);
+
+function nested(value: unknown, steps: readonly Step[]) {
   if (!isRecord(value)) return undefined;
-  const { mapped } = mapFields(value, aliases, coercers, { base: undefined });
+  const { mapped } = mapFields(value, steps, { base: undefined });
   return Object.keys(mapped).length > 0 ? mapped : undefined;
 }
 
@@ -155,10 +175,10 @@ const ORDER_COERCERS: Record<string, Coercer> = {
   customer_name: text,
   items: (value) => {
     if (!Array.isArray(value)) return undefined;
-    return value.map((item) => nested(item, ORDER_ITEM_ALIASES, ITEM_COERCERS) ?? {});
+    return value.map((item) => nested(item, ITEM_STEPS) ?? {});
   },
-  shipping_address: (value) => nested(value, ADDRESS_ALIASES, ADDRESS_COERCERS),
-  billing_address: (value) => nested(value, ADDRESS_ALIASES, ADDRESS_COERCERS),
+  shipping_address: (value) => nested(value, ADDRESS_STEPS),
+  billing_address: (value) => nested(value, ADDRESS_STEPS),
   payment_method: text,
   created_at: (value) => toIsoDate(value),
   updated_at: (value) => toIsoDate(value),
@@ -177,7 +197,7 @@ export function createRecordMapper<Source>(
   storeBaseUrl?: string,
 ): (source: Source) => MappedRecord {
   const aliases: Record<string, readonly string[]> = kind === 'products' ? PRODUCT_ALIASES : ORDER_ALIASES;
-  const coercers = kind === 'products' ? PRODUCT_COERCERS : ORDER_COERCERS;
+  const steps = plan(aliases, kind === 'products' ? PRODUCT_COERCERS : ORDER_COERCERS, mapping.fields);
   const context = { base: storeBaseUrl?.replace(/\/+$/, '') };
   const omit = new Set<string>(mapping.omit ?? []);
   const passthrough = mapping.passthrough ?? false;
@@ -185,7 +205,9 @@ export function createRecordMapper<Source>(
   return (source) => {
     const input = mapping.map ? mapping.map(source) : source;
     if (!isRecord(input)) return { record: {}, invalid: 'not an object' };
-    const { mapped, used, missingPaths } = mapFields(input, aliases, coercers, context, mapping.fields);
+    // Which keys fed canonical fields matters only to passthrough, which must not send them twice.
+    const used = passthrough === false ? undefined : new Set<string>();
+    const { mapped, missingPaths } = mapFields(input, steps, context, used);
     if (kind === 'products') {
       mapped.price ??= mapped.sale_price ?? mapped.regular_price;
       if (mapped.stock_status === undefined && typeof mapped.stock_quantity === 'number') {
@@ -201,7 +223,7 @@ export function createRecordMapper<Source>(
     if (passthrough !== false) {
       const names = passthrough === true ? Object.keys(input) : passthrough;
       for (const name of names) {
-        if (!(name in aliases) && !used.has(name) && input[name] !== undefined)
+        if (!(name in aliases) && !used?.has(name) && input[name] !== undefined)
           mapped[name] = jsonSafe(input[name]);
       }
     }
