@@ -48,7 +48,9 @@ export function reviewPage(
       `${where}: ${mapped.length} of ${meta.per_page} records, but ${meta.last_page} pages in all: the crawl stops at this short page`,
     );
   }
-  const missing = mapped.map((entry) => new Set(entry.missingPaths));
-  const missingPaths = [...(missing[0] ?? [])].filter((path) => missing.every((paths) => paths.has(path)));
+  // A path missing from every record is missing from the first one: start there.
+  const missingPaths = (mapped[0]?.missingPaths ?? []).filter((path) =>
+    mapped.every((entry) => entry.missingPaths?.includes(path)),
+  );
   return { problems, unlinked: mapped.filter((entry) => entry.unlinked), missingPaths };
 }
