@@ -11,9 +11,12 @@ export function toCoreRequest(request: IncomingMessage, response: ServerResponse
   const queryStart = url.indexOf('?');
   // Most answers (health, 401, 400) never read the signal: create it only when asked for.
   let controller: AbortController | undefined;
+  const abortController = () => {
+    controller ??= new AbortController();
+    return controller;
+  };
   response.once('close', () => {
-    if (!response.writableFinished)
-      (controller ??= new AbortController()).abort(new Error('client closed the connection'));
+    if (!response.writableFinished) abortController().abort(new Error('client closed the connection'));
   });
   return {
     method: request.method ?? 'GET',
@@ -23,8 +26,7 @@ export function toCoreRequest(request: IncomingMessage, response: ServerResponse
     remoteAddress: request.socket.remoteAddress,
     secure: (request.socket as TLSSocket).encrypted === true,
     get signal() {
-      controller ??= new AbortController();
-      return controller.signal;
+      return abortController().signal;
     },
   };
 }
