@@ -139,6 +139,7 @@ describe('durable webhooks without Redis or configuration', () => {
     expect(errors).toContain(
       'webhook product.updated not queued: Reached the max retries per request limit (which is 1). Refer to "maxRetriesPerRequest" option for details.',
     );
+    await expect(down.stats(300)).rejects.toThrow('Redis did not answer within 300 ms (queue nowhere)');
     await down.close(1000);
     await expect(down.orderCreated({ id: 2 })).resolves.toBe(false);
     expect(errors.at(-1)).toBe('webhook order.created emitted after close(): not sent');

@@ -50,14 +50,8 @@ export async function webhooksStatus(args: string[]): Promise<number> {
       },
     },
   });
-  let timer: NodeJS.Timeout | undefined;
   try {
-    const stats = await Promise.race([
-      emitter.stats(),
-      new Promise<never>((_resolve, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-      }),
-    ]);
+    const stats = await emitter.stats(timeoutMs);
     if (values.json) {
       console.log(JSON.stringify({ queue: queueName, redis: redacted(connection), ...stats }));
     } else {
@@ -76,7 +70,6 @@ export async function webhooksStatus(args: string[]): Promise<number> {
     );
     return 1;
   } finally {
-    clearTimeout(timer);
     await emitter.close(1_000).catch(() => {});
   }
 }

@@ -57,8 +57,11 @@ export interface DurableWebhookEmitter<Product = unknown, Order = unknown>
   extends WebhookEvents<Product, Order, Promise<boolean>> {
   /** False when no URL or store token is configured: every emit then resolves `false`. */
   readonly enabled: boolean;
-  /** Counts read from Redis: every instance on the queue sees the same numbers. */
-  stats(): Promise<DurableWebhookStats>;
+  /**
+   * Counts read from Redis: every instance on the queue sees the same numbers. Rejects when Redis
+   * does not answer within `timeoutMs` (BullMQ would wait for it forever). @default 5000
+   */
+  stats(timeoutMs?: number): Promise<DurableWebhookStats>;
   /** Puts every dead-lettered event back on the queue, with its webhook-id; resolves with how many. */
   replayDead(): Promise<number>;
   /**
@@ -361,11 +364,21 @@ export function createDurableWebhookEmitter<Product = unknown, Order = unknown>(
     return replayed;
   }
 
-  async function stats(): Promise<DurableWebhookStats> {
-    const [counts, dead] = await Promise.all([
-      queue.getJobCounts('waiting', 'prioritized', 'delayed', 'active', 'completed', 'failed'),
-      deadQueue.getWaitingCount(),
-    ]);
+  async function stats(timeoutMs = 5000): Promise<DurableWebhookStats> {
+    let timer: NodeJS.Timeout | undefined;
+    const unanswered = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`Redis did not answer within ${timeoutMs} ms (queue ${queueName})`)),
+        timeoutMs,
+      );
+    });
+    const [counts, dead] = await Promise.race([
+      Promise.all([
+        queue.getJobCounts('waiting', 'prioritized', 'delayed', 'active', 'completed', 'failed'),
+        deadQueue.getWaitingCount(),
+      ]),
+      unanswered,
+    ]).finally(() => clearTimeout(timer));
     const count = (type: string) => counts[type] ?? 0;
     return {
       queued: count('waiting') + count('prioritized') + count('delayed'),
