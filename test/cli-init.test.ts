@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Credential, verifyStore } from '@hiwelink/cli';
+import { type Credential, credentialHeaders, verifyStore } from '@hiwelink/cli';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { connectPostgres, type Postgres } from './support/postgres.js';
 import { connectRedis } from './support/services.js';
@@ -263,7 +263,7 @@ describe('hiwelink init --database postgres', () => {
       expect(duplicate.status).toBe(409);
 
       // The crawl, page by page as HiWelink reads it, finds the new product once, last.
-      const headers = crawlHeaders(credential);
+      const headers = credentialHeaders(credential);
       const crawled: { id: string; name: string }[] = [];
       for (let page = 1; page <= 10; page += 1) {
         const response = await fetch(`${url}/api/products?page=${page}&per_page=10`, { headers });
@@ -289,17 +289,6 @@ describe('hiwelink init --database postgres', () => {
     });
   }
 });
-
-/** The headers that send `credential`, as the crawler does. */
-function crawlHeaders(credential: Credential): Record<string, string> {
-  if ('apiKey' in credential) return { 'x-api-key': credential.apiKey };
-  if ('bearer' in credential) return { authorization: `Bearer ${credential.bearer}` };
-  if ('basic' in credential) {
-    const { username, password } = credential.basic;
-    return { authorization: `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}` };
-  }
-  return {};
-}
 
 describe('hiwelink webhooks status', () => {
   it('prints the counts of a durable queue', async () => {

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { isoTimestamp, slugify, toCents, toDecimal } from './repository.js';
+import { isoTimestamp, type ProductRecord, slugify, toCents, toDecimal } from './repository.js';
 
 /*
  * Demo data, built from the row number alone so every seed of the same size is identical: no
@@ -134,24 +134,8 @@ const pick = <T>(list: readonly T[], index: number): T => list[index % list.leng
 /** Whole seconds, so seeded timestamps read like ones a store would write. */
 const isoSeconds = (ms: number) => isoTimestamp(Math.floor(ms / 1000) * 1000);
 
-/** A product row as stored; see db.ts for the columns. */
-export interface SeedProduct {
-  id: number;
-  title: string;
-  body: string;
-  summary: string;
-  sku: string;
-  list_price: string;
-  promo_price: string | null;
-  qty_on_hand: number;
-  category: string;
-  labels: string;
-  photos: string;
-  options: string;
-  handle: string;
-  created_at: string;
-  updated_at: string;
-}
+/** A product row as stored (see db.ts): the record, with its JSON columns still text. */
+export type SeedProduct = Omit<ProductRecord, 'photos' | 'options'> & { photos: string; options: string };
 
 /** Product `id` (1-based) of the seed, as its database row. */
 export function seedProduct(id: number): SeedProduct {

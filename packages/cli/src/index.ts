@@ -3,6 +3,7 @@ export {
   type Check,
   type CheckStatus,
   type Credential,
+  credentialHeaders,
   type VerifyOptions,
   type VerifyReport,
   verifyStore,

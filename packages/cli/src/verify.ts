@@ -46,7 +46,8 @@ interface Answer {
   rateLimited: boolean;
 }
 
-function authHeaders(credential: Credential): Record<string, string> {
+/** The headers that carry `credential`, as HiWelink's crawler sends them. */
+export function credentialHeaders(credential: Credential): Record<string, string> {
   if ('apiKey' in credential) return { 'x-api-key': credential.apiKey };
   if ('bearer' in credential) return { authorization: `Bearer ${credential.bearer}` };
   if ('basic' in credential) {
@@ -104,7 +105,7 @@ export async function verifyStore(options: VerifyOptions): Promise<VerifyReport>
     for (let attempt = 0; ; attempt++) {
       const started = performance.now();
       const response = await fetch(`${base}${path}`, {
-        headers: { accept: 'application/json', ...authHeaders(credential) },
+        headers: { accept: 'application/json', ...credentialHeaders(credential) },
         signal: AbortSignal.timeout(timeoutMs),
       });
       const text = await response.text();
