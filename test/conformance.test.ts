@@ -149,6 +149,61 @@ describe.each(frameworks)('$name', (framework) => {
       expect(calls[0]?.signal).toBeInstanceOf(AbortSignal);
     });
 
+    describe('keyset continuation', () => {
+      const crawl = async (url: string, pages: number[], perPage = 50) => {
+        for (const pageNumber of pages) {
+          const reply = await send(`${url}/api/products?page=${pageNumber}&per_page=${perPage}`, {
+            headers: auth,
+          });
+          expect(reply.status).toBe(200);
+        }
+      };
+
+      it("hands each next page the previous page's last id as `after`", async () => {
+        const calls: ListQuery[] = [];
+        await crawl(await start({ products: catalog(123, calls) }), [1, 2, 3]);
+        expect(calls.map((call) => call.after)).toEqual([undefined, '50', '100']);
+        expect(calls.map((call) => call.offset)).toEqual([0, 50, 100]);
+      });
+
+      it('passes no key where the previous page was not served at that size', async () => {
+        const calls: ListQuery[] = [];
+        const url = await start({ products: catalog(123, calls) });
+        await crawl(url, [1, 3]);
+        await crawl(url, [2], 25);
+        expect(calls.map((call) => 'after' in call)).toEqual([false, false, false]);
+      });
+
+      it('uses the keyset function given, and none with keyset: false', async () => {
+        const calls: ListQuery[] = [];
+        const byName = (record: unknown) => (record as { name: string }).name;
+        await crawl(await start({ products: catalog(123, calls), keyset: { products: byName } }), [1, 2]);
+        expect(calls[1]?.after).toBe('Item 50');
+        await app?.close();
+        const plain: ListQuery[] = [];
+        await crawl(await start({ products: catalog(123, plain), keyset: false }), [1, 2]);
+        expect(plain.map((call) => 'after' in call)).toEqual([false, false]);
+      });
+
+      it('logs a keyset function that throws and serves the next page by offset', async () => {
+        const calls: ListQuery[] = [];
+        const logger = recordingLogger();
+        const broken = () => {
+          throw new Error('no sort key');
+        };
+        await crawl(
+          await start({ products: catalog(123, calls), keyset: { products: broken }, logger }),
+          [1, 2],
+        );
+        expect(calls.map((call) => 'after' in call)).toEqual([false, false]);
+        const failures = logger.entries.filter((entry) => entry.message.startsWith('keyset.'));
+        expect(failures.map((entry) => [entry.level, entry.message, loggedError(entry)])).toEqual([
+          ['error', 'keyset.products failed; the next page uses offset', 'Error: no sort key'],
+          ['error', 'keyset.products failed; the next page uses offset', 'Error: no sort key'],
+        ]);
+      });
+    });
+
     it.each([
       [123, 50],
       [150, 50],

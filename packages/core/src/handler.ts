@@ -1,10 +1,12 @@
 import { createAdmission } from './access/admission.js';
 import type { Client } from './access/client.js';
+import type { Principal } from './auth/guard.js';
 import { errorResponse, HiwelinkError, jsonHeaders, jsonResponse } from './errors.js';
 import type { CoreRequest, CoreResponse } from './http.js';
+import { createPageKeys } from './keyset.js';
 import { openApiFor } from './openapi.js';
-import { type HiwelinkOptions, type ListCallback, resolveOptions } from './options.js';
-import { type PageMeta, pageMeta, parsePagination } from './pagination.js';
+import { type HiwelinkOptions, resolveOptions } from './options.js';
+import { type PageMeta, type Pagination, pageMeta, parsePagination } from './pagination.js';
 import { createRecordMapper } from './records/mapper.js';
 import { reviewPage } from './records/page.js';
 
@@ -21,18 +23,34 @@ export interface Hiwelink {
 
 const ALLOWED_METHODS = 'GET, HEAD';
 
+const isPromiseLike = <T>(value: T | PromiseLike<T>): value is PromiseLike<T> =>
+  typeof (value as { then?: unknown } | null)?.then === 'function';
+
 /**
- * Runs `work` with a signal that aborts when the client leaves or `timeoutMs` passes; past the
- * deadline the answer is a 503 whatever the callback does later.
+ * Calls a store callback with a signal that aborts when the client leaves or `timeoutMs` passes;
+ * past the deadline the answer is a 503 whatever the callback does later. A callback that answers
+ * synchronously (an in-memory catalogue, better-sqlite3) needs no timer.
  */
-async function withDeadline<T>(
-  work: (signal: AbortSignal) => T | Promise<T>,
+function callStore<T>(
+  work: (signal: AbortSignal) => T | PromiseLike<T>,
   clientSignal: AbortSignal,
   timeoutMs: number,
-): Promise<Awaited<T>> {
+): T | Promise<T> {
   const controller = new AbortController();
   const abortWithClient = () => controller.abort(clientSignal.reason);
   clientSignal.addEventListener('abort', abortWithClient, { once: true });
+  const unlink = () => clientSignal.removeEventListener('abort', abortWithClient);
+  let value: T | PromiseLike<T>;
+  try {
+    value = work(controller.signal);
+  } catch (error) {
+    unlink();
+    throw error;
+  }
+  if (!isPromiseLike(value)) {
+    unlink();
+    return value;
+  }
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
@@ -41,12 +59,10 @@ async function withDeadline<T>(
       reject(error);
     }, timeoutMs);
   });
-  try {
-    return await Promise.race([Promise.resolve().then(() => work(controller.signal)), deadline]);
-  } finally {
+  return Promise.race([value, deadline]).finally(() => {
     clearTimeout(timer);
-    clientSignal.removeEventListener('abort', abortWithClient);
-  }
+    unlink();
+  });
 }
 
 function isListResult(value: unknown): value is { items: unknown[]; total: number } {
@@ -67,6 +83,7 @@ const healthResponse = (healthy: boolean) =>
 
 /** What one request gathers on its way through: for the access log and the rate-limit headers. */
 interface Visit {
+  /** Only timed when an access log is configured. */
   started: number;
   /** Resolved on first use: most stores configure nothing that needs the client's address. */
   client: () => Client;
@@ -79,6 +96,8 @@ class CallbackContractError extends Error {
   override name = 'CallbackContractError';
 }
 
+type Answer = CoreResponse | PromiseLike<CoreResponse>;
+
 /** Creates the framework-free HiWelink handler. Throws `HiwelinkConfigError` on bad options. */
 export function createHiwelink(options: HiwelinkOptions): Hiwelink {
   const config = resolveOptions(options);
@@ -87,6 +106,7 @@ export function createHiwelink(options: HiwelinkOptions): Hiwelink {
     products: createRecordMapper('products', config.mapping.products, config.storeBaseUrl),
     orders: createRecordMapper('orders', config.mapping.orders, config.storeBaseUrl),
   };
+  const pageKeys = config.keyset && createPageKeys();
   // A mistyped `fields` path would otherwise be reported on every page of every crawl.
   const reportedPaths = new Set<string>();
   const routes = new Map<string, Route>([
@@ -99,13 +119,22 @@ export function createHiwelink(options: HiwelinkOptions): Hiwelink {
   const openapiHeaders = jsonHeaders(openapiBody);
   if (config.openapiPath !== undefined) routes.set(config.openapiPath, 'openapi');
 
-  async function list(route: 'products' | 'orders', callback: ListCallback, request: CoreRequest) {
+  function list(route: 'products' | 'orders', request: CoreRequest): Answer {
     const pagination = parsePagination(request.query, config.defaultPerPage, config.maxPerPage);
-    const result = await withDeadline(
-      (signal) => callback({ ...pagination, signal }),
+    const after = pageKeys?.after(route, pagination.page, pagination.perPage);
+    const callback = config[route];
+    const result = callStore(
+      (signal) =>
+        callback(after === undefined ? { ...pagination, signal } : { ...pagination, after, signal }),
       request.signal,
       config.timeoutMs,
     );
+    return isPromiseLike(result)
+      ? result.then((settled) => listed(route, pagination, settled))
+      : listed(route, pagination, result);
+  }
+
+  function listed(route: 'products' | 'orders', pagination: Pagination, result: unknown): CoreResponse {
     if (!isListResult(result)) {
       throw new CallbackContractError(
         `${route} callback must resolve to { items: array, total: non-negative integer }`,
@@ -113,8 +142,19 @@ export function createHiwelink(options: HiwelinkOptions): Hiwelink {
     }
     const meta = pageMeta(result.total, pagination);
     const data = checkPage(route, result.items, meta);
+    if (pageKeys && result.items.length > 0) rememberKey(route, pagination, result.items);
     if (config.bareArray) return jsonResponse(200, data);
     return jsonResponse(200, { data, meta });
+  }
+
+  function rememberKey(route: 'products' | 'orders', { page, perPage }: Pagination, items: unknown[]) {
+    let key: unknown;
+    try {
+      key = config.keyset?.[route](items[items.length - 1]);
+    } catch (error) {
+      config.logger.error({ err: error }, `keyset.${route} failed; the next page uses offset`);
+    }
+    pageKeys?.remember(route, page, perPage, key);
   }
 
   /**
@@ -144,23 +184,33 @@ export function createHiwelink(options: HiwelinkOptions): Hiwelink {
     return mapped.map((entry) => entry.record);
   }
 
-  async function health(request: CoreRequest) {
+  function health(request: CoreRequest): Answer {
     const check = config.health;
     if (!check) return healthResponse(true);
-    const outcome = await withDeadline((signal) => check({ signal }), request.signal, config.timeoutMs);
-    return healthResponse(outcome !== false);
+    const outcome = callStore((signal) => check({ signal }), request.signal, config.timeoutMs);
+    return isPromiseLike(outcome)
+      ? outcome.then((settled) => healthResponse(settled !== false))
+      : healthResponse(outcome !== false);
   }
 
-  async function answer(route: Route, request: CoreRequest, visit: Visit): Promise<CoreResponse> {
+  function serve(route: Route, request: CoreRequest, visit: Visit, principal: Principal): Answer {
+    visit.credentialId = principal.credentialId;
+    if (route === 'health') return health(request);
+    if (route === 'openapi') return { status: 200, headers: { ...openapiHeaders }, body: openapiBody };
+    return list(route, request);
+  }
+
+  /** Synchronous as far as the configured auth and callbacks allow: each await costs a turn. */
+  function answer(route: Route, request: CoreRequest, visit: Visit): Answer {
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       throw new HiwelinkError('method_not_allowed', `Method ${request.method} is not allowed here`, {
         headers: { allow: ALLOWED_METHODS },
       });
     }
-    visit.credentialId = (await admit(request, visit.client, visit.headers)).credentialId;
-    if (route === 'health') return health(request);
-    if (route === 'openapi') return { status: 200, headers: { ...openapiHeaders }, body: openapiBody };
-    return list(route, config[route], request);
+    const principal = admit(request, visit.client, visit.headers);
+    return isPromiseLike(principal)
+      ? principal.then((settled) => serve(route, request, visit, settled))
+      : serve(route, request, visit, principal);
   }
 
   function logAccess(request: CoreRequest, visit: Visit, status: number) {
@@ -199,24 +249,30 @@ export function createHiwelink(options: HiwelinkOptions): Hiwelink {
   return {
     paths: [...routes.keys()],
     owns: (path) => routes.has(path),
-    async handle(request) {
+    handle(request) {
       const route = routes.get(request.path);
-      if (!route) return errorResponse(new HiwelinkError('not_found', 'Not Found'));
+      if (!route) return Promise.resolve(errorResponse(new HiwelinkError('not_found', 'Not Found')));
       let client: Client | undefined;
       const visit: Visit = {
-        started: performance.now(),
+        started: config.accessLog ? performance.now() : 0,
         client: () => (client ??= config.client(request)),
         headers: {},
       };
-      let response: CoreResponse;
+      const finish = (response: CoreResponse) => {
+        Object.assign(response.headers, visit.headers);
+        if (config.accessLog) logAccess(request, visit, response.status);
+        return response;
+      };
+      let response: Answer;
       try {
-        response = await answer(route, request, visit);
+        response = answer(route, request, visit);
       } catch (error) {
         response = failure(route, request, error);
       }
-      Object.assign(response.headers, visit.headers);
-      logAccess(request, visit, response.status);
-      return response;
+      if (!isPromiseLike(response)) return Promise.resolve(finish(response));
+      return Promise.resolve(response).then(finish, (error: unknown) =>
+        finish(failure(route, request, error)),
+      );
     },
   };
 }

@@ -3,30 +3,51 @@ import type { TLSSocket } from 'node:tls';
 import type { CoreRequest } from './http.js';
 
 /**
+ * Core's request over Node's own request and response. A class rather than an object literal with
+ * a getter: V8 gives such a literal a new hidden class on every request, which measured as a
+ * fifth of a 401's server time.
+ */
+class NodeRequest implements CoreRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly query: string;
+  readonly headers: CoreRequest['headers'];
+  readonly remoteAddress: string | undefined;
+  readonly secure: boolean;
+  readonly #response: ServerResponse;
+  #controller: AbortController | undefined;
+
+  constructor(request: IncomingMessage, response: ServerResponse) {
+    const url = request.url ?? '/';
+    const queryStart = url.indexOf('?');
+    this.method = request.method ?? 'GET';
+    this.path = queryStart === -1 ? url : url.slice(0, queryStart);
+    this.query = queryStart === -1 ? '' : url.slice(queryStart + 1);
+    this.headers = request.headers;
+    this.remoteAddress = request.socket.remoteAddress;
+    this.secure = (request.socket as TLSSocket).encrypted === true;
+    this.#response = response;
+  }
+
+  /** Made on first use: most answers (health, 401, 400, a synchronous repository) never need it. */
+  get signal(): AbortSignal {
+    if (this.#controller) return this.#controller.signal;
+    const controller = new AbortController();
+    this.#controller = controller;
+    const response = this.#response;
+    const abort = () => {
+      if (!response.writableFinished) controller.abort(new Error('client closed the connection'));
+    };
+    if (response.closed) abort();
+    else response.once('close', abort);
+    return controller.signal;
+  }
+}
+
+/**
  * Builds core's request from Node's own request and response, which Express, Fastify and Koa all
  * expose. The URL is the one the host app routed (mount prefixes already removed).
  */
 export function toCoreRequest(request: IncomingMessage, response: ServerResponse): CoreRequest {
-  const url = request.url ?? '/';
-  const queryStart = url.indexOf('?');
-  // Most answers (health, 401, 400) never read the signal: create it only when asked for.
-  let controller: AbortController | undefined;
-  const abortController = () => {
-    controller ??= new AbortController();
-    return controller;
-  };
-  response.once('close', () => {
-    if (!response.writableFinished) abortController().abort(new Error('client closed the connection'));
-  });
-  return {
-    method: request.method ?? 'GET',
-    path: queryStart === -1 ? url : url.slice(0, queryStart),
-    query: queryStart === -1 ? '' : url.slice(queryStart + 1),
-    headers: request.headers,
-    remoteAddress: request.socket.remoteAddress,
-    secure: (request.socket as TLSSocket).encrypted === true,
-    get signal() {
-      return abortController().signal;
-    },
-  };
+  return new NodeRequest(request, response);
 }

@@ -4,6 +4,7 @@ import { memoryStore, type RateLimitStore } from './access/rate-limit.js';
 import type { Guard } from './auth/guard.js';
 import { type AuthOptions, authSchema, createGuard } from './auth/options.js';
 import type { CoreRequest } from './http.js';
+import { idKey, type KeyOf } from './keyset.js';
 import { consoleLogger, type Logger } from './logger.js';
 import { type AuthKind, authKindOf } from './openapi.js';
 import { ORDER_ALIASES, type OrderField, PRODUCT_ALIASES, type ProductField } from './records/aliases.js';
@@ -16,6 +17,13 @@ export interface ListQuery {
   perPage: number;
   /** `(page - 1) * perPage`, ready for `OFFSET`. */
   offset: number;
+  /**
+   * Sort key of the last record of page `page - 1`, when this process served that page recently
+   * with the same `perPage` (HiWelink crawls pages in order). Seek past it, e.g.
+   * `WHERE id > ? ORDER BY id LIMIT ?`, instead of skipping `offset` rows; when it is absent, use
+   * `offset`. The key is `keyset.products` / `keyset.orders` of that record, by default its `id`.
+   */
+  after?: unknown;
   /** Aborts when the client goes away or the callback runs past `timeoutMs`. */
   signal: AbortSignal;
 }
@@ -73,6 +81,12 @@ export interface HiwelinkOptions<Product = unknown, Order = unknown> {
   maxPerPage?: number;
   /** A callback running longer than this answers 503 and its signal aborts. @default 10000 */
   timeoutMs?: number;
+  /**
+   * The sort key of your records, which core remembers for the last record of each page it serves
+   * and passes to the next page's callback as `after`. `false` never passes `after`.
+   * @default each record's `id`
+   */
+  keyset?: false | { products?: (product: Product) => unknown; orders?: (order: Order) => unknown };
   /** Answer lists as a bare JSON array instead of `{ data, meta }`. @default false */
   bareArray?: boolean;
   /** How your records become the documented fields. @default the documented aliases */
@@ -126,6 +140,8 @@ export interface ResolvedOptions {
   maxPerPage: number;
   timeoutMs: number;
   bareArray: boolean;
+  /** `undefined` when keyset continuation is off. */
+  keyset: { products: KeyOf; orders: KeyOf } | undefined;
   mapping: { products: RecordMapping<unknown>; orders: RecordMapping<unknown> };
   storeBaseUrl: string | undefined;
   strict: boolean;
@@ -138,7 +154,7 @@ const fn = (shape: string) =>
     `must be a function ${shape}`,
   );
 
-const listCallback = fn('({ page, perPage, offset, signal }) => ({ items, total })');
+const listCallback = fn('({ page, perPage, offset, after, signal }) => ({ items, total })');
 
 const path = z
   .string()
@@ -201,6 +217,15 @@ const schema = z
     maxPerPage: z.int().min(1).optional(),
     timeoutMs: z.int().min(1).optional(),
     bareArray: z.boolean().optional(),
+    keyset: z
+      .union([
+        z.literal(false),
+        z.strictObject({
+          products: fn('(product) => sort key').optional(),
+          orders: fn('(order) => sort key').optional(),
+        }),
+      ])
+      .optional(),
     mapping: z
       .strictObject({ products: recordMapping('products'), orders: recordMapping('orders') })
       .partial()
@@ -335,6 +360,13 @@ export function resolveOptions(
     maxPerPage: value.maxPerPage ?? 100,
     timeoutMs: value.timeoutMs ?? 10_000,
     bareArray: value.bareArray ?? false,
+    keyset:
+      value.keyset === false
+        ? undefined
+        : {
+            products: (value.keyset?.products as KeyOf | undefined) ?? idKey,
+            orders: (value.keyset?.orders as KeyOf | undefined) ?? idKey,
+          },
     mapping: {
       products: (value.mapping?.products ?? {}) as RecordMapping<unknown>,
       orders: (value.mapping?.orders ?? {}) as RecordMapping<unknown>,

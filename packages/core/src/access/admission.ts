@@ -9,7 +9,8 @@ type AdmissionConfig = Pick<ResolvedOptions, 'allowIp' | 'requireHttps' | 'guard
 /**
  * Decides whether a request may be served, in this order: address allow-list (403), HTTPS (403),
  * credential and rate limit (429 before 401, so guessing keys is limited too), and adds the
- * rate-limit headers to `headers`. Resolves to the authenticated principal or throws a HiwelinkError.
+ * rate-limit headers to `headers`. Gives the authenticated principal (a promise of it only when the
+ * guard or the rate-limit store is asynchronous) or throws a HiwelinkError.
  */
 export function createAdmission(config: AdmissionConfig) {
   const { guard, rateLimit } = config;
@@ -20,6 +21,7 @@ export function createAdmission(config: AdmissionConfig) {
       guard.challenge ? { headers: { 'www-authenticate': guard.challenge } } : {},
     );
 
+  /** Counts the request against its bucket and adds the rate-limit headers. */
   async function limit(bucket: string, headers: Record<string, string>) {
     if (!rateLimit) return;
     let hit: { count: number; resetMs: number };
@@ -40,18 +42,34 @@ export function createAdmission(config: AdmissionConfig) {
     }
   }
 
-  return async function admit(
+  /** Rate limit first (429 before 401, so guessing keys is limited too), then the verdict. */
+  function decide(
+    principal: Principal | null,
+    client: () => Client,
+    headers: Record<string, string>,
+  ): Principal | Promise<Principal> {
+    const verdict = () => {
+      if (!principal) throw unauthorized();
+      return principal;
+    };
+    if (!rateLimit) return verdict();
+    const bucket = principal ? `key:${principal.credentialId}` : `ip:${client().ip}`;
+    return limit(bucket, headers).then(verdict);
+  }
+
+  /** Synchronous unless the guard (JWT with JWKS) or the rate-limit store is asynchronous. */
+  return function admit(
     request: CoreRequest,
     client: () => Client,
     headers: Record<string, string>,
-  ): Promise<Principal> {
+  ): Principal | Promise<Principal> {
     if (config.allowIp && !config.allowIp(client().ip))
       throw new HiwelinkError('ip_not_allowed', 'Forbidden');
     if (config.requireHttps && !client().secure)
       throw new HiwelinkError('https_required', 'HTTPS is required');
-    const principal = await guard.authenticate(request);
-    await limit(principal ? `key:${principal.credentialId}` : `ip:${client().ip}`, headers);
-    if (!principal) throw unauthorized();
-    return principal;
+    const principal = guard.authenticate(request);
+    return principal instanceof Promise
+      ? principal.then((settled) => decide(settled, client, headers))
+      : decide(principal, client, headers);
   };
 }

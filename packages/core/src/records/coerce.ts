@@ -17,6 +17,14 @@ export function toText(value: unknown): Maybe<string> {
   return undefined;
 }
 
+/** A non-empty string without surrounding spaces: a label or URL that needs no cleaning. */
+const isCleanText = (value: unknown): value is string =>
+  typeof value === 'string' && value !== '' && value.trim() === value;
+
+const ABSOLUTE_URL = /^https?:\/\//i;
+
+const isAbsoluteUrl = (value: unknown): value is string => isCleanText(value) && ABSOLUTE_URL.test(value);
+
 /** A JSON array or object stored as text (a common way to keep lists in SQL columns), parsed. */
 function parsedJson(value: unknown): unknown {
   if (typeof value !== 'string' || !/^\s*[[{]/.test(value)) return value;
@@ -97,6 +105,8 @@ export function toStockStatus(value: unknown): Maybe<StockStatus> {
 
 /** Labels from an array (of strings or `{ name }` objects) or a comma-separated string. */
 export function toLabels(value: unknown): Maybe<string[]> {
+  // Already canonical, as most stores keep them: returned as is, without a copy.
+  if (Array.isArray(value) && value.length > 0 && value.every(isCleanText)) return value;
   const json = parsedJson(value);
   const parts = typeof json === 'string' ? json.split(',') : Array.isArray(json) ? json : [];
   const labels = parts
@@ -110,6 +120,7 @@ export function toLabels(value: unknown): Maybe<string[]> {
  * array of strings or `{ url | src }` objects; relative ones resolved against `base`.
  */
 export function toImages(value: unknown, base?: string): Maybe<string[]> {
+  if (Array.isArray(value) && value.length > 0 && value.every(isAbsoluteUrl)) return value;
   const json = parsedJson(value);
   const parts = Array.isArray(json) ? json : typeof json === 'string' ? splitUrls(json) : [json];
   const urls = parts
@@ -129,7 +140,7 @@ function splitUrls(text: string): string[] {
 export function toUrl(value: unknown, base?: string): Maybe<string> {
   const text = toText(value)?.trim();
   if (text === undefined) return undefined;
-  if (/^https?:\/\//i.test(text)) return text;
+  if (ABSOLUTE_URL.test(text)) return text;
   if (base === undefined) return undefined;
   try {
     return new URL(text, `${base}/`).toString();

@@ -81,20 +81,57 @@ function plan(
   }));
 }
 
+/** For each step of a level, the candidate keys a record actually has (steps with a `fields` path: none). */
+type Present = readonly (readonly string[])[];
+
+const MAX_SHAPES = 32;
+
+/**
+ * Learns, per shape of plain record (its own keys), which candidate keys each step can find. The
+ * records of a page nearly always share one shape, so mapping one then skips the dozens of aliases
+ * it does not have. Class instances (ORM models) may expose fields through prototype getters: they
+ * take the full path.
+ */
+function shapePlanner(steps: readonly Step[]): (record: Source) => Present | undefined {
+  const plans = new Map<string, Present>();
+  let lastKeys: readonly string[] = [];
+  let lastPlan: Present | undefined;
+  return (record) => {
+    const prototype = Object.getPrototypeOf(record);
+    if (prototype !== Object.prototype && prototype !== null) return undefined;
+    const keys = Object.keys(record);
+    if (lastPlan && keys.length === lastKeys.length && keys.every((key, index) => key === lastKeys[index])) {
+      return lastPlan;
+    }
+    const shape = keys.join('\n');
+    let plan = plans.get(shape);
+    if (!plan) {
+      const own = new Set(keys);
+      plan = steps.map((step) => (step.path === undefined ? step.keys.filter((key) => own.has(key)) : []));
+      if (plans.size < MAX_SHAPES) plans.set(shape, plan);
+    }
+    lastKeys = keys;
+    lastPlan = plan;
+    return plan;
+  };
+}
+
 /** Maps one level of a record by its plan; empty values are left out. */
 function mapFields(
   record: Source,
   steps: readonly Step[],
   context: { base: string | undefined },
+  present: Present | undefined,
   used?: Set<string>,
-): { mapped: Source; missingPaths: string[] } {
+): { mapped: Source; missingPaths: string[] | undefined } {
   const mapped: Source = {};
-  const missingPaths: string[] = [];
-  for (const { field, keys, path, coerce } of steps) {
+  let missingPaths: string[] | undefined;
+  for (let index = 0; index < steps.length; index++) {
+    const { field, keys, path, coerce } = steps[index] as Step;
     let name: string | undefined;
     let value: unknown;
     if (path === undefined) {
-      for (const key of keys) {
+      for (const key of present ? (present[index] as readonly string[]) : keys) {
         const candidate = record[key];
         if (candidate !== undefined && candidate !== null && candidate !== '') {
           name = key;
@@ -105,7 +142,10 @@ function mapFields(
       if (name === undefined) continue;
     } else {
       const found = at(record, path);
-      if (!found.exists) missingPaths.push(`${field} ← '${path}'`);
+      if (!found.exists) {
+        missingPaths ??= [];
+        missingPaths.push(`${field} ← '${path}'`);
+      }
       name = path;
       value = found.value;
     }
@@ -139,7 +179,7 @@ const ADDRESS_STEPS = plan(ADDRESS_ALIASES, ADDRESS_COERCERS);
 
 function nested(value: unknown, steps: readonly Step[]) {
   if (!isRecord(value)) return undefined;
-  const { mapped } = mapFields(value, steps, { base: undefined });
+  const { mapped } = mapFields(value, steps, { base: undefined }, undefined);
   return Object.keys(mapped).length > 0 ? mapped : undefined;
 }
 
@@ -201,24 +241,30 @@ export function createRecordMapper<Source>(
   const context = { base: storeBaseUrl?.replace(/\/+$/, '') };
   const omit = new Set<string>(mapping.omit ?? []);
   const passthrough = mapping.passthrough ?? false;
+  const planFor = shapePlanner(steps);
 
   return (source) => {
     const input = mapping.map ? mapping.map(source) : source;
     if (!isRecord(input)) return { record: {}, invalid: 'not an object' };
     // Which keys fed canonical fields matters only to passthrough, which must not send them twice.
     const used = passthrough === false ? undefined : new Set<string>();
-    const { mapped, missingPaths } = mapFields(input, steps, context, used);
+    const { mapped, missingPaths } = mapFields(input, steps, context, planFor(input), used);
     if (kind === 'products') {
-      mapped.price ??= mapped.sale_price ?? mapped.regular_price;
+      if (mapped.price === undefined) {
+        const price = mapped.sale_price ?? mapped.regular_price;
+        if (price !== undefined) mapped.price = price;
+      }
       if (mapped.stock_status === undefined && typeof mapped.stock_quantity === 'number') {
         mapped.stock_status = mapped.stock_quantity > 0 ? 'in_stock' : 'out_of_stock';
       }
-      mapped.permalink ??=
-        toUrl(mapping.link?.(source)) ??
-        (context.base && typeof mapped.slug === 'string'
-          ? `${context.base}/product/${encodeURIComponent(mapped.slug)}`
-          : undefined);
-      if (mapped.permalink === undefined) delete mapped.permalink;
+      if (mapped.permalink === undefined) {
+        const permalink =
+          toUrl(mapping.link?.(source)) ??
+          (context.base && typeof mapped.slug === 'string'
+            ? `${context.base}/product/${encodeURIComponent(mapped.slug)}`
+            : undefined);
+        if (permalink !== undefined) mapped.permalink = permalink;
+      }
     }
     if (passthrough !== false) {
       const names = passthrough === true ? Object.keys(input) : passthrough;
@@ -228,16 +274,14 @@ export function createRecordMapper<Source>(
       }
     }
     for (const field of omit) delete mapped[field];
-    const missing = ['id', ...(kind === 'products' ? ['name'] : [])].filter(
-      (field) => mapped[field] === undefined,
-    );
-    return {
-      record: mapped,
-      ...(missing.length > 0 ? { invalid: `no ${missing.join(' and no ')}` } : {}),
-      ...(kind === 'products' && mapped.permalink === undefined && mapped.slug === undefined
-        ? { unlinked: true }
-        : {}),
-      ...(missingPaths.length > 0 ? { missingPaths } : {}),
-    };
+    const result: MappedRecord = { record: mapped };
+    const missing = mapped.id === undefined ? ['id'] : [];
+    if (kind === 'products' && mapped.name === undefined) missing.push('name');
+    if (missing.length > 0) result.invalid = `no ${missing.join(' and no ')}`;
+    if (kind === 'products' && mapped.permalink === undefined && mapped.slug === undefined) {
+      result.unlinked = true;
+    }
+    if (missingPaths) result.missingPaths = missingPaths;
+    return result;
   };
 }
