@@ -1,5 +1,4 @@
-import { fingerprint, matchDigest } from './compare.js';
-import { type Credential, credentialDigest } from './credentials.js';
+import { type Credential, secretMatcher } from './credentials.js';
 import type { Guard } from './guard.js';
 
 /**
@@ -7,13 +6,12 @@ import type { Guard } from './guard.js';
  * one comma-joined value and so never matches.
  */
 export function apiKeyGuard(keys: readonly Credential[]): Guard {
-  const digests = keys.map(credentialDigest);
+  const match = secretMatcher(keys);
   return {
     authenticate(request) {
       const presented = request.headers['x-api-key'];
       if (typeof presented !== 'string' || presented === '') return null;
-      const match = matchDigest(presented, digests);
-      return match ? { credentialId: fingerprint(match) } : null;
+      return match(presented);
     },
   };
 }

@@ -1,5 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import { sha256 } from './compare.js';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { fingerprint, sha256 } from './compare.js';
+import type { Principal } from './guard.js';
 
 /**
  * A configured secret: the raw value, or `sha256:<64 hex digits>`, the SHA-256 digest of it, so
@@ -13,6 +14,24 @@ const DIGEST = /^sha256:([0-9a-fA-F]{64})$/;
 export function credentialDigest(credential: Credential): Buffer {
   const digest = DIGEST.exec(credential)?.[1];
   return digest ? Buffer.from(digest, 'hex') : sha256(credential);
+}
+
+/**
+ * Finds which configured secret a presented one is. Comparing fixed-length digests keeps the time
+ * independent of where the secret differs and of its length, and every candidate is compared so
+ * the position of a match does not show either. Each principal is built once, not per request.
+ */
+export function secretMatcher(credentials: readonly Credential[]): (presented: string) => Principal | null {
+  const digests = credentials.map(credentialDigest);
+  const principals = digests.map((digest) => ({ credentialId: fingerprint(digest) }));
+  return (presented) => {
+    const digest = sha256(presented);
+    let match: Principal | null = null;
+    for (const [index, candidate] of digests.entries()) {
+      if (timingSafeEqual(digest, candidate) && match === null) match = principals[index] ?? null;
+    }
+    return match;
+  };
 }
 
 export const isBlank = (credential: string) => credential.trim() === '';
