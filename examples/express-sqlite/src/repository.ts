@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Statement } from 'better-sqlite3';
 import type { Db } from './db.js';
 
 /** `"Aurora Pour-Over Kettle"` → `"aurora-pour-over-kettle"`. */
@@ -167,6 +168,12 @@ export class RepositoryError extends Error {
 export interface Page {
   perPage: number;
   offset: number;
+  /**
+   * The id of the last record of the page before, when the kit remembers it (its keyset
+   * continuation): the page starts after that id instead of `offset` rows in. Anything but a safe
+   * integer is ignored and `offset` used.
+   */
+  after?: unknown;
 }
 
 /** One page of records and the count across all pages, as the kit's list callbacks return. */
@@ -225,6 +232,19 @@ export const toDecimal = (cents: number) => (cents / 100).toFixed(2);
 export const toCents = (decimal: string) => Math.round(Number(decimal) * 100);
 /** An amount from the admin API (at most two decimals), as stored: `349.99` → `'349.99'`. */
 const decimal = (amount: number) => toDecimal(Math.round(amount * 100));
+
+/**
+ * The kit's `after` as an id to seek past, or `undefined` to page by offset. Ids only grow
+ * (AUTOINCREMENT never reuses one), so the rows after the last id served are exactly those the
+ * crawl has not seen yet, whatever was deleted before them; an offset would skip one per deletion.
+ */
+const seekId = (after: unknown) => (Number.isSafeInteger(after) ? (after as number) : undefined);
+
+/** One page of rows: past the id the kit remembered when it passes one, else by offset. */
+function pageOf<Row>(byOffset: Statement, byAfter: Statement, { perPage, offset, after }: Page): Row[] {
+  const id = seekId(after);
+  return (id === undefined ? byOffset.all(perPage, offset) : byAfter.all(id, perPage)) as Row[];
+}
 
 /** Path ids are strings; anything but a positive integer matches no record. */
 function rowId(id: string): number | undefined {
@@ -391,6 +411,7 @@ export function createRepository(db: Db): Repository {
     ping: db.prepare('SELECT 1 AS ok'),
     countProducts: db.prepare('SELECT COUNT(*) AS total FROM products').pluck(),
     pageProducts: db.prepare('SELECT * FROM products ORDER BY id LIMIT ? OFFSET ?'),
+    pageProductsAfter: db.prepare('SELECT * FROM products WHERE id > ? ORDER BY id LIMIT ?'),
     product: db.prepare('SELECT * FROM products WHERE id = ?'),
     productWithHandle: db.prepare('SELECT id FROM products WHERE handle = ?').pluck(),
     productWithSku: db.prepare('SELECT id FROM products WHERE sku = ?').pluck(),
@@ -412,6 +433,7 @@ export function createRepository(db: Db): Repository {
 
     countOrders: db.prepare('SELECT COUNT(*) AS total FROM orders').pluck(),
     pageOrders: db.prepare('SELECT * FROM orders ORDER BY id LIMIT ? OFFSET ?'),
+    pageOrdersAfter: db.prepare('SELECT * FROM orders WHERE id > ? ORDER BY id LIMIT ?'),
     order: db.prepare('SELECT * FROM orders WHERE id = ?'),
     orderWithNumber: db.prepare('SELECT id FROM orders WHERE number = ?').pluck(),
     itemsOf: db.prepare(
@@ -509,13 +531,13 @@ export function createRepository(db: Db): Repository {
     items.reduce((sum, item) => sum + item.qty * toCents(item.unit_price), 0);
 
   return {
-    listProducts: db.transaction(({ perPage, offset }: Page) => ({
-      items: (statements.pageProducts.all(perPage, offset) as ProductRow[]).map(readProduct),
-      total: statements.countProducts.get() as number,
-    })),
+    listProducts: db.transaction((page: Page) => {
+      const rows = pageOf<ProductRow>(statements.pageProducts, statements.pageProductsAfter, page);
+      return { items: rows.map(readProduct), total: statements.countProducts.get() as number };
+    }),
 
-    listOrders: db.transaction(({ perPage, offset }: Page) => {
-      const rows = statements.pageOrders.all(perPage, offset) as OrderRow[];
+    listOrders: db.transaction((page: Page) => {
+      const rows = pageOf<OrderRow>(statements.pageOrders, statements.pageOrdersAfter, page);
       const byOrder = new Map<number, LineItemRow[]>(rows.map((row) => [row.id, []]));
       const ids = JSON.stringify(rows.map((row) => row.id));
       for (const item of statements.itemsOfMany.all(ids) as LineItemRow[]) {
