@@ -120,7 +120,8 @@ describe('hiwelink init', () => {
       expect(manifest.dependencies[framework]).toBeDefined();
 
       const url = await start(dir);
-      const report = await verifyStore({ baseUrl: url, credential: credentialFor(auth, env) });
+      // per_page=2 so the crawl has several pages and the store seeks past the kit's `after`.
+      const report = await verifyStore({ baseUrl: url, credential: credentialFor(auth, env), perPage: 2 });
       const failed = report.checks.filter((check) => check.status === 'failed');
       expect(failed).toEqual([]);
       expect(report.ok).toBe(true);
@@ -240,7 +241,7 @@ describe('hiwelink init --database postgres', () => {
       schemas.push(schema);
       const url = await start(dir, { DATABASE_URL: postgres.url, DATABASE_SCHEMA: schema });
       const credential = credentialFor(auth, env);
-      const report = await verifyStore({ baseUrl: url, credential });
+      const report = await verifyStore({ baseUrl: url, credential, perPage: 2 });
       expect(report.checks.filter((check) => check.status === 'failed')).toEqual([]);
       expect(report.ok).toBe(true);
       const seeded = await postgres.client.query(`SELECT COUNT(*)::int AS n FROM "${schema}".products`);

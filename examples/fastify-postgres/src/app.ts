@@ -2,7 +2,7 @@ import { type HiwelinkOptions, hiwelink } from '@hiwelink/fastify';
 import { hiwelinkHooks } from '@hiwelink/orm/sequelize';
 import { createDurableWebhookEmitter, type DurableWebhookEmitter } from '@hiwelink/webhooks-bullmq';
 import Fastify, { type FastifyInstance } from 'fastify';
-import type { Model, ModelStatic, Sequelize } from 'sequelize';
+import { type Model, type ModelStatic, Op, type Sequelize } from 'sequelize';
 import { adminRoutes } from './admin.js';
 import { readConfig, type StoreConfig } from './config.js';
 import { openDatabase } from './db.js';
@@ -32,15 +32,27 @@ export interface Store {
   close(): Promise<void>;
 }
 
-/** One page in a stable order (by id), as the crawler needs it, and the total. */
-async function page(model: ModelStatic<Model>, { perPage, offset }: { perPage: number; offset: number }) {
-  const { rows, count } = await model.findAndCountAll({
-    order: [['id', 'ASC']],
-    limit: perPage,
-    offset,
-    raw: true,
-  });
-  return { items: rows, total: count };
+/** What the kit asks a list callback for. */
+type PageQuery = Parameters<HiwelinkOptions['products']>[0];
+
+/**
+ * One page in a stable order (by id), as the crawler needs it, and the total. When the kit passes
+ * `after` (the last id of the page before, remembered during a crawl) the page seeks past it
+ * instead of skipping `offset` rows: deep pages cost what page 1 costs, and a row deleted
+ * mid-crawl hides no other.
+ */
+async function page(model: ModelStatic<Model>, { perPage, offset, after }: PageQuery) {
+  const seek = Number.isSafeInteger(after) ? (after as number) : undefined;
+  const [rows, total] = await Promise.all([
+    model.findAll({
+      ...(seek === undefined ? { offset } : { where: { id: { [Op.gt]: seek } } }),
+      order: [['id', 'ASC']],
+      limit: perPage,
+      raw: true,
+    }),
+    model.count(),
+  ]);
+  return { items: rows, total };
 }
 
 const answersWithin = (promise: Promise<unknown>, ms: number) =>

@@ -40,7 +40,7 @@ import Database from 'better-sqlite3';
  * @typedef {Partial<Pick<Product, 'name' | 'slug' | 'description' | 'regular_price' | 'sale_price' | 'stock_quantity' | 'categories' | 'images'>>} ProductInput
  */
 
-/** @typedef {{ perPage: number, offset: number }} PageRequest */
+/** @typedef {{ perPage: number, offset: number, after?: unknown }} PageRequest */
 
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS products (
@@ -139,6 +139,22 @@ export function openStore({ file = process.env.DATABASE_FILE ?? 'data/store.db',
 
   const productById = db.prepare('SELECT * FROM products WHERE id = ?');
 
+  /**
+   * One page of a table and its row count. When the kit passes `after` (the last id of the page
+   * before, which it remembers during a crawl) the page seeks past it instead of skipping `offset`
+   * rows: deep pages cost what page 1 costs, and a row deleted mid-crawl hides no other.
+   * @param {'products' | 'orders'} table @param {PageRequest} page
+   */
+  function pageOf(table, { perPage, offset, after }) {
+    const items = Number.isSafeInteger(after)
+      ? db.prepare(`SELECT * FROM ${table} WHERE id > ? ORDER BY id LIMIT ?`).all(after, perPage)
+      : db.prepare(`SELECT * FROM ${table} ORDER BY id LIMIT ? OFFSET ?`).all(perPage, offset);
+    const { total } = /** @type {{ total: number }} */ (
+      db.prepare(`SELECT COUNT(*) AS total FROM ${table}`).get()
+    );
+    return { items, total };
+  }
+
   /** Runs `work` in a transaction, then tells `onChange` once it has committed. */
   function change(/** @type {() => Change | undefined} */ work) {
     const done = db.transaction(work)();
@@ -154,25 +170,13 @@ export function openStore({ file = process.env.DATABASE_FILE ?? 'data/store.db',
 
   return {
     /** One page of products, ordered by id so that pages never overlap. */
-    listProducts(/** @type {PageRequest} */ { perPage, offset }) {
-      const items = /** @type {Product[]} */ (
-        db.prepare('SELECT * FROM products ORDER BY id LIMIT ? OFFSET ?').all(perPage, offset)
-      );
-      const { total } = /** @type {{ total: number }} */ (
-        db.prepare('SELECT COUNT(*) AS total FROM products').get()
-      );
-      return { items, total };
+    listProducts(/** @type {PageRequest} */ request) {
+      return /** @type {{ items: Product[], total: number }} */ (pageOf('products', request));
     },
 
     /** One page of orders, ordered by id. */
-    listOrders(/** @type {PageRequest} */ { perPage, offset }) {
-      const items = /** @type {Order[]} */ (
-        db.prepare('SELECT * FROM orders ORDER BY id LIMIT ? OFFSET ?').all(perPage, offset)
-      );
-      const { total } = /** @type {{ total: number }} */ (
-        db.prepare('SELECT COUNT(*) AS total FROM orders').get()
-      );
-      return { items, total };
+    listOrders(/** @type {PageRequest} */ request) {
+      return /** @type {{ items: Order[], total: number }} */ (pageOf('orders', request));
     },
 
     /** Whether the database answers: the kit's deep `/health` check. */

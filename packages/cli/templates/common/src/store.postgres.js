@@ -38,7 +38,7 @@ import pg from 'pg';
  * @typedef {Partial<Pick<Product, 'name' | 'slug' | 'description' | 'regular_price' | 'sale_price' | 'stock_quantity' | 'categories' | 'images'>>} ProductInput
  */
 
-/** @typedef {{ perPage: number, offset: number }} PageRequest */
+/** @typedef {{ perPage: number, offset: number, after?: unknown }} PageRequest */
 
 /** A name quoted for SQL: `"name"`. */
 const ident = (/** @type {string} */ name) => `"${name.replaceAll('"', '""')}"`;
@@ -205,14 +205,18 @@ export async function openStore({
   };
 
   /** @param {'products' | 'orders'} table @param {PageRequest} page */
-  const page = async (table, { perPage, offset }) => {
+  const page = async (table, { perPage, offset, after }) => {
     // One snapshot for the page and the count, so they agree while others write.
     const [items, total] = await transaction(async (client) => {
       await client.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY');
-      const list = await client.query(`SELECT * FROM ${s}.${table} ORDER BY id LIMIT $1 OFFSET $2`, [
-        perPage,
-        offset,
-      ]);
+      // After the kit's `after` (the last id of the page before, remembered during a crawl) seek
+      // past it: deep pages cost what page 1 costs, and a row deleted mid-crawl hides no other.
+      const list = Number.isSafeInteger(after)
+        ? await client.query(`SELECT * FROM ${s}.${table} WHERE id > $1 ORDER BY id LIMIT $2`, [
+            after,
+            perPage,
+          ])
+        : await client.query(`SELECT * FROM ${s}.${table} ORDER BY id LIMIT $1 OFFSET $2`, [perPage, offset]);
       const count = await client.query(`SELECT COUNT(*)::int AS total FROM ${s}.${table}`);
       return [list.rows, /** @type {number} */ (count.rows[0].total)];
     });
