@@ -10,6 +10,7 @@ import {
   type WebhookEventName,
   type WebhookMessage,
 } from './delivery.js';
+import { createDeliveryQueue, type Delivery } from './queue.js';
 import { newWebhookId } from './signing.js';
 
 /** One event on its way to HiWelink. Its `id` (the `webhook-id` header) stays the same on every retry. */
@@ -81,12 +82,6 @@ export interface WebhookEmitter<Product = unknown, Order = unknown> extends Webh
   readonly enabled: boolean;
 }
 
-interface Delivery extends WebhookMessage {
-  attempts: number;
-  nextAttemptAt: number;
-  inFlight: boolean;
-}
-
 /**
  * Creates the in-memory webhook emitter. Emitting never blocks and never throws: events wait in a
  * bounded queue and are delivered in the background, signed, retried with backoff, one entity's
@@ -108,7 +103,7 @@ export function createWebhookEmitter<Product = unknown, Order = unknown>(
     logger.warn({}, 'webhooks are off: set HIWELINK_WEBHOOK_URL and HIWELINK_STORE_TOKEN to send them');
   }
 
-  const queue: Delivery[] = [];
+  const queue = createDeliveryQueue();
   const stats = { delivered: 0, failed: 0 };
   const idle: (() => void)[] = [];
   let active = 0;
@@ -141,23 +136,30 @@ export function createWebhookEmitter<Product = unknown, Order = unknown>(
     delivery.inFlight = false;
     const wait = retryDelay(delivery.attempts, outcome, delays, jitter);
     if (outcome.done) {
-      queue.splice(queue.indexOf(delivery), 1);
+      queue.remove(delivery);
       stats.delivered += 1;
     } else if (wait === undefined) {
-      queue.splice(queue.indexOf(delivery), 1);
+      queue.remove(delivery);
       giveUp(
         delivery,
         outcome.retry ? `${outcome.reason} after ${delivery.attempts} attempts` : outcome.reason,
         outcome.status,
       );
-    } else if (!stopped) {
-      delivery.nextAttemptAt = Date.now() + wait;
-      logger.warn(
-        { id: delivery.id, event: delivery.event, attempts: delivery.attempts, reason: outcome.reason },
-        `webhook ${delivery.event} failed (${outcome.reason}); retrying in ${Math.round(wait / 1000)} s`,
-      );
+    } else {
+      if (!stopped) {
+        delivery.nextAttemptAt = Date.now() + wait;
+        logger.warn(
+          { id: delivery.id, event: delivery.event, attempts: delivery.attempts, reason: outcome.reason },
+          `webhook ${delivery.event} failed (${outcome.reason}); retrying in ${Math.round(wait / 1000)} s`,
+        );
+      }
+      queue.putBack(delivery);
     }
     pump();
+  }
+
+  function send(delivery: Delivery) {
+    void deliverer.send(delivery).then((outcome) => settle(delivery, outcome));
   }
 
   /** Starts every delivery that may go now: due, its entity not busy, within the concurrency. */
@@ -166,28 +168,22 @@ export function createWebhookEmitter<Product = unknown, Order = unknown>(
     timer = undefined;
     if (stopped) return;
     const now = Date.now();
-    const blocked = new Set<string>();
-    let nextDue = Number.POSITIVE_INFINITY;
-    for (const delivery of queue) {
-      const key = `${delivery.topic}:${delivery.entity}`;
-      if (blocked.has(key)) continue;
-      blocked.add(key);
-      if (delivery.inFlight) continue;
-      if (delivery.nextAttemptAt > now) {
-        nextDue = Math.min(nextDue, delivery.nextAttemptAt);
-        continue;
-      }
-      if (active >= concurrency) break;
+    while (active < concurrency) {
+      const delivery = queue.takeDue(now);
+      if (!delivery) break;
       active += 1;
       delivery.inFlight = true;
       delivery.attempts += 1;
-      void deliverer.send(delivery).then((outcome) => settle(delivery, outcome));
+      // Serializing, signing and axios's request setup (about 100 µs) wait until the current I/O
+      // callbacks are done: not in emit()'s caller, nor in the response it is about to send.
+      setImmediate(send, delivery);
     }
-    if (nextDue !== Number.POSITIVE_INFINITY && active < concurrency) {
+    const nextDue = active < concurrency ? queue.nextRetryAt() : undefined;
+    if (nextDue !== undefined) {
       timer = setTimeout(pump, nextDue - now);
       timer.unref();
     }
-    if (queue.length === 0) for (const resolve of idle.splice(0)) resolve();
+    if (queue.size === 0) for (const resolve of idle.splice(0)) resolve();
   }
 
   function enqueue(message: Omit<WebhookMessage, 'id'>): boolean {
@@ -200,29 +196,26 @@ export function createWebhookEmitter<Product = unknown, Order = unknown>(
       return false;
     }
     if (coalesce && message.event.endsWith('.updated')) {
-      const last = queue.findLast(
-        (delivery) => delivery.topic === message.topic && delivery.entity === message.entity,
-      );
+      const last = queue.last(message.topic, message.entity);
       if (last && last.event === message.event && last.attempts === 0 && !last.inFlight) {
         last.data = message.data;
         return true;
       }
     }
-    const delivery: Delivery = {
-      ...message,
-      id: newWebhookId(),
-      attempts: 0,
-      nextAttemptAt: 0,
-      inFlight: false,
-    };
-    if (queue.length >= maxQueueSize) {
-      const oldest =
-        options.overflow === 'drop-oldest' ? queue.find((waiting) => !waiting.inFlight) : undefined;
-      giveUp(oldest ?? delivery, `queue full (${maxQueueSize} events)`);
-      if (!oldest) return false;
-      queue.splice(queue.indexOf(oldest), 1);
+    const id = newWebhookId();
+    if (queue.size >= maxQueueSize) {
+      const oldest = options.overflow === 'drop-oldest' ? queue.oldestWaiting() : undefined;
+      if (!oldest) {
+        giveUp(
+          { id, event: message.event, data: message.data, attempts: 0 },
+          `queue full (${maxQueueSize} events)`,
+        );
+        return false;
+      }
+      giveUp(oldest, `queue full (${maxQueueSize} events)`);
+      queue.remove(oldest);
     }
-    queue.push(delivery);
+    queue.add({ ...message, id });
     pump();
     return true;
   }
@@ -239,7 +232,7 @@ export function createWebhookEmitter<Product = unknown, Order = unknown>(
     };
 
   async function flush(timeoutMs = 30_000) {
-    if (queue.length > 0) {
+    if (queue.size > 0) {
       let deadline: NodeJS.Timeout | undefined;
       await Promise.race([
         new Promise<void>((resolve) => idle.push(resolve)),
@@ -249,18 +242,18 @@ export function createWebhookEmitter<Product = unknown, Order = unknown>(
       ]);
       clearTimeout(deadline);
     }
-    return { remaining: queue.length };
+    return { remaining: queue.size };
   }
 
   async function shutDown(timeoutMs: number): Promise<CloseReport> {
     closed = true;
     // Waiting retries are due now: a closing process has no later to wait for.
-    for (const delivery of queue) delivery.nextAttemptAt = 0;
+    queue.allDueNow();
     pump();
     await flush(timeoutMs);
     stopped = true;
     clearTimeout(timer);
-    const undelivered = queue.map(({ id, event, data, attempts }) => ({ id, event, data, attempts }));
+    const undelivered = queue.list().map(({ id, event, data, attempts }) => ({ id, event, data, attempts }));
     if (undelivered.length > 0) {
       logger.error(
         { ids: undelivered.map((event) => event.id) },
@@ -271,7 +264,7 @@ export function createWebhookEmitter<Product = unknown, Order = unknown>(
   }
 
   const snapshot = (): WebhookStats => ({
-    queued: queue.length,
+    queued: queue.size,
     inFlight: active,
     delivered: stats.delivered,
     failed: stats.failed,

@@ -1,4 +1,4 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomFillSync, timingSafeEqual } from 'node:crypto';
 
 /**
  * The HMAC key a secret stands for: Standard Webhooks secrets (`whsec_<base64>`) are the bytes the
@@ -16,7 +16,21 @@ export function signingKey(secret: string): Buffer {
   return Buffer.from(encoded, 'base64');
 }
 
-export const newWebhookId = () => `msg_${randomBytes(16).toString('hex')}`;
+const ID_BYTES = 16;
+// One randomFillSync per 256 ids: drawing 16 bytes at a time costs about 8 µs an id, on the
+// caller's path of every emit. Each byte is still used once.
+const idPool = Buffer.alloc(ID_BYTES * 256);
+let idOffset = idPool.length;
+
+/** A new `webhook-id`: `msg_` and 128 random bits in hex. */
+export function newWebhookId(): string {
+  if (idOffset === idPool.length) {
+    randomFillSync(idPool);
+    idOffset = 0;
+  }
+  idOffset += ID_BYTES;
+  return `msg_${idPool.toString('hex', idOffset - ID_BYTES, idOffset)}`;
+}
 
 /** Headers that sign `body` (the exact bytes sent) for delivery attempt at `timestamp` (Unix seconds). */
 export function signatureHeaders(
