@@ -11,13 +11,13 @@
 // catalog into a temporary SQLite file, and one server per mode over that file, each reporting its
 // own RSS. Progress goes to stderr.
 
-import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import v8 from 'node:v8';
+import { ask, BenchError, forkChild, stopChildren, targetTable } from './common.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
 const DEMO = new URL('../examples/express-sqlite/dist/app.js', import.meta.url).href;
@@ -36,8 +36,6 @@ const MODES = [
   { id: 'keyset', label: 'keyset (demo as shipped)' },
   { id: 'offset', label: 'offset (kit keyset: false)' },
 ];
-
-class BenchError extends Error {}
 
 const progress = (text) => process.stderr.write(`  crawl: ${text}\n`);
 const MB = 1024 * 1024;
@@ -172,60 +170,6 @@ function probe({ db, repository }) {
 // ---------------------------------------------------------------------------------------------
 // Caller
 
-const children = new Set();
-
-function forkChild(args) {
-  const child = fork(SELF, args, { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  return child;
-}
-
-/** The child's next message of `type` (sent after `request`, if given). */
-function ask(child, type, what, timeoutMs, request) {
-  return new Promise((resolve, reject) => {
-    const done = () => {
-      clearTimeout(timer);
-      child.off('message', onMessage);
-      child.off('exit', onExit);
-    };
-    const timer = setTimeout(() => {
-      done();
-      reject(new BenchError(`${what}: no answer within ${timeoutMs / 1000} s`));
-    }, timeoutMs);
-    const onExit = (code, signal) => {
-      done();
-      reject(new BenchError(`${what}: exited (code ${code}, signal ${signal})`));
-    };
-    const onMessage = (message) => {
-      if (message?.type === 'failed') {
-        done();
-        reject(new BenchError(`${what} failed:\n${message.error}`));
-      } else if (message?.type === type) {
-        done();
-        resolve(message);
-      }
-    };
-    child.on('message', onMessage);
-    child.once('exit', onExit);
-    if (request) child.send(request);
-  });
-}
-
-/** Lets a child exit on its own, so that `node --cpu-prof` can write its profile. */
-function stop(child) {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    const timer = setTimeout(() => child.kill(), 3_000);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    if (child.connected) child.disconnect();
-    else child.kill();
-  });
-}
-
 /** GET over one keep-alive connection; `ms` is from the request to the last byte of the body. */
 function get(server, page) {
   const path = `/api/products?page=${page}&per_page=${SETTINGS.perPage}`;
@@ -268,7 +212,7 @@ function check(server, page, body) {
 }
 
 async function startServer(file, mode) {
-  const child = forkChild(['server', file, mode.id]);
+  const child = forkChild(SELF, ['server', file, mode.id]);
   const { port } = await ask(child, 'ready', `${mode.id} server`, 30_000);
   return { mode, child, port, agent: new http.Agent({ keepAlive: true, maxSockets: 1 }) };
 }
@@ -401,7 +345,7 @@ export async function runCrawlBench() {
   const file = join(dir, 'store.db');
   try {
     progress(`seeding ${SETTINGS.products.toLocaleString('en-US')} products into ${file}`);
-    const seeded = await ask(forkChild(['seed', file]), 'seeded', 'seeder', 120_000);
+    const seeded = await ask(forkChild(SELF, ['seed', file]), 'seeded', 'seeder', 120_000);
     if (seeded.count !== SETTINGS.products) {
       throw new BenchError(`the seeder made ${seeded.count} products, not ${SETTINGS.products}`);
     }
@@ -420,25 +364,9 @@ export async function runCrawlBench() {
     for (const server of servers) server.agent.destroy();
     return toRows({ seeded, crawls, latency, probed });
   } finally {
-    await Promise.all([...children].map(stop));
+    await stopChildren();
     rmSync(dir, { recursive: true, force: true });
   }
-}
-
-function renderTable(rows) {
-  const header = ['measurement', 'result', 'target', 'met'];
-  const cells = rows.map((row) => [
-    row.measurement,
-    row.result,
-    row.target,
-    row.met === null ? '–' : row.met ? 'yes' : 'no',
-  ]);
-  const widths = header.map((title, column) =>
-    Math.max(title.length, ...cells.map((line) => line[column].length)),
-  );
-  const line = (values) => `| ${values.map((value, column) => value.padEnd(widths[column])).join(' | ')} |`;
-  const rule = `|${widths.map((width) => '-'.repeat(width + 2)).join('|')}|`;
-  return [line(header), rule, ...cells.map(line)].join('\n');
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -469,7 +397,7 @@ if (process.argv[1] === SELF) {
         `Deep pages and memory (${((Date.now() - started) / 1000).toFixed(0)} s, Node ${process.version}; ` +
           `SQLite cache_size ${cacheSizePragma}):\n`,
       );
-      console.log(renderTable(rows));
+      console.log(targetTable(rows));
       console.log(`\nQuery plans: COUNT(*): ${plans.count}; OFFSET: ${plans.offset}; after: ${plans.after}`);
     } catch (error) {
       console.error(error instanceof BenchError ? `\n${error.message}` : error);

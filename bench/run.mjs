@@ -8,16 +8,24 @@
 // scenario, default 0.5), BENCH_ROUNDS (default 2), BENCH_CONNECTIONS (default 50), BENCH_SERVERS
 // (comma-separated server ids, default all: see servers.mjs).
 
-import { fork } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import {
+  ask,
+  BenchError,
+  forkChild,
+  killChildren,
+  markdownTable,
+  stopChildren,
+  targetTable,
+} from './common.mjs';
+import { runCrawlBench } from './crawl.mjs';
 import { API_KEY, PRODUCTS } from './data.mjs';
 import { SERVERS } from './servers.mjs';
-
-class BenchError extends Error {}
+import { runWebhookBench } from './webhooks.mjs';
 
 function numberFromEnv(name, fallback, { integer = false } = {}) {
   const raw = process.env[name];
@@ -76,75 +84,21 @@ const SCENARIOS = [
 // ---------------------------------------------------------------------------------------------
 // Child processes
 
-const children = new Set();
-
-function startServer(server) {
-  return new Promise((resolve, reject) => {
-    const child = fork(SERVER_ENTRY, [server.id], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    children.add(child);
-    const timer = setTimeout(
-      () => reject(new BenchError(`${server.id}: no port reported within 15 s`)),
-      15_000,
-    );
-    child.once('message', (message) => {
-      clearTimeout(timer);
-      if (message?.type === 'ready') resolve({ ...server, child, url: `http://127.0.0.1:${message.port}` });
-      else
-        reject(new BenchError(`${server.id} failed to start:\n${message?.error ?? JSON.stringify(message)}`));
-    });
-    child.once('exit', (code, signal) => {
-      children.delete(child);
-      clearTimeout(timer);
-      reject(
-        new BenchError(`${server.id} exited before reporting its port (code ${code}, signal ${signal})`),
-      );
-    });
-  });
-}
-
-/** Disconnecting lets a child exit on its own (so `node --cpu-prof` can write its profile). */
-async function stopServers() {
-  await Promise.all(
-    [...children].map(
-      (child) =>
-        new Promise((resolve) => {
-          const timer = setTimeout(() => child.kill(), 3_000);
-          child.once('exit', () => {
-            clearTimeout(timer);
-            resolve();
-          });
-          if (child.connected) child.disconnect();
-          else child.kill();
-        }),
-    ),
-  );
+async function startServer(server) {
+  const child = forkChild(SERVER_ENTRY, [server.id]);
+  const { port } = await ask(child, 'ready', server.id, 15_000);
+  return { ...server, child, url: `http://127.0.0.1:${port}` };
 }
 
 /** CPU time (user + system, µs) the server's process has used so far. */
-function serverCpu(server) {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new BenchError(`${server.id}: no answer to a CPU-time query`)),
-      5_000,
-    );
-    const onMessage = (message) => {
-      if (message?.type !== 'cpu') return;
-      clearTimeout(timer);
-      server.child.off('message', onMessage);
-      resolve(message.micros);
-    };
-    server.child.on('message', onMessage);
-    server.child.send({ type: 'cpu' });
-  });
+async function serverCpu(server) {
+  const { micros } = await ask(server.child, 'cpu', `${server.id} (CPU time)`, 5_000, { type: 'cpu' });
+  return micros;
 }
 
-function killServers() {
-  for (const child of children) child.kill();
-}
-
-process.on('exit', killServers);
+process.on('exit', killChildren);
 process.on('SIGINT', () => {
-  killServers();
+  killChildren();
   process.exit(130);
 });
 
@@ -258,7 +212,6 @@ function renderTable(rows) {
     'server CPU µs/req',
     'CPU vs hand-written',
   ];
-  const right = [false, false, false, true, true, true, true, true, true, true];
   const cells = rows.map((row) => [
     row.framework,
     row.variant,
@@ -271,13 +224,7 @@ function renderTable(rows) {
     integer.format(row.cpuMicrosPerRequest),
     row.cpuRatio === null || row.variant !== 'adapter' ? '–' : twoDigits(row.cpuRatio),
   ]);
-  const widths = header.map((title, column) =>
-    Math.max(title.length, ...cells.map((line) => line[column].length)),
-  );
-  const line = (values) =>
-    `| ${values.map((value, column) => (right[column] ? value.padStart(widths[column]) : value.padEnd(widths[column]))).join(' | ')} |`;
-  const rule = `|${widths.map((width, column) => (right[column] ? `${'-'.repeat(width + 1)}:` : '-'.repeat(width + 2))).join('|')}|`;
-  return [line(header), rule, ...cells.map(line)].join('\n');
+  return markdownTable(header, cells, [false, false, false, true, true, true, true, true, true, true]);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -331,7 +278,7 @@ async function main() {
       }
     }
   }
-  await stopServers();
+  await stopChildren();
 
   const rows = tableRows(
     servers.flatMap((server) =>
@@ -369,6 +316,14 @@ async function main() {
   );
   console.log(renderTable(rows));
 
+  // Each in its own child processes, after the HTTP servers have stopped.
+  console.log('\nDeep pages and memory: the demo store on 100,000 products (bench/crawl.mjs)\n');
+  const crawl = await runCrawlBench();
+  console.log(targetTable(crawl));
+  console.log('\nWebhooks: the in-memory emitter against a local receiver (bench/webhooks.mjs)\n');
+  const webhooks = await runWebhookBench();
+  console.log(targetTable(webhooks));
+
   const report = {
     date: new Date().toISOString(),
     node: process.version,
@@ -377,6 +332,8 @@ async function main() {
     cpuModel: os.cpus()[0]?.model,
     settings: { seconds, warmupSeconds, rounds, connections, pick: 'best req/s of the rounds' },
     results: rows,
+    crawl,
+    webhooks,
   };
   await writeFile(RESULTS_FILE, `${JSON.stringify(report, null, 2)}\n`);
   console.log(`\nWrote ${path.relative(process.cwd(), RESULTS_FILE)}`);
@@ -385,7 +342,7 @@ async function main() {
 try {
   await main();
 } catch (error) {
-  killServers();
+  killChildren();
   console.error(error instanceof BenchError ? `\n${error.message}` : error);
   process.exitCode = 1;
 }

@@ -10,7 +10,6 @@
 // 204), and the measuring process, forked with --expose-gc so heap samples follow a full GC and
 // neither the caller's heap nor its event loop leaks into the numbers. Progress goes to stderr.
 
-import { fork } from 'node:child_process';
 import http from 'node:http';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -22,6 +21,7 @@ import {
   signingKey,
 } from '@hiwelink/core';
 import axios from 'axios';
+import { ask, BenchError, forkChild, stopChildren, targetTable } from './common.mjs';
 import { PRODUCTS } from './data.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
@@ -42,8 +42,6 @@ const SETTINGS = {
   delivery: { events: 3_000, warmup: 1_000, concurrency: 16, rounds: 4 },
   down: { events: 50_000, closeDeadlineMs: 500 },
 };
-
-class BenchError extends Error {}
 
 const integer = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
 const micros = (value) => `${value.toFixed(1)} µs`;
@@ -375,55 +373,6 @@ async function runMeasurements(url) {
 // ---------------------------------------------------------------------------------------------
 // Caller's side
 
-const children = new Set();
-
-function forkChild(args, execArgv = process.execArgv) {
-  const child = fork(SELF, args, { execArgv, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  return child;
-}
-
-function waitFor(child, type, what, timeoutMs) {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new BenchError(`${what}: no answer within ${timeoutMs / 1000} s`)),
-      timeoutMs,
-    );
-    const onExit = (code, signal) => {
-      clearTimeout(timer);
-      reject(new BenchError(`${what}: exited (code ${code}, signal ${signal})`));
-    };
-    child.once('exit', onExit);
-    child.on('message', function onMessage(message) {
-      if (message?.type === 'failed') {
-        clearTimeout(timer);
-        child.off('exit', onExit);
-        reject(new BenchError(`${what} failed:\n${message.error}`));
-      }
-      if (message?.type !== type) return;
-      clearTimeout(timer);
-      child.off('message', onMessage);
-      child.off('exit', onExit);
-      resolve(message);
-    });
-  });
-}
-
-/** Lets a child exit on its own, so that `node --cpu-prof` can write its profile. */
-function stop(child) {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    const timer = setTimeout(() => child.kill(), 3_000);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    if (child.connected) child.disconnect();
-    else child.kill();
-  });
-}
-
 const emitResult = (summary) =>
   `median ${micros(summary.medianMicros)}, p99 ${micros(summary.p99Micros)}, ` +
   `mean ${micros(summary.meanMicros)} (${integer.format(summary.calls)} calls)`;
@@ -515,40 +464,24 @@ function toRows({ emit, delivery, down }) {
  */
 export async function runWebhookBench() {
   try {
-    const receiver = forkChild(['receiver']);
-    const { port } = await waitFor(receiver, 'ready', 'webhook receiver', 15_000);
+    const receiver = forkChild(SELF, ['receiver']);
+    const { port } = await ask(receiver, 'ready', 'webhook receiver', 15_000);
     const url = `http://127.0.0.1:${port}`;
-    const measurer = forkChild(['measure', url], [...process.execArgv, '--expose-gc']);
+    const measurer = forkChild(SELF, ['measure', url], [...process.execArgv, '--expose-gc']);
     // The measuring process asks the receiver's counters through this process.
     measurer.on('message', (message) => {
       if (message?.type !== 'count') return;
       receiver.send({ type: 'count' });
-      waitFor(receiver, 'count', 'webhook receiver', 5_000).then(
+      ask(receiver, 'count', 'webhook receiver', 5_000).then(
         (counts) => measurer.send(counts),
         () => measurer.kill(),
       );
     });
-    const { results } = await waitFor(measurer, 'results', 'webhook measurements', 120_000);
+    const { results } = await ask(measurer, 'results', 'webhook measurements', 120_000);
     return toRows(results);
   } finally {
-    await Promise.all([...children].map(stop));
+    await stopChildren();
   }
-}
-
-function renderTable(rows) {
-  const header = ['measurement', 'result', 'target', 'met'];
-  const cells = rows.map((row) => [
-    row.measurement,
-    row.result,
-    row.target,
-    row.met === null ? '–' : row.met ? 'yes' : 'no',
-  ]);
-  const widths = header.map((title, column) =>
-    Math.max(title.length, ...cells.map((line) => line[column].length)),
-  );
-  const line = (values) => `| ${values.map((value, column) => value.padEnd(widths[column])).join(' | ')} |`;
-  const rule = `|${widths.map((width) => '-'.repeat(width + 2)).join('|')}|`;
-  return [line(header), rule, ...cells.map(line)].join('\n');
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -580,7 +513,7 @@ if (process.argv[1] === SELF) {
         `Webhooks (${((Date.now() - started) / 1000).toFixed(0)} s, Node ${process.version}, axios ${delivery.axiosVersion}, ` +
           `keep-alive ${delivery.keepAlive ? 'on' : 'off'} for every sender: none sets an agent, all use http.globalAgent):\n`,
       );
-      console.log(renderTable(rows));
+      console.log(targetTable(rows));
     } catch (error) {
       console.error(error instanceof BenchError ? `\n${error.message}` : error);
       process.exitCode = 1;
