@@ -6,7 +6,8 @@
 //
 // Environment: BENCH_SECONDS (per measurement, default 2.5), BENCH_WARMUP_SECONDS (per server and
 // scenario, default 0.5), BENCH_ROUNDS (default 2), BENCH_CONNECTIONS (default 50), BENCH_SERVERS
-// (comma-separated server ids, default all: see servers.mjs).
+// (comma-separated server ids, default all: see servers.mjs), BENCH_CRAWL=0 and BENCH_WEBHOOKS=0
+// (skip the crawl and webhook parts).
 
 import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -317,12 +318,18 @@ async function main() {
   console.log(renderTable(rows));
 
   // Each in its own child processes, after the HTTP servers have stopped.
-  console.log('\nDeep pages and memory: the demo store on 100,000 products (bench/crawl.mjs)\n');
-  const crawl = await runCrawlBench();
-  console.log(targetTable(crawl));
-  console.log('\nWebhooks: the in-memory emitter against a local receiver (bench/webhooks.mjs)\n');
-  const webhooks = await runWebhookBench();
-  console.log(targetTable(webhooks));
+  let crawl;
+  if (process.env.BENCH_CRAWL !== '0') {
+    console.log('\nDeep pages and memory: the demo store on 100,000 products (bench/crawl.mjs)\n');
+    crawl = await runCrawlBench();
+    console.log(targetTable(crawl));
+  }
+  let webhooks;
+  if (process.env.BENCH_WEBHOOKS !== '0') {
+    console.log('\nWebhooks: the in-memory emitter against a local receiver (bench/webhooks.mjs)\n');
+    webhooks = await runWebhookBench();
+    console.log(targetTable(webhooks));
+  }
 
   const report = {
     date: new Date().toISOString(),

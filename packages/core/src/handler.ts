@@ -1,6 +1,5 @@
-import { createAdmission } from './access/admission.js';
+import { type Admitted, createAdmission } from './access/admission.js';
 import type { Client } from './access/client.js';
-import type { Principal } from './auth/guard.js';
 import { errorResponse, HiwelinkError, jsonHeaders, jsonResponse } from './errors.js';
 import type { CoreRequest, CoreResponse } from './http.js';
 import { createPageKeys } from './keyset.js';
@@ -17,6 +16,12 @@ export interface Hiwelink {
   owns(path: string): boolean;
   /** Answers a request on one of our paths. Never rejects: every failure becomes a JSON answer. */
   handle(request: CoreRequest): Promise<CoreResponse>;
+  /**
+   * `handle` without the promise when none is needed: the answer itself when the auth method and
+   * the callback are synchronous (an API key and an in-memory or better-sqlite3 repository), so an
+   * adapter can write it in the same turn. Never throws, and a promise it gives never rejects.
+   */
+  respond(request: CoreRequest): CoreResponse | Promise<CoreResponse>;
   /** The paths served, for frameworks that register routes up front. */
   readonly paths: readonly string[];
 }
@@ -193,8 +198,9 @@ export function createHiwelink(options: HiwelinkOptions): Hiwelink {
       : healthResponse(outcome !== false);
   }
 
-  function serve(route: Route, request: CoreRequest, visit: Visit, principal: Principal): Answer {
-    visit.credentialId = principal.credentialId;
+  function serve(route: Route, request: CoreRequest, visit: Visit, admitted: Admitted): Answer {
+    if (admitted instanceof HiwelinkError) return errorResponse(admitted);
+    visit.credentialId = admitted.credentialId;
     if (route === 'health') return health(request);
     if (route === 'openapi') return { status: 200, headers: { ...openapiHeaders }, body: openapiBody };
     return list(route, request);
@@ -207,10 +213,10 @@ export function createHiwelink(options: HiwelinkOptions): Hiwelink {
         headers: { allow: ALLOWED_METHODS },
       });
     }
-    const principal = admit(request, visit.client, visit.headers);
-    return isPromiseLike(principal)
-      ? principal.then((settled) => serve(route, request, visit, settled))
-      : serve(route, request, visit, principal);
+    const admitted = admit(request, visit.client, visit.headers);
+    return isPromiseLike(admitted)
+      ? admitted.then((settled) => serve(route, request, visit, settled))
+      : serve(route, request, visit, admitted);
   }
 
   function logAccess(request: CoreRequest, visit: Visit, status: number) {
@@ -246,33 +252,34 @@ export function createHiwelink(options: HiwelinkOptions): Hiwelink {
     return route === 'health' ? healthResponse(false) : errorResponse(error);
   }
 
+  function respond(request: CoreRequest): CoreResponse | Promise<CoreResponse> {
+    const route = routes.get(request.path);
+    if (!route) return errorResponse(new HiwelinkError('not_found', 'Not Found'));
+    let client: Client | undefined;
+    const visit: Visit = {
+      started: config.accessLog ? performance.now() : 0,
+      client: () => (client ??= config.client(request)),
+      headers: {},
+    };
+    const finish = (response: CoreResponse) => {
+      Object.assign(response.headers, visit.headers);
+      if (config.accessLog) logAccess(request, visit, response.status);
+      return response;
+    };
+    let response: Answer;
+    try {
+      response = answer(route, request, visit);
+    } catch (error) {
+      response = failure(route, request, error);
+    }
+    if (!isPromiseLike(response)) return finish(response);
+    return Promise.resolve(response).then(finish, (error: unknown) => finish(failure(route, request, error)));
+  }
+
   return {
     paths: [...routes.keys()],
     owns: (path) => routes.has(path),
-    handle(request) {
-      const route = routes.get(request.path);
-      if (!route) return Promise.resolve(errorResponse(new HiwelinkError('not_found', 'Not Found')));
-      let client: Client | undefined;
-      const visit: Visit = {
-        started: config.accessLog ? performance.now() : 0,
-        client: () => (client ??= config.client(request)),
-        headers: {},
-      };
-      const finish = (response: CoreResponse) => {
-        Object.assign(response.headers, visit.headers);
-        if (config.accessLog) logAccess(request, visit, response.status);
-        return response;
-      };
-      let response: Answer;
-      try {
-        response = answer(route, request, visit);
-      } catch (error) {
-        response = failure(route, request, error);
-      }
-      if (!isPromiseLike(response)) return Promise.resolve(finish(response));
-      return Promise.resolve(response).then(finish, (error: unknown) =>
-        finish(failure(route, request, error)),
-      );
-    },
+    respond,
+    handle: (request) => Promise.resolve(respond(request)),
   };
 }

@@ -1,4 +1,4 @@
-import { createHiwelink, type HiwelinkOptions, toCoreRequest } from '@hiwelink/core';
+import { type CoreResponse, createHiwelink, type HiwelinkOptions, toCoreRequest } from '@hiwelink/core';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
 import fp from 'fastify-plugin';
 
@@ -19,14 +19,27 @@ const plugin: FastifyPluginAsync<HiwelinkOptions> = async (fastify, options) => 
   // gets no automatic prefix, so register()'s `prefix` is applied through core's basePath.
   const { prefix, logLevel, logSerializers, ...kitOptions } = options as HiwelinkOptions & RegisterSettings;
   const kit = createHiwelink({ ...kitOptions, basePath: `${prefix ?? ''}${kitOptions.basePath ?? ''}` });
-  const answer = async (request: FastifyRequest, reply: FastifyReply) => {
-    const response = await kit.handle(toCoreRequest(request.raw, reply.raw));
-    return reply.code(response.status).headers(response.headers).send(response.body);
+  const write = (reply: FastifyReply, response: CoreResponse) =>
+    reply.code(response.status).headers(response.headers).send(response.body);
+  // Written in the same turn when core answers synchronously: a promise per request costs.
+  const answer = (request: FastifyRequest, reply: FastifyReply) => {
+    const response = kit.respond(toCoreRequest(request.raw, reply.raw));
+    return response instanceof Promise
+      ? response.then((settled) => write(reply, settled))
+      : write(reply, response);
   };
   for (const url of kit.paths) {
     // Answering in onRequest, before Fastify parses a body, gives a POST with a malformed or empty
-    // JSON body the same 405 as every other framework; the handler is never reached.
-    fastify.route({ method: METHODS, url, onRequest: answer, handler: answer });
+    // JSON body the same 405 as every other framework; the handler is never reached. A hook that
+    // replies and never calls `done` ends the request there.
+    fastify.route({
+      method: METHODS,
+      url,
+      onRequest: (request, reply, _done) => {
+        answer(request, reply);
+      },
+      handler: answer,
+    });
   }
 };
 
