@@ -252,6 +252,21 @@ describe('webhook delivery', () => {
     expect(failures.map((failure) => failure.data.id)).toEqual(['4', '5']);
   });
 
+  it('logs the first refusal of a full queue and sums up the rest once it takes events again', async () => {
+    const lines: string[] = [];
+    const logger = { warn: () => {}, error: (_: object, message: string) => lines.push(message) };
+    const { emitter, failures } = await setup(undefined, { maxQueueSize: 3, concurrency: 1, logger });
+    for (let id = 1; id <= 10; id++) emitter.productCreated({ id, name: 'x' });
+    expect(failures).toHaveLength(7);
+    expect(lines).toEqual(['webhook product.created given up: queue full (3 events)']);
+    expect(await emitter.flush(5_000)).toEqual({ remaining: 0 });
+    expect(emitter.productCreated({ id: 11, name: 'x' })).toBe(true);
+    expect(lines).toEqual([
+      'webhook product.created given up: queue full (3 events)',
+      'webhooks: 6 more event(s) refused while the queue was full (3 events)',
+    ]);
+  });
+
   it('can drop the oldest waiting event instead, and reports that one', async () => {
     const { emitter, failures } = await setup(() => 'hang', {
       maxQueueSize: 3,

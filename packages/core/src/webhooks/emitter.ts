@@ -112,7 +112,32 @@ export function createWebhookEmitter<Product = unknown, Order = unknown>(
   let closing: Promise<CloseReport> | undefined;
   let timer: NodeJS.Timeout | undefined;
 
-  function giveUp(delivery: QueuedEvent, reason: string, status?: number) {
+  // A full queue refuses events in floods (a receiver down under steady writes: 40,000 lines in
+  // a minute). The first refusal is logged, the others only counted until the queue takes events
+  // again or 10 s pass; onFailure still hears of every one.
+  const overflow = { unlogged: 0, loggedAt: Number.NEGATIVE_INFINITY };
+
+  function logOverflowSummary() {
+    if (overflow.unlogged === 0) return;
+    logger.error(
+      { refused: overflow.unlogged },
+      `webhooks: ${overflow.unlogged} more event(s) refused while the queue was full (${maxQueueSize} events)`,
+    );
+    overflow.unlogged = 0;
+  }
+
+  function quietOverflow(): boolean {
+    const now = Date.now();
+    if (now - overflow.loggedAt < 10_000) {
+      overflow.unlogged += 1;
+      return true;
+    }
+    logOverflowSummary();
+    overflow.loggedAt = now;
+    return false;
+  }
+
+  function giveUp(delivery: QueuedEvent, reason: string, status?: number, quiet = false) {
     stats.failed += 1;
     const { id, event, data, attempts } = delivery;
     const failure: DeliveryFailure = {
@@ -123,7 +148,7 @@ export function createWebhookEmitter<Product = unknown, Order = unknown>(
       reason,
       ...(status === undefined ? {} : { status }),
     };
-    logger.error({ id, event, attempts, reason }, `webhook ${event} given up: ${reason}`);
+    if (!quiet) logger.error({ id, event, attempts, reason }, `webhook ${event} given up: ${reason}`);
     try {
       options.onFailure?.(failure);
     } catch (error) {
@@ -205,15 +230,20 @@ export function createWebhookEmitter<Product = unknown, Order = unknown>(
     const id = newWebhookId();
     if (queue.size >= maxQueueSize) {
       const oldest = options.overflow === 'drop-oldest' ? queue.oldestWaiting() : undefined;
+      const full = `queue full (${maxQueueSize} events)`;
       if (!oldest) {
         giveUp(
           { id, event: message.event, data: message.data, attempts: 0 },
-          `queue full (${maxQueueSize} events)`,
+          full,
+          undefined,
+          quietOverflow(),
         );
         return false;
       }
-      giveUp(oldest, `queue full (${maxQueueSize} events)`);
+      giveUp(oldest, full, undefined, quietOverflow());
       queue.remove(oldest);
+    } else {
+      logOverflowSummary();
     }
     queue.add({ ...message, id });
     pump();
@@ -247,6 +277,7 @@ export function createWebhookEmitter<Product = unknown, Order = unknown>(
 
   async function shutDown(timeoutMs: number): Promise<CloseReport> {
     closed = true;
+    logOverflowSummary();
     // Waiting retries are due now: a closing process has no later to wait for.
     queue.allDueNow();
     pump();
