@@ -453,6 +453,27 @@ describe.each(frameworks)('$name', (framework) => {
     });
 
     it.each([
+      ['after a promise', () => Promise.reject(new Error('database down')) as never],
+      [
+        'synchronously',
+        () => {
+          throw new Error('database down');
+        },
+      ],
+    ])('answers 500 even when the logger itself throws (callback failing %s)', async (_case, products) => {
+      const brokenLogger: Logger = {
+        warn: () => {},
+        error: () => {
+          throw new Error('log shipper unreachable');
+        },
+      };
+      const url = await start({ logger: brokenLogger, products });
+      const reply = await send(`${url}/api/products`, { headers: auth });
+      expect(reply.status).toBe(500);
+      expect(reply.json()).toEqual({ error: 'Internal Server Error', code: 'internal_error' });
+    });
+
+    it.each([
       ['undefined', undefined],
       ['an array', [{ id: '1' }]],
       ['a negative total', { items: [], total: -1 }],

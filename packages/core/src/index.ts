@@ -17,7 +17,7 @@ export type { ApiKeyAuth, AuthOptions, BasicAuth, BearerAuth, JwtAuth } from './
 export { type ErrorCode, errorStatus, HiwelinkError } from './errors.js';
 export { createHiwelink, type Hiwelink } from './handler.js';
 export type { CoreRequest, CoreResponse } from './http.js';
-export type { Logger } from './logger.js';
+export { consoleLogger, type Logger, safeLogger } from './logger.js';
 export { toCoreRequest } from './node.js';
 export { type AuthKind, type OpenApiOptions, openApiDocument } from './openapi.js';
 export {

@@ -11,3 +11,20 @@ export const consoleLogger: Logger = {
   warn: (details, message) => console.warn(`[hiwelink] ${message}`, ...withDetails(details)),
   error: (details, message) => console.error(`[hiwelink] ${message}`, ...withDetails(details)),
 };
+
+/**
+ * The store's logger, made safe to call anywhere: a logger that throws would otherwise turn the
+ * answer it was reporting into a crash. Its failure goes to the console with the original line.
+ */
+export function safeLogger(logger: Logger): Logger {
+  const guarded =
+    (level: keyof Logger): Logger[keyof Logger] =>
+    (details, message) => {
+      try {
+        logger[level](details, message);
+      } catch (error) {
+        consoleLogger.error({ err: error }, `the logger threw on: ${message}`);
+      }
+    };
+  return { warn: guarded('warn'), error: guarded('error') };
+}

@@ -5,7 +5,7 @@ import type { Guard } from './auth/guard.js';
 import { type AuthOptions, authSchema, createGuard } from './auth/options.js';
 import type { CoreRequest } from './http.js';
 import { idKey, type KeyOf } from './keyset.js';
-import { consoleLogger, type Logger } from './logger.js';
+import { consoleLogger, type Logger, safeLogger } from './logger.js';
 import { type AuthKind, authKindOf } from './openapi.js';
 import { ORDER_ALIASES, type OrderField, PRODUCT_ALIASES, type ProductField } from './records/aliases.js';
 import type { RecordMapping } from './records/mapper.js';
@@ -330,7 +330,7 @@ export function resolveOptions(
   }
   const value = parsed.data;
   const problems: string[] = [];
-  const logger = value.logger ?? consoleLogger;
+  const logger = value.logger ? safeLogger(value.logger) : consoleLogger;
   const envKey = env.HIWELINK_API_KEY?.trim();
   if (value.auth === undefined && !envKey) problems.push(NO_KEY);
   const auth = (value.auth as AuthOptions | undefined) ?? { apiKey: envKey ?? '' };

@@ -19,14 +19,14 @@ const plugin: FastifyPluginAsync<HiwelinkOptions> = async (fastify, options) => 
   // gets no automatic prefix, so register()'s `prefix` is applied through core's basePath.
   const { prefix, logLevel, logSerializers, ...kitOptions } = options as HiwelinkOptions & RegisterSettings;
   const kit = createHiwelink({ ...kitOptions, basePath: `${prefix ?? ''}${kitOptions.basePath ?? ''}` });
-  const write = (reply: FastifyReply, response: CoreResponse) =>
+  const write = (reply: FastifyReply, response: CoreResponse) => {
     reply.code(response.status).headers(response.headers).send(response.body);
+  };
   // Written in the same turn when core answers synchronously: a promise per request costs.
-  const answer = (request: FastifyRequest, reply: FastifyReply) => {
+  const answer = (request: FastifyRequest, reply: FastifyReply): undefined | Promise<void> => {
     const response = kit.respond(toCoreRequest(request.raw, reply.raw));
-    return response instanceof Promise
-      ? response.then((settled) => write(reply, settled))
-      : write(reply, response);
+    if (response instanceof Promise) return response.then((settled) => write(reply, settled));
+    write(reply, response);
   };
   for (const url of kit.paths) {
     // Answering in onRequest, before Fastify parses a body, gives a POST with a malformed or empty
@@ -35,8 +35,10 @@ const plugin: FastifyPluginAsync<HiwelinkOptions> = async (fastify, options) => 
     fastify.route({
       method: METHODS,
       url,
-      onRequest: (request, reply, _done) => {
-        answer(request, reply);
+      onRequest: (request, reply, done) => {
+        const written = answer(request, reply);
+        // Core never rejects; a throwing logger could, and Fastify must answer it, not the process.
+        if (written instanceof Promise) written.catch(done);
       },
       handler: answer,
     });

@@ -1,4 +1,5 @@
 import {
+  consoleLogger,
   createDeliverer,
   createMessageBuilder,
   DEFAULT_RETRY_DELAYS,
@@ -8,6 +9,7 @@ import {
   newWebhookId,
   type RecordEvents,
   retryDelay,
+  safeLogger,
   type WebhookEvents,
   type WebhookMessage,
 } from '@hiwelink/core';
@@ -110,11 +112,6 @@ const PARK_MAX_MS = 30_000;
 /** How long a line waits for a head whose job does not exist before dropping it. */
 const GAP_MS = 60_000;
 
-const consoleLogger: Logger = {
-  warn: (details, message) => console.warn(`[hiwelink] ${message}`, details),
-  error: (details, message) => console.error(`[hiwelink] ${message}`, details),
-};
-
 /** An ioredis client that stops reconnecting once `stopping()` says so, so that close() can finish while Redis is down. */
 function redisClient(connection: string | RedisOptions, overrides: RedisOptions, stopping: () => boolean) {
   const base = typeof connection === 'string' ? {} : connection;
@@ -139,7 +136,7 @@ export function createDurableWebhookEmitter<Product = unknown, Order = unknown>(
   options: DurableWebhookEmitterOptions<Product, Order> = {},
   env: NodeJS.ProcessEnv = process.env,
 ): DurableWebhookEmitter<Product, Order> {
-  const logger = options.logger ?? consoleLogger;
+  const logger = options.logger ? safeLogger(options.logger) : consoleLogger;
   const deliverer = createDeliverer(options, env);
   const build = createMessageBuilder(options);
   const delays = options.retryDelaysMs ?? DEFAULT_RETRY_DELAYS;

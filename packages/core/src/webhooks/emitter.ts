@@ -1,4 +1,4 @@
-import { consoleLogger, type Logger } from '../logger.js';
+import { consoleLogger, type Logger, safeLogger } from '../logger.js';
 import {
   createDeliverer,
   createMessageBuilder,
@@ -91,7 +91,7 @@ export function createWebhookEmitter<Product = unknown, Order = unknown>(
   options: WebhookEmitterOptions<Product, Order> = {},
   env: NodeJS.ProcessEnv = process.env,
 ): WebhookEmitter<Product, Order> {
-  const logger = options.logger ?? consoleLogger;
+  const logger = options.logger ? safeLogger(options.logger) : consoleLogger;
   const deliverer = createDeliverer(options, env);
   const build = createMessageBuilder(options);
   const delays = options.retryDelaysMs ?? DEFAULT_RETRY_DELAYS;
