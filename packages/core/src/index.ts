@@ -17,7 +17,7 @@ export type { ApiKeyAuth, AuthOptions, BasicAuth, BearerAuth, JwtAuth } from './
 export { type ErrorCode, errorStatus, HiwelinkError } from './errors.js';
 export { createHiwelink, type Hiwelink } from './handler.js';
 export type { CoreRequest, CoreResponse } from './http.js';
-export { consoleLogger, type Logger, safeLogger } from './logger.js';
+export type { Logger } from './logger.js';
 export { toCoreRequest } from './node.js';
 export { type AuthKind, type OpenApiOptions, openApiDocument } from './openapi.js';
 export {
@@ -65,8 +65,10 @@ export {
   DEFAULT_RETRY_DELAYS,
   type Deliverer,
   type DeliveryOptions,
+  deliverySetup,
   type Outcome,
   type RecordEvents,
+  type RetryOptions,
   retryDelay,
   type Topic,
   type WebhookEventName,

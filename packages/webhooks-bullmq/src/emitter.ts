@@ -1,15 +1,11 @@
 import {
-  consoleLogger,
-  createDeliverer,
-  createMessageBuilder,
-  DEFAULT_RETRY_DELAYS,
   type DeliveryFailure,
   type DeliveryOptions,
-  type Logger,
+  deliverySetup,
   newWebhookId,
   type RecordEvents,
+  type RetryOptions,
   retryDelay,
-  safeLogger,
   type WebhookEvents,
   type WebhookMessage,
 } from '@hiwelink/core';
@@ -19,7 +15,8 @@ import { createLines } from './ordering.js';
 
 export interface DurableWebhookEmitterOptions<Product = unknown, Order = unknown>
   extends DeliveryOptions,
-    RecordEvents<Product, Order> {
+    RecordEvents<Product, Order>,
+    RetryOptions {
   /** Redis to keep the events in: a URL or ioredis options. @default process.env.REDIS_URL or redis://127.0.0.1:6379 */
   connection?: string | RedisOptions;
   /** Every instance that uses the same name shares the events. @default 'hiwelink-webhooks' */
@@ -28,16 +25,11 @@ export interface DurableWebhookEmitterOptions<Product = unknown, Order = unknown
   worker?: boolean;
   /** Deliveries in flight at once in this process; one entity's events still go one at a time, in order. @default 4 */
   concurrency?: number;
-  /** Waits before each retry; their count is the number of retries. @default 10 s, 30 s, 2 min, 5 min, 15 min, 30 min, 1 h, 2 h (about 4 h in all) */
-  retryDelaysMs?: readonly number[];
-  /** Random spread of each wait, as a fraction of it. @default 0.2 */
-  jitter?: number;
   /**
    * How long a delivery in progress is locked to its worker. A worker that dies mid-delivery
    * (SIGKILL, OOM, lost host) hands its events to the others about this long after. @default 30000
    */
   lockDurationMs?: number;
-  logger?: Logger;
   /** Called for each event given up (a permanent 4xx, or the last retry failing), in the worker that gave up. */
   onFailure?: (failure: DeliveryFailure) => void;
 }
@@ -136,17 +128,12 @@ export function createDurableWebhookEmitter<Product = unknown, Order = unknown>(
   options: DurableWebhookEmitterOptions<Product, Order> = {},
   env: NodeJS.ProcessEnv = process.env,
 ): DurableWebhookEmitter<Product, Order> {
-  const logger = options.logger ? safeLogger(options.logger) : consoleLogger;
-  const deliverer = createDeliverer(options, env);
-  const build = createMessageBuilder(options);
-  const delays = options.retryDelaysMs ?? DEFAULT_RETRY_DELAYS;
-  const jitter = options.jitter ?? 0.2;
+  const { logger, deliverer, build, delays, jitter } = deliverySetup(options, env);
   const queueName = options.queueName ?? 'hiwelink-webhooks';
   const lockDuration = options.lockDurationMs ?? 30_000;
   const connection = options.connection ?? env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
   if (!deliverer.enabled) {
-    logger.warn({}, 'webhooks are off: set HIWELINK_WEBHOOK_URL and HIWELINK_STORE_TOKEN to send them');
     const off = async () => false;
     return {
       enabled: false,

@@ -1,5 +1,6 @@
 import type { AxiosInstance, AxiosResponse } from 'axios';
 import axios from 'axios';
+import { consoleLogger, type Logger, safeLogger } from '../logger.js';
 import { createRecordMapper, type RecordMapping } from '../records/mapper.js';
 import { signatureHeaders, signingKey } from './signing.js';
 
@@ -156,5 +157,36 @@ export function createMessageBuilder<Product, Order>(options: RecordEvents<Produ
     if (typeof id !== 'string' || id === '')
       throw new Error(`webhook ${event} not sent: the record has no id`);
     return { event, topic, entity: id, data: action === 'deleted' ? { id } : data };
+  };
+}
+
+/** Retries and logging, shared by the in-memory emitter and the durable (BullMQ) one. */
+export interface RetryOptions {
+  /** Waits before each retry; their count is the number of retries. @default 10 s, 30 s, 2 min, 5 min, 15 min, 30 min, 1 h, 2 h (about 4 h in all) */
+  retryDelaysMs?: readonly number[];
+  /** Random spread of each wait, as a fraction of it. @default 0.2 */
+  jitter?: number;
+  logger?: Logger;
+}
+
+/**
+ * What both emitters start from: a logger that cannot throw, the deliverer (and a warning when it
+ * has nowhere to send), the message builder and the retry schedule.
+ */
+export function deliverySetup<Product, Order>(
+  options: DeliveryOptions & RecordEvents<Product, Order> & RetryOptions,
+  env: NodeJS.ProcessEnv,
+) {
+  const logger = options.logger ? safeLogger(options.logger) : consoleLogger;
+  const deliverer = createDeliverer(options, env);
+  if (!deliverer.enabled) {
+    logger.warn({}, 'webhooks are off: set HIWELINK_WEBHOOK_URL and HIWELINK_STORE_TOKEN to send them');
+  }
+  return {
+    logger,
+    deliverer,
+    build: createMessageBuilder(options),
+    delays: options.retryDelaysMs ?? DEFAULT_RETRY_DELAYS,
+    jitter: options.jitter ?? 0.2,
   };
 }

@@ -1,11 +1,9 @@
-import { consoleLogger, type Logger, safeLogger } from '../logger.js';
 import {
-  createDeliverer,
-  createMessageBuilder,
-  DEFAULT_RETRY_DELAYS,
   type DeliveryOptions,
+  deliverySetup,
   type Outcome,
   type RecordEvents,
+  type RetryOptions,
   retryDelay,
   type WebhookEventName,
   type WebhookMessage,
@@ -30,11 +28,8 @@ export interface DeliveryFailure extends QueuedEvent {
 
 export interface WebhookEmitterOptions<Product = unknown, Order = unknown>
   extends DeliveryOptions,
-    RecordEvents<Product, Order> {
-  /** Waits before each retry; their count is the number of retries. @default 10 s, 30 s, 2 min, 5 min, 15 min, 30 min, 1 h, 2 h (about 4 h in all) */
-  retryDelaysMs?: readonly number[];
-  /** Random spread of each wait, as a fraction of it. @default 0.2 */
-  jitter?: number;
+    RecordEvents<Product, Order>,
+    RetryOptions {
   /** Events held at most, in flight and waiting included. @default 10000 */
   maxQueueSize?: number;
   /** A full queue refuses the new event (`reject-new`) or gives up the oldest waiting one (`drop-oldest`); either is reported. @default 'reject-new' */
@@ -43,7 +38,6 @@ export interface WebhookEmitterOptions<Product = unknown, Order = unknown>
   concurrency?: number;
   /** An update replaces an earlier update of the same entity that has not been sent yet. @default true */
   coalesce?: boolean;
-  logger?: Logger;
   /** Called for each event given up: a permanent 4xx, the last retry failing, or a queue overflow. */
   onFailure?: (failure: DeliveryFailure) => void;
 }
@@ -91,18 +85,10 @@ export function createWebhookEmitter<Product = unknown, Order = unknown>(
   options: WebhookEmitterOptions<Product, Order> = {},
   env: NodeJS.ProcessEnv = process.env,
 ): WebhookEmitter<Product, Order> {
-  const logger = options.logger ? safeLogger(options.logger) : consoleLogger;
-  const deliverer = createDeliverer(options, env);
-  const build = createMessageBuilder(options);
-  const delays = options.retryDelaysMs ?? DEFAULT_RETRY_DELAYS;
-  const jitter = options.jitter ?? 0.2;
+  const { logger, deliverer, build, delays, jitter } = deliverySetup(options, env);
   const maxQueueSize = options.maxQueueSize ?? 10_000;
   const concurrency = options.concurrency ?? 4;
   const coalesce = options.coalesce ?? true;
-  if (!deliverer.enabled) {
-    logger.warn({}, 'webhooks are off: set HIWELINK_WEBHOOK_URL and HIWELINK_STORE_TOKEN to send them');
-  }
-
   const queue = createDeliveryQueue();
   const stats = { delivered: 0, failed: 0 };
   const idle: (() => void)[] = [];
