@@ -6,7 +6,7 @@ import {
   type WebhookEmitterOptions,
 } from '@hiwelink/core';
 import { Webhook } from 'standardwebhooks';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type Behaviour, startReceiver } from './support/receiver.js';
 
 const TOKEN = '88bedac0-a8da-4700-8d07-5dbbf4fdfd6d';
@@ -295,6 +295,17 @@ describe('webhook delivery', () => {
     expect(report.undelivered.map((event) => event.data.id)).toEqual(['2']);
     expect(emitter.productUpdated({ id: 4, name: 'D' })).toBe(false);
     expect(await emitter.close(500)).toBe(report);
+  });
+
+  it('close() abandons a request still running at its deadline, which then lands nowhere', async () => {
+    const { receiver, emitter } = await setup(() => 'hang', { timeoutMs: 60_000 });
+    emitter.productUpdated({ id: 1, name: 'A' });
+    await vi.waitFor(() => expect(receiver.attempts()).toBe(1));
+    const report = await emitter.close(300);
+    expect(report.undelivered.map((event) => event.data.id)).toEqual(['1']);
+    // Without the abort the request would stay in flight until its 60 s timeout.
+    await vi.waitFor(() => expect(emitter.stats().inFlight).toBe(0), { timeout: 2_000 });
+    expect(receiver.delivered()).toEqual([]);
   });
 
   it('is a no-op that warns once without a URL or token', () => {

@@ -50,7 +50,8 @@ export const DEFAULT_RETRY_DELAYS = [
 export interface Deliverer {
   /** False without a URL or store token: nothing can be sent. */
   enabled: boolean;
-  send(message: WebhookMessage): Promise<Outcome>;
+  /** One attempt; `signal` abandons it (the outcome is then a retryable network error). */
+  send(message: WebhookMessage, signal?: AbortSignal): Promise<Outcome>;
 }
 
 /** Resolves the target from options and environment; throws when the URL cannot be one. */
@@ -67,7 +68,7 @@ export function createDeliverer(options: DeliveryOptions, env: NodeJS.ProcessEnv
   }
   return {
     enabled,
-    async send(message) {
+    async send(message, signal) {
       const body = JSON.stringify({ event: message.event, data: message.data });
       const headers: Record<string, string> = { 'content-type': 'application/json' };
       if (key) Object.assign(headers, signatureHeaders(body, key, message.id, Math.floor(Date.now() / 1000)));
@@ -81,6 +82,7 @@ export function createDeliverer(options: DeliveryOptions, env: NodeJS.ProcessEnv
           // The body was signed as these exact bytes: axios must send them untouched.
           transformRequest: [(data: string) => data],
           validateStatus: () => true,
+          ...(signal ? { signal } : {}),
         });
         return outcomeOf(response);
       } catch (error) {

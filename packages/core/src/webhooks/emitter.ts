@@ -169,8 +169,12 @@ export function createWebhookEmitter<Product = unknown, Order = unknown>(
     pump();
   }
 
+  // Aborted at close()'s deadline: a request still running then is reported undelivered, and must
+  // neither keep the process alive until its timeout nor land after the report.
+  const abandon = new AbortController();
+
   function send(delivery: Delivery) {
-    void deliverer.send(delivery).then((outcome) => settle(delivery, outcome));
+    void deliverer.send(delivery, abandon.signal).then((outcome) => settle(delivery, outcome));
   }
 
   /** Starts every delivery that may go now: due, its entity not busy, within the concurrency. */
@@ -270,6 +274,7 @@ export function createWebhookEmitter<Product = unknown, Order = unknown>(
     await flush(timeoutMs);
     stopped = true;
     clearTimeout(timer);
+    abandon.abort();
     const undelivered = queue.list().map(({ id, event, data, attempts }) => ({ id, event, data, attempts }));
     if (undelivered.length > 0) {
       logger.error(
