@@ -165,6 +165,9 @@ describe('hiwelink verify', () => {
     expect(
       JSON.parse(red.stdout).checks.find((check: { id: string }) => check.id === 'per-page-101').status,
     ).toBe('failed');
+    const help = run(['verify', '--help']);
+    expect(help.status).toBe(0);
+    expect(help.stdout).toContain('hiwelink verify <base-url>');
     const usage = run(['verify']);
     expect(usage.status).toBe(2);
     expect(usage.stderr).toContain('verify needs the store base URL');

@@ -91,16 +91,17 @@ function keygenCommand(args: string[]) {
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  // `hiwelink verify --help` is what people type first: usage, not an unknown-option error.
+  if (command === undefined || command === 'help' || argv.some((arg) => arg === '--help' || arg === '-h')) {
+    console.log(USAGE);
+    return 0;
+  }
   if (command === 'init') return runInit(rest);
   if (command === 'verify') return verify(rest);
   if (command === 'keygen') return keygenCommand(rest);
   if (command === 'webhooks' && rest[0] === 'listen') return listen(rest.slice(1));
   if (command === 'webhooks' && rest[0] === 'send') return sendTestEvent(rest.slice(1));
   if (command === 'webhooks' && rest[0] === 'status') return webhooksStatus(rest.slice(1));
-  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
-    console.log(USAGE);
-    return 0;
-  }
   throw new UsageError(`unknown command '${[command, ...rest].slice(0, 2).join(' ')}'`);
 }
 
