@@ -43,6 +43,8 @@ function callStore<T>(
 ): T | Promise<T> {
   const controller = new AbortController();
   const abortWithClient = () => controller.abort(clientSignal.reason);
+  // A client already gone has fired its abort event: no listener would hear it.
+  if (clientSignal.aborted) abortWithClient();
   clientSignal.addEventListener('abort', abortWithClient, { once: true });
   const unlink = () => clientSignal.removeEventListener('abort', abortWithClient);
   let value: T | PromiseLike<T>;

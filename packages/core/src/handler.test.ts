@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { createHiwelink } from './handler.js';
+import type { CoreRequest } from './http.js';
+
+const KEY = 'sk_test_handler_0123456789abcdef';
+
+const request = (signal: AbortSignal): CoreRequest => ({
+  method: 'GET',
+  path: '/api/products',
+  query: '',
+  headers: { 'x-api-key': KEY },
+  remoteAddress: '127.0.0.1',
+  secure: false,
+  signal,
+});
+
+describe('the signal a callback gets', () => {
+  it('is already aborted when the client left before the callback ran', async () => {
+    let aborted: boolean | undefined;
+    const kit = createHiwelink({
+      products: ({ signal }) => {
+        aborted = signal.aborted;
+        return { items: [], total: 0 };
+      },
+      orders: () => ({ items: [], total: 0 }),
+      auth: { apiKey: KEY },
+    });
+    await kit.handle(request(AbortSignal.abort(new Error('client closed the connection'))));
+    expect(aborted).toBe(true);
+  });
+
+  it('is live while the client waits', async () => {
+    let aborted: boolean | undefined;
+    const kit = createHiwelink({
+      products: ({ signal }) => {
+        aborted = signal.aborted;
+        return { items: [], total: 0 };
+      },
+      orders: () => ({ items: [], total: 0 }),
+      auth: { apiKey: KEY },
+    });
+    const answer = kit.respond(request(new AbortController().signal));
+    expect(answer).toMatchObject({ status: 200 });
+    expect(aborted).toBe(false);
+  });
+});
