@@ -110,6 +110,9 @@ describe('hiwelink verify', () => {
       '3 page(s), 123 record(s)',
     );
     expect(report.checks.filter((check) => check.status === 'warning')).toEqual([]);
+    expect(report.checks.find((check) => check.id === 'products-deep-pages')?.detail).toBe(
+      '3 page(s): too few to compare',
+    );
   });
 
   it.each<[string, Breakage, string[]]>([
@@ -141,6 +144,36 @@ describe('hiwelink verify', () => {
     });
     expect(report.checks[0]).toMatchObject({ id: 'https', status: 'failed' });
     expect(report.ok).toBe(false);
+  });
+
+  it('warns when deep pages are slow, as OFFSET makes them, and not when they are not', async () => {
+    // Each page sleeps 1.5 ms per row before it, as a database walking them would: page 1 at 0 ms,
+    // page 20 at 285 ms. The margins (3x and 50 ms) are far from both.
+    const records = catalog(200);
+    const store = (slow: boolean) => {
+      const app = express();
+      app.use(
+        hiwelink({
+          products: async ({ perPage, offset }) => {
+            if (slow) await new Promise((resolve) => setTimeout(resolve, offset * 1.5));
+            return { items: records.slice(offset, offset + perPage), total: records.length };
+          },
+          orders: () => ({ items: [], total: 0 }),
+          auth: { apiKey: KEY },
+          logger: { warn() {}, error() {} },
+        }),
+      );
+      return createServer(app);
+    };
+    const deepPages = async (slow: boolean) => {
+      const baseUrl = await listen(store(slow));
+      const report = await verifyStore({ baseUrl, credential: { apiKey: KEY }, perPage: 10 });
+      return report.checks.find((check) => check.id === 'products-deep-pages');
+    };
+    const slow = await deepPages(true);
+    expect(slow?.status).toBe('warning');
+    expect(slow?.hint).toContain('`after`');
+    expect((await deepPages(false))?.status).toBe('ok');
   });
 
   it('runs as a command: table and exit code 0 when green, 1 when not, 2 on bad usage', async () => {

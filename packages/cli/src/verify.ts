@@ -75,6 +75,36 @@ function dataOf(body: unknown): unknown[] | undefined {
 
 const LOCAL_HOSTS = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\]|0\.0\.0\.0)$/;
 
+/** Pages timed at each end of a crawl; the median of each end is compared. */
+const END_PAGES = 3;
+
+/**
+ * Whether pages get slower the deeper the crawl: the sign of OFFSET paging, where the database
+ * walks every earlier row. Warned only when the last pages take 3× the first and 50 ms more, so a
+ * noisy run does not raise it.
+ */
+function deepPagesCheck(list: string, title: string, latencies: number[]): Check {
+  const id = `${list}-deep-pages`;
+  const heading = `${title}: deep pages`;
+  if (latencies.length < 2 * END_PAGES) {
+    return { id, title: heading, status: 'ok', detail: `${latencies.length} page(s): too few to compare` };
+  }
+  const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1] as number;
+  const first = median(latencies.slice(0, END_PAGES));
+  const last = median(latencies.slice(-END_PAGES));
+  const detail = `last pages ${Math.round(last)} ms, first pages ${Math.round(first)} ms`;
+  if (last >= 3 * first && last - first >= 50) {
+    return {
+      id,
+      title: heading,
+      status: 'warning',
+      detail,
+      hint: 'Deep pages skip every earlier row (OFFSET): seek past the `after` the kit passes, e.g. WHERE id > after ORDER BY id',
+    };
+  }
+  return { id, title: heading, status: 'ok', detail };
+}
+
 interface ListCrawl {
   records: MappedRecord[];
   ids: string[];
@@ -319,6 +349,7 @@ export async function verifyStore(options: VerifyOptions): Promise<VerifyReport>
         detail: `${result.pages} page(s), ${result.records.length} record(s)${result.bareArray ? ', bare arrays' : ''}`,
       });
     }
+    add(deepPagesCheck(list, title, result.latencies.slice(0, result.pages)));
     const duplicates = result.ids.length - new Set(result.ids).size;
     add(
       duplicates === 0
