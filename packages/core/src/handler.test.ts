@@ -14,33 +14,31 @@ const request = (signal: AbortSignal): CoreRequest => ({
   signal,
 });
 
+/** A kit whose products callback notes whether its signal was already aborted. */
+function recordingKit() {
+  const seen: { aborted?: boolean } = {};
+  const kit = createHiwelink({
+    products: ({ signal }) => {
+      seen.aborted = signal.aborted;
+      return { items: [], total: 0 };
+    },
+    orders: () => ({ items: [], total: 0 }),
+    auth: { apiKey: KEY },
+  });
+  return { kit, seen };
+}
+
 describe('the signal a callback gets', () => {
   it('is already aborted when the client left before the callback ran', async () => {
-    let aborted: boolean | undefined;
-    const kit = createHiwelink({
-      products: ({ signal }) => {
-        aborted = signal.aborted;
-        return { items: [], total: 0 };
-      },
-      orders: () => ({ items: [], total: 0 }),
-      auth: { apiKey: KEY },
-    });
+    const { kit, seen } = recordingKit();
     await kit.handle(request(AbortSignal.abort(new Error('client closed the connection'))));
-    expect(aborted).toBe(true);
+    expect(seen.aborted).toBe(true);
   });
 
-  it('is live while the client waits', async () => {
-    let aborted: boolean | undefined;
-    const kit = createHiwelink({
-      products: ({ signal }) => {
-        aborted = signal.aborted;
-        return { items: [], total: 0 };
-      },
-      orders: () => ({ items: [], total: 0 }),
-      auth: { apiKey: KEY },
-    });
+  it('is live while the client waits', () => {
+    const { kit, seen } = recordingKit();
     const answer = kit.respond(request(new AbortController().signal));
     expect(answer).toMatchObject({ status: 200 });
-    expect(aborted).toBe(false);
+    expect(seen.aborted).toBe(false);
   });
 });
