@@ -48,6 +48,46 @@ describe('webhook delivery', () => {
     expect(receiver.delivered()).toHaveLength(1);
   });
 
+  it('sends the record as it was at emit, though the store changes its arrays in place after', async () => {
+    const { receiver, emitter } = await setup();
+    const product = {
+      id: 1,
+      name: 'Mug',
+      tags: ['kitchen'],
+      images: ['https://shop.test/mug.jpg'],
+      attributes: { color: 'Blue' },
+      released: new Date('2026-01-02T03:04:05.000Z'),
+    };
+    const withPassthrough = createWebhookEmitter(
+      {
+        url: receiver.url,
+        storeToken: TOKEN,
+        logger: quiet,
+        mapping: { products: { passthrough: ['released'] } },
+      },
+      {},
+    );
+    closers.push(() => withPassthrough.close(2000));
+    emitter.productUpdated(product);
+    withPassthrough.productUpdated(product);
+    product.tags.push('sale');
+    product.images[0] = 'https://shop.test/other.jpg';
+    product.attributes.color = 'Red';
+    await emitter.flush();
+    await withPassthrough.flush();
+    const delivered = receiver.delivered().map((entry) => entry.body.data);
+    expect(delivered).toHaveLength(2);
+    // The two emitters deliver concurrently: tell their events apart by the passed-through field.
+    const plain = delivered.find((data) => !('released' in data));
+    const passedThrough = delivered.find((data) => 'released' in data);
+    expect(plain).toMatchObject({
+      tags: ['kitchen'],
+      images: ['https://shop.test/mug.jpg'],
+      attributes: { color: 'Blue' },
+    });
+    expect(passedThrough?.released).toBe('2026-01-02T03:04:05.000Z');
+  });
+
   it('posts { event, data } with the list endpoints’ mapping to the documented paths', async () => {
     const { receiver, emitter } = await setup(undefined, { storeBaseUrl: 'https://shop.test' });
     emitter.productCreated({ product_id: 7, title: 'Mug', availability: 'instock', handle: 'mug' });

@@ -130,6 +130,30 @@ export interface RecordEvents<Product, Order> {
   storeBaseUrl?: string;
 }
 
+const isPlainObject = (value: unknown): value is Record<string, unknown> => {
+  const prototype = typeof value === 'object' && value !== null ? Object.getPrototypeOf(value) : undefined;
+  return prototype === Object.prototype || prototype === null;
+};
+
+/** A copy of a plain object or array (and the plain objects in it); anything else as it is. */
+const ownCopy = (value: unknown): unknown =>
+  Array.isArray(value)
+    ? value.map((item) => (isPlainObject(item) ? { ...item } : item))
+    : isPlainObject(value)
+      ? { ...value }
+      : value;
+
+/**
+ * The mapped record with arrays and objects of its own: mapping keeps the store's canonical arrays
+ * (tags, images, attributes) as they are, and an event may wait hours for its delivery while the
+ * store changes them in place. Dates and decimals passed through keep their own JSON form.
+ */
+function snapshot(record: Record<string, unknown>): Record<string, unknown> {
+  const copy: Record<string, unknown> = {};
+  for (const [field, value] of Object.entries(record)) copy[field] = ownCopy(value);
+  return copy;
+}
+
 /**
  * Turns a store record into the message for an event, with the same mapping as the list
  * endpoints; deletions carry only the id. Throws with a readable message when there is no id.
@@ -154,7 +178,7 @@ export function createMessageBuilder<Product, Order>(options: RecordEvents<Produ
   ): Omit<WebhookMessage, 'id'> => {
     const event = `${topic === 'products' ? 'product' : 'order'}.${action}` as WebhookEventName;
     const direct = typeof target === 'string' || typeof target === 'number' ? String(target) : undefined;
-    const data = direct === undefined ? mappers[topic](target).record : { id: direct };
+    const data = direct === undefined ? snapshot(mappers[topic](target).record) : { id: direct };
     const id = data.id;
     if (typeof id !== 'string' || id === '')
       throw new Error(`webhook ${event} not sent: the record has no id`);
