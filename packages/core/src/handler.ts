@@ -17,11 +17,12 @@ export interface Hiwelink {
   /** Answers a request on one of our paths. Never rejects: every failure becomes a JSON answer. */
   handle(request: CoreRequest): Promise<CoreResponse>;
   /**
-   * `handle` without the promise when none is needed: the answer itself when the auth method and
-   * the callback are synchronous (an API key and an in-memory or better-sqlite3 repository), so an
-   * adapter can write it in the same turn. Never throws, and a promise it gives never rejects.
+   * Hands the answer to `write`: in the same turn when the auth method and the callback are
+   * synchronous (an API key and an in-memory or better-sqlite3 repository), as adapters want, else
+   * once it is ready, and then returns a promise that settles after `write` (rejecting only if
+   * `write` throws).
    */
-  respond(request: CoreRequest): CoreResponse | Promise<CoreResponse>;
+  respond(request: CoreRequest, write: (response: CoreResponse) => void): undefined | Promise<void>;
   /** The paths served, for frameworks that register routes up front. */
   readonly paths: readonly string[];
 }
@@ -254,7 +255,7 @@ export function createHiwelink(options: HiwelinkOptions): Hiwelink {
     return route === 'health' ? healthResponse(false) : errorResponse(error);
   }
 
-  function respond(request: CoreRequest): CoreResponse | Promise<CoreResponse> {
+  function answerFor(request: CoreRequest): CoreResponse | Promise<CoreResponse> {
     const route = routes.get(request.path);
     if (!route) return errorResponse(new HiwelinkError('not_found', 'Not Found'));
     let client: Client | undefined;
@@ -281,7 +282,11 @@ export function createHiwelink(options: HiwelinkOptions): Hiwelink {
   return {
     paths: [...routes.keys()],
     owns: (path) => routes.has(path),
-    respond,
-    handle: (request) => Promise.resolve(respond(request)),
+    handle: (request) => Promise.resolve(answerFor(request)),
+    respond(request, write) {
+      const response = answerFor(request);
+      if (response instanceof Promise) return response.then(write);
+      write(response);
+    },
   };
 }

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type CoreResponse, createHiwelink, type HiwelinkOptions, toCoreRequest } from '@hiwelink/core';
+import { createHiwelink, type HiwelinkOptions, toCoreRequest } from '@hiwelink/core';
 
 export type { HiwelinkOptions } from '@hiwelink/core';
 
@@ -23,13 +23,11 @@ export function hiwelink<Product, Order>(options: HiwelinkOptions<Product, Order
       next();
       return;
     }
-    const write = (answer: CoreResponse) => {
-      response.writeHead(answer.status, answer.headers);
-      response.end(answer.body);
-    };
-    // Written in the same turn when core answers synchronously: a promise per request costs.
-    const answer = kit.respond(coreRequest);
-    if (answer instanceof Promise) answer.then(write).catch(next);
-    else write(answer);
+    kit
+      .respond(coreRequest, (answer) => {
+        response.writeHead(answer.status, answer.headers);
+        response.end(answer.body);
+      })
+      ?.catch(next);
   };
 }

@@ -1,4 +1,4 @@
-import { type CoreResponse, createHiwelink, type HiwelinkOptions, toCoreRequest } from '@hiwelink/core';
+import { createHiwelink, type HiwelinkOptions, toCoreRequest } from '@hiwelink/core';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
 import fp from 'fastify-plugin';
 
@@ -19,15 +19,10 @@ const plugin: FastifyPluginAsync<HiwelinkOptions> = async (fastify, options) => 
   // gets no automatic prefix, so register()'s `prefix` is applied through core's basePath.
   const { prefix, logLevel, logSerializers, ...kitOptions } = options as HiwelinkOptions & RegisterSettings;
   const kit = createHiwelink({ ...kitOptions, basePath: `${prefix ?? ''}${kitOptions.basePath ?? ''}` });
-  const write = (reply: FastifyReply, response: CoreResponse) => {
-    reply.code(response.status).headers(response.headers).send(response.body);
-  };
-  // Written in the same turn when core answers synchronously: a promise per request costs.
-  const answer = (request: FastifyRequest, reply: FastifyReply): undefined | Promise<void> => {
-    const response = kit.respond(toCoreRequest(request.raw, reply.raw));
-    if (response instanceof Promise) return response.then((settled) => write(reply, settled));
-    write(reply, response);
-  };
+  const answer = (request: FastifyRequest, reply: FastifyReply) =>
+    kit.respond(toCoreRequest(request.raw, reply.raw), (response) => {
+      reply.code(response.status).headers(response.headers).send(response.body);
+    });
   for (const url of kit.paths) {
     // Answering in onRequest, before Fastify parses a body, gives a POST with a malformed or empty
     // JSON body the same 405 as every other framework; the handler is never reached. A hook that
@@ -36,9 +31,8 @@ const plugin: FastifyPluginAsync<HiwelinkOptions> = async (fastify, options) => 
       method: METHODS,
       url,
       onRequest: (request, reply, done) => {
-        const written = answer(request, reply);
-        // Core never rejects; a throwing logger could, and Fastify must answer it, not the process.
-        if (written instanceof Promise) written.catch(done);
+        // A rejection (only a throwing write) goes to Fastify's error handling, not the process.
+        answer(request, reply)?.catch(done);
       },
       handler: answer,
     });

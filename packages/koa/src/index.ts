@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type CoreResponse, createHiwelink, type HiwelinkOptions, toCoreRequest } from '@hiwelink/core';
+import { createHiwelink, type HiwelinkOptions, toCoreRequest } from '@hiwelink/core';
 
 export type { HiwelinkOptions } from '@hiwelink/core';
 
@@ -24,18 +24,14 @@ export type HiwelinkKoaMiddleware = (
  */
 export function hiwelink<Product, Order>(options: HiwelinkOptions<Product, Order>): HiwelinkKoaMiddleware {
   const kit = createHiwelink(options as HiwelinkOptions);
-  const write = (context: KoaContextLike, answer: CoreResponse) => {
-    context.status = answer.status;
-    context.set(answer.headers);
-    context.body = answer.body;
-  };
   return (context, next) => {
     const coreRequest = toCoreRequest(context.req, context.res);
     if (!kit.owns(coreRequest.path)) return next();
-    // Set in the same turn when core answers synchronously: a promise per request costs.
-    const answer = kit.respond(coreRequest);
-    if (answer instanceof Promise) return answer.then((settled) => write(context, settled));
-    write(context, answer);
-    return Promise.resolve();
+    const written = kit.respond(coreRequest, (answer) => {
+      context.status = answer.status;
+      context.set(answer.headers);
+      context.body = answer.body;
+    });
+    return written ?? Promise.resolve();
   };
 }
