@@ -78,6 +78,7 @@ export {
   type CloseReport,
   createWebhookEmitter,
   type DeliveryFailure,
+  failureReporter,
   type QueuedEvent,
   type WebhookEmitter,
   type WebhookEmitterOptions,

@@ -2,6 +2,7 @@ import {
   type DeliveryFailure,
   type DeliveryOptions,
   deliverySetup,
+  failureReporter,
   newWebhookId,
   type RecordEvents,
   type RetryOptions,
@@ -129,6 +130,7 @@ export function createDurableWebhookEmitter<Product = unknown, Order = unknown>(
   env: NodeJS.ProcessEnv = process.env,
 ): DurableWebhookEmitter<Product, Order> {
   const { logger, deliverer, build, delays, jitter } = deliverySetup(options, env);
+  const report = failureReporter(logger, options.onFailure);
   const queueName = options.queueName ?? 'hiwelink-webhooks';
   const lockDuration = options.lockDurationMs ?? 30_000;
   const connection = options.connection ?? env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -279,14 +281,12 @@ export function createDurableWebhookEmitter<Product = unknown, Order = unknown>(
         return;
       }
       const wait = retryDelay(attempts, outcome, delays, jitter);
+      const { id, event, data } = message;
       if (wait !== undefined) {
-        logger.warn(
-          { id: message.id, event: message.event, attempts, reason: outcome.reason },
-          `webhook ${message.event} failed (${outcome.reason}); retrying in ${Math.round(wait / 1000)} s`,
-        );
+        report.retrying({ id, event, data, attempts }, outcome, wait);
         throw new RetryLater(outcome.reason, wait);
       }
-      const reason = outcome.retry ? `${outcome.reason} after ${attempts} attempts` : outcome.reason;
+      const reason = report.finalReason(outcome, attempts);
       const status = outcome.status;
       const dead: DeadEvent = {
         ...job.data,
@@ -297,20 +297,7 @@ export function createDurableWebhookEmitter<Product = unknown, Order = unknown>(
       };
       await deadQueue.add(message.event, dead, { jobId });
       await settle(line, jobId);
-      const { id, event, data } = message;
-      logger.error({ id, event, attempts, reason }, `webhook ${event} given up: ${reason}`);
-      try {
-        options.onFailure?.({
-          id,
-          event,
-          data,
-          attempts,
-          reason,
-          ...(status === undefined ? {} : { status }),
-        });
-      } catch (error) {
-        logger.error({ err: error }, 'onFailure hook failed');
-      }
+      report.givenUp({ id, event, data, attempts }, reason, status);
       throw new UnrecoverableError(reason);
     }
 

@@ -1,3 +1,4 @@
+import type { Logger } from '../logger.js';
 import {
   type DeliveryOptions,
   deliverySetup,
@@ -24,6 +25,34 @@ export interface DeliveryFailure extends QueuedEvent {
   /** Why it was given up: the last status or network error. */
   reason: string;
   status?: number;
+}
+
+type Failed = Extract<Outcome, { done: false }>;
+
+/**
+ * How both emitters report a failed attempt: a retry is a warning; an event given up is an error
+ * line (unless `quiet`) and a call of `onFailure`, whose own throw is logged, never thrown.
+ */
+export function failureReporter(logger: Logger, onFailure: ((failure: DeliveryFailure) => void) | undefined) {
+  return {
+    retrying({ id, event, attempts }: QueuedEvent, outcome: Failed, waitMs: number) {
+      logger.warn(
+        { id, event, attempts, reason: outcome.reason },
+        `webhook ${event} failed (${outcome.reason}); retrying in ${Math.round(waitMs / 1000)} s`,
+      );
+    },
+    /** The reason an event is given up after `outcome`: a permanent status, or the last retry. */
+    finalReason: (outcome: Failed, attempts: number) =>
+      outcome.retry ? `${outcome.reason} after ${attempts} attempts` : outcome.reason,
+    givenUp({ id, event, data, attempts }: QueuedEvent, reason: string, status?: number, quiet = false) {
+      if (!quiet) logger.error({ id, event, attempts, reason }, `webhook ${event} given up: ${reason}`);
+      try {
+        onFailure?.({ id, event, data, attempts, reason, ...(status === undefined ? {} : { status }) });
+      } catch (error) {
+        logger.error({ err: error }, 'onFailure hook failed');
+      }
+    },
+  };
 }
 
 export interface WebhookEmitterOptions<Product = unknown, Order = unknown>
@@ -123,23 +152,11 @@ export function createWebhookEmitter<Product = unknown, Order = unknown>(
     return false;
   }
 
+  const report = failureReporter(logger, options.onFailure);
+
   function giveUp(delivery: QueuedEvent, reason: string, status?: number, quiet = false) {
     stats.failed += 1;
-    const { id, event, data, attempts } = delivery;
-    const failure: DeliveryFailure = {
-      id,
-      event,
-      data,
-      attempts,
-      reason,
-      ...(status === undefined ? {} : { status }),
-    };
-    if (!quiet) logger.error({ id, event, attempts, reason }, `webhook ${event} given up: ${reason}`);
-    try {
-      options.onFailure?.(failure);
-    } catch (error) {
-      logger.error({ err: error }, 'onFailure hook failed');
-    }
+    report.givenUp(delivery, reason, status, quiet);
   }
 
   function settle(delivery: Delivery, outcome: Outcome) {
@@ -151,18 +168,11 @@ export function createWebhookEmitter<Product = unknown, Order = unknown>(
       stats.delivered += 1;
     } else if (wait === undefined) {
       queue.remove(delivery);
-      giveUp(
-        delivery,
-        outcome.retry ? `${outcome.reason} after ${delivery.attempts} attempts` : outcome.reason,
-        outcome.status,
-      );
+      giveUp(delivery, report.finalReason(outcome, delivery.attempts), outcome.status);
     } else {
       if (!stopped) {
         delivery.nextAttemptAt = Date.now() + wait;
-        logger.warn(
-          { id: delivery.id, event: delivery.event, attempts: delivery.attempts, reason: outcome.reason },
-          `webhook ${delivery.event} failed (${outcome.reason}); retrying in ${Math.round(wait / 1000)} s`,
-        );
+        report.retrying(delivery, outcome, wait);
       }
       queue.putBack(delivery);
     }
