@@ -73,28 +73,13 @@ async function runSeeder(file) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Server (child process): the demo over the seeded file, or the kit with `keyset: false` over the
-// same repository. Reports its RSS and, on request, what its repository calls cost in-process.
+// Server (child process): the demo over the seeded file, as it ships or with the kit's
+// `keyset: false`. Reports its RSS and, on request, what its repository calls cost in-process.
 
 async function runServer(file, mode) {
-  const { createStore, readConfig, PRODUCT_MAPPING, ORDER_MAPPING, STORE_BASE_URL } = await import(DEMO);
-  const store = createStore(readConfig(storeEnv(file)));
-  let app = store.app;
-  if (mode === 'offset') {
-    const { default: express } = await import('express');
-    const { hiwelink } = await import('@hiwelink/express');
-    app = express().use(
-      hiwelink({
-        products: store.repository.listProducts,
-        orders: store.repository.listOrders,
-        mapping: { products: PRODUCT_MAPPING, orders: ORDER_MAPPING },
-        storeBaseUrl: STORE_BASE_URL,
-        health: store.repository.ping,
-        auth: { apiKey: store.apiKey },
-        keyset: false,
-      }),
-    );
-  }
+  const { createStore, readConfig } = await import(DEMO);
+  const store = createStore(readConfig(storeEnv(file)), mode === 'offset' ? { keyset: false } : {});
+  const { app } = store;
 
   let peak = 0;
   let sampler;

@@ -1,17 +1,8 @@
 import { once } from 'node:events';
 import { createServer, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { hiwelink } from '@hiwelink/express';
-import express from 'express';
 import { describe, expect, it } from 'vitest';
-import {
-  createStore,
-  ORDER_MAPPING,
-  PRODUCT_MAPPING,
-  readConfig,
-  STORE_BASE_URL,
-  type Store,
-} from '../examples/express-sqlite/dist/app.js';
+import { createStore, readConfig, type Store } from '../examples/express-sqlite/dist/app.js';
 import { send } from './support/http-client.js';
 
 /*
@@ -37,29 +28,14 @@ async function listen(listener: RequestListener, onTestFinished: Cleanup): Promi
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
-/** The demo store on an in-memory database, strict, served as it ships. */
-async function startStore(onTestFinished: Cleanup) {
-  const store = createStore(readConfig({ DATABASE_FILE: ':memory:', HIWELINK_STRICT: '1', ...SEED }));
+/**
+ * The demo store on an in-memory database, strict, served as it ships; `kit` options on top, e.g.
+ * `{ keyset: false }` for the kit as it was before keyset continuation, paging by offset.
+ */
+async function startStore(onTestFinished: Cleanup, kit: Parameters<typeof createStore>[1] = {}) {
+  const store = createStore(readConfig({ DATABASE_FILE: ':memory:', HIWELINK_STRICT: '1', ...SEED }), kit);
   onTestFinished(() => store.shutdown(2_000).then(() => undefined));
   return { store, base: await listen(store.app, onTestFinished) };
-}
-
-/**
- * The kit over the same repository with `keyset: false`, as the store mounted it before keyset
- * continuation: the callbacks never get `after` and page by offset.
- */
-function offsetOnlyApp(store: Store) {
-  return express().use(
-    hiwelink({
-      products: store.repository.listProducts,
-      orders: store.repository.listOrders,
-      mapping: { products: PRODUCT_MAPPING, orders: ORDER_MAPPING },
-      storeBaseUrl: STORE_BASE_URL,
-      strict: true,
-      auth: { apiKey: store.apiKey },
-      keyset: false,
-    }),
-  );
 }
 
 /**
@@ -130,9 +106,8 @@ describe('keyset continuation: a record deleted mid-crawl hides no other', () =>
   it.for(CASES)(
     'with keyset: false the same crawl misses the next record: %o',
     async ({ route, deleted }, context) => {
-      const { store, base } = await startStore(context.onTestFinished);
-      const offsetBase = await listen(offsetOnlyApp(store), context.onTestFinished);
-      const seen = await crawl(offsetBase, route, store, async (page) => {
+      const { store, base } = await startStore(context.onTestFinished, { keyset: false });
+      const seen = await crawl(base, route, store, async (page) => {
         if (page === 1) await deleteRecord(base, store, route, deleted);
       });
 

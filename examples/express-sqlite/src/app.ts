@@ -1,5 +1,5 @@
 import { type CloseReport, createWebhookEmitter, type Logger, type WebhookEmitter } from '@hiwelink/core';
-import { hiwelink } from '@hiwelink/express';
+import { type HiwelinkOptions, hiwelink } from '@hiwelink/express';
 import express, { type Express } from 'express';
 import { adminRouter } from './admin.js';
 import { storeAuth } from './auth.js';
@@ -115,7 +115,11 @@ function announceChanges(repository: Repository, webhooks: WebhookEmitter<Produc
 }
 
 /** Opens (and on first start seeds) the database and builds the app. Does not listen. */
-export function createStore(config: StoreConfig = readConfig()): Store {
+export function createStore(
+  config: StoreConfig = readConfig(),
+  /** Kit options laid over the store's own, e.g. `{ keyset: false }` to see a crawl paged by offset. */
+  kit: Partial<HiwelinkOptions<ProductRecord, OrderRecord>> = {},
+): Store {
   const db = openDatabase(config.databaseFile, { products: config.seedProducts, orders: config.seedOrders });
   try {
     const apiKey = config.apiKey ?? storedSecret(db, 'hiwelink_api_key', () => generateSecret('sk_live_'));
@@ -145,6 +149,7 @@ export function createStore(config: StoreConfig = readConfig()): Store {
         strict: config.strict,
         health: repository.ping,
         auth: auth.options,
+        ...kit,
       }),
     );
     app.use('/admin', adminRouter(repository, adminToken));
