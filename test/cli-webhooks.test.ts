@@ -22,28 +22,31 @@ function run(args: string[]) {
   });
 }
 
+/** Starts `hiwelink webhooks listen` on a free port; `output()` is everything it printed so far. */
+async function startListener(args: string[]) {
+  const child = spawn(process.execPath, [
+    bin,
+    'webhooks',
+    'listen',
+    '--port',
+    '0',
+    '--secret',
+    SECRET,
+    ...args,
+  ]);
+  children.push(child);
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  while (!/Listening for HiWelink webhooks on (\S+)/.test(output)) await once(child.stdout, 'data');
+  const url = /Listening for HiWelink webhooks on (\S+)/.exec(output)?.[1] as string;
+  return { child, url, output: () => output };
+}
+
 describe('hiwelink webhooks', () => {
   it('listen prints each event, checks its signature and answers the statuses in turn', async () => {
-    const child = spawn(process.execPath, [
-      bin,
-      'webhooks',
-      'listen',
-      '--port',
-      '0',
-      '--secret',
-      SECRET,
-      '--status',
-      '500',
-      '--status',
-      '200',
-    ]);
-    children.push(child);
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    while (!/Listening for HiWelink webhooks on (\S+)/.test(output)) await once(child.stdout, 'data');
-    const url = /Listening for HiWelink webhooks on (\S+)/.exec(output)?.[1] as string;
+    const { child, url, output } = await startListener(['--status', '500', '--status', '200']);
 
     const emitter = createWebhookEmitter(
       {
@@ -59,7 +62,9 @@ describe('hiwelink webhooks', () => {
     emitter.productUpdated({ id: 7, name: 'Mug' });
     const report = await emitter.close(5000);
     expect(report.delivered).toBe(1);
-    const lines = output.split('\n').filter((line) => line.includes('product.updated  id='));
+    const lines = output()
+      .split('\n')
+      .filter((line) => line.includes('product.updated  id='));
     expect(lines).toHaveLength(2);
     expect(lines[0]).toContain('/api/generic-api/webhooks/local/products');
     expect(lines[0]).toContain('signature valid (standard-webhooks)');
@@ -71,18 +76,11 @@ describe('hiwelink webhooks', () => {
   });
 
   it('listen flags a forged signature', async () => {
-    const child = spawn(process.execPath, [bin, 'webhooks', 'listen', '--port', '0', '--secret', SECRET]);
-    children.push(child);
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    while (!/Listening for HiWelink webhooks on (\S+)/.test(output)) await once(child.stdout, 'data');
-    const url = /Listening for HiWelink webhooks on (\S+)/.exec(output)?.[1] as string;
+    const { child, url, output } = await startListener([]);
     const sent = await run(['webhooks', 'send', `${url}/hooks`, '--secret', 'another secret']);
     expect(sent.code).toBe(0);
-    while (!output.includes('signature')) await once(child.stdout, 'data');
-    expect(output).toContain('signature INVALID: signature mismatch');
+    while (!output().includes('signature')) await once(child.stdout, 'data');
+    expect(output()).toContain('signature INVALID: signature mismatch');
   });
 
   it('send posts one signed test event and exits 0 on 2xx, 1 otherwise', async () => {
