@@ -168,6 +168,20 @@ const byNumber = (a: string, b: string) => Number(a) - Number(b);
 const idsOf = (records: readonly { id: string }[]) => records.map((record) => record.id);
 const hasCents = (amount: number) => Math.abs(amount * 100 - Math.round(amount * 100)) < 1e-9;
 
+/** An order placed through the admin API: an item at the catalog price, one priced by hand. */
+const ADA_ORDER = {
+  customer_email: 'ada@example.com',
+  customer_name: 'Ada Lovelace',
+  items: [
+    { product_id: '3', quantity: 2 },
+    { product_id: 4, quantity: 1, price: 9.99, name: 'Gift wrap' },
+  ],
+  tax: 1.25,
+  shipping: 4,
+  shipping_address: { street: '12 St James Sq', city: 'London', zip: 'SW1Y 4JH', country: 'GB' },
+  currency: 'GBP',
+};
+
 describe('demo store: crawling the seeded catalog', () => {
   it.for([
     { products: 250, orders: 1200 },
@@ -597,18 +611,7 @@ describe('demo store: admin API', () => {
     const products = (await crawl<Product>('/api/products')).records;
     const third = products.find((record) => record.id === '3') as Product;
 
-    const created = await admin('POST', '/admin/orders', {
-      customer_email: 'ada@example.com',
-      customer_name: 'Ada Lovelace',
-      items: [
-        { product_id: '3', quantity: 2 },
-        { product_id: 4, quantity: 1, price: 9.99, name: 'Gift wrap' },
-      ],
-      tax: 1.25,
-      shipping: 4,
-      shipping_address: { street: '12 St James Sq', city: 'London', zip: 'SW1Y 4JH', country: 'GB' },
-      currency: 'GBP',
-    });
+    const created = await admin('POST', '/admin/orders', ADA_ORDER);
     expect(created.status).toBe(201);
     const order = (await created.json()) as Order;
     const subtotalCents = Math.round(third.price * 100) * 2 + 999;
@@ -831,18 +834,7 @@ describe('demo store: webhooks after each committed write', () => {
       { SEED_PRODUCTS: '4', SEED_ORDERS: '3' },
       context.onTestFinished,
     );
-    const created = await admin('POST', '/admin/orders', {
-      customer_email: 'ada@example.com',
-      customer_name: 'Ada Lovelace',
-      items: [
-        { product_id: '3', quantity: 2 },
-        { product_id: 4, quantity: 1, price: 9.99, name: 'Gift wrap' },
-      ],
-      tax: 1.25,
-      shipping: 4,
-      shipping_address: { street: '12 St James Sq', city: 'London', zip: 'SW1Y 4JH', country: 'GB' },
-      currency: 'GBP',
-    });
+    const created = await admin('POST', '/admin/orders', ADA_ORDER);
     expect(created.status).toBe(201);
     const order = (await created.json()) as Order;
     expect(order.id).toBe('4');
