@@ -114,7 +114,8 @@ export function createHiwelink(options: HiwelinkOptions): Hiwelink {
     products: createRecordMapper('products', config.mapping.products, config.storeBaseUrl),
     orders: createRecordMapper('orders', config.mapping.orders, config.storeBaseUrl),
   };
-  const pageKeys = config.keyset && createPageKeys();
+  // Keyset continuation: the key of each record, and the last one of each page served recently.
+  const keyset = config.keyset && { keyOf: config.keyset, memory: createPageKeys() };
   // A mistyped `fields` path would otherwise be reported on every page of every crawl.
   const reportedPaths = new Set<string>();
   const routes = new Map<string, Route>([
@@ -129,7 +130,7 @@ export function createHiwelink(options: HiwelinkOptions): Hiwelink {
 
   function list(route: 'products' | 'orders', request: CoreRequest): Answer {
     const pagination = parsePagination(request.query, config.defaultPerPage, config.maxPerPage);
-    const after = pageKeys?.after(route, pagination.page, pagination.perPage);
+    const after = keyset?.memory.after(route, pagination.page, pagination.perPage);
     const callback = config[route];
     const result = callStore(
       (signal) =>
@@ -150,19 +151,24 @@ export function createHiwelink(options: HiwelinkOptions): Hiwelink {
     }
     const meta = pageMeta(result.total, pagination);
     const data = checkPage(route, result.items, meta);
-    if (pageKeys && result.items.length > 0) rememberKey(route, pagination, result.items);
+    if (keyset && result.items.length > 0) rememberKey(keyset, route, pagination, result.items);
     if (config.bareArray) return jsonResponse(200, data);
     return jsonResponse(200, { data, meta });
   }
 
-  function rememberKey(route: 'products' | 'orders', { page, perPage }: Pagination, items: unknown[]) {
+  function rememberKey(
+    { keyOf, memory }: NonNullable<typeof keyset>,
+    route: 'products' | 'orders',
+    { page, perPage }: Pagination,
+    items: unknown[],
+  ) {
     let key: unknown;
     try {
-      key = config.keyset?.[route](items[items.length - 1]);
+      key = keyOf[route](items[items.length - 1]);
     } catch (error) {
       config.logger.error({ err: error }, `keyset.${route} failed; the next page uses offset`);
     }
-    pageKeys?.remember(route, page, perPage, key);
+    memory.remember(route, page, perPage, key);
   }
 
   /**
