@@ -105,7 +105,7 @@ describe.each(versions)('$name', ({ create }) => {
     const url = await start((app) => {
       app.register(async (api) => api.register(hiwelink, options('Alpha')), { prefix: '/a' });
       app.register(async (api) => api.register(hiwelink, options('Beta')), { prefix: '/b' });
-      app.register(hiwelink, { ...options('Gamma'), prefix: '/c' } as HiwelinkOptions);
+      app.register(hiwelink, { ...options('Gamma'), prefix: '/c/' } as HiwelinkOptions);
     });
     expect(await names(`${url}/a/api/products`)).toEqual(['Alpha']);
     expect(await names(`${url}/b/api/products`)).toEqual(['Beta']);
