@@ -32,7 +32,11 @@ interface Page {
   data: { id: string; name: string }[];
 }
 
-type RouterOptions = { ignoreTrailingSlash?: boolean; caseSensitive?: boolean };
+type RouterOptions = {
+  ignoreTrailingSlash?: boolean;
+  ignoreDuplicateSlashes?: boolean;
+  caseSensitive?: boolean;
+};
 
 const versions = [
   {
@@ -112,14 +116,15 @@ describe.each(versions)('$name', ({ create }) => {
     expect(await names(`${url}/c/api/products`)).toEqual(['Gamma']);
   });
 
-  it('follows ignoreTrailingSlash as the app routes do', async () => {
+  it('follows ignoreTrailingSlash and ignoreDuplicateSlashes as the app routes do', async () => {
     const url = await start(
       (app) => {
         app.register(async (api) => api.register(hiwelink, options()), { prefix: '/store' });
       },
-      { ignoreTrailingSlash: true },
+      { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true },
     );
     expect(await names(`${url}/store/api/products/`)).toEqual(['Mug']);
+    expect(await names(`${url}/store//api/products`)).toEqual(['Mug']);
     expect((await send(`${url}/store/health/`, { headers: auth })).status).toBe(200);
   });
 

@@ -79,15 +79,21 @@ function snapshot(entity: ObjectLiteral | undefined): ObjectLiteral {
 
 /**
  * A TypeORM 0.3 subscriber that sends HiWelink webhooks for the configured entities:
- * `created` after insert (and recover), `updated` after update, `deleted` after remove (and soft
- * remove), with the entity's data (a deletion's id is taken before TypeORM clears it).
+ * `created` after insert (upsert included) and recover, `updated` after update, `deleted` after
+ * remove and soft remove (the id only, taken before TypeORM clears it).
+ *
+ * Created and updated rows are sent as committed: the event's entity is what the write was given
+ * (a partial `save()` has `null` for the columns it left out), so only its primary key is kept and
+ * the rows are read back after the commit, one query per entity per commit, on the query runner
+ * that wrote them. A row gone by then is not sent.
  *
  * Writes made in a transaction are kept per query runner and sent once the outermost transaction
  * commits; a rolled-back transaction, or savepoint, sends nothing. A write outside any transaction
  * (`save(…, { transaction: false })`, a bare query builder) is sent at once.
  *
- * `repository.update(criteria, …)`, `delete(criteria)` and query-builder updates and deletes carry
- * no row, so nothing can be sent for them: a warning naming the entity says so once.
+ * Writes by criteria (`repository.update()`, `increment()`, `decrement()`, `delete()`,
+ * `softDelete()`, `restore()`, their query-builder forms) carry no row, so nothing can be sent for
+ * them: a warning naming the entity, the calls and the fix says so once per operation.
  *
  * Register it on an initialized data source: `attachHiwelink(dataSource, options)`, or
  * `dataSource.subscribers.push(new HiwelinkSubscriber(options))`.
