@@ -1,7 +1,7 @@
 import { attachHiwelink } from '@hiwelink/orm/typeorm';
 import { DataSource, EntitySchema } from 'typeorm';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type Delivered, recordingLogger, startWebhooks } from '../support/orm-events.js';
+import { describe, expect, it } from 'vitest';
+import { type Delivered, ormSuite } from '../support/orm-events.js';
 import { connectPostgres } from '../support/postgres.js';
 
 // Kind: a TypeORM write whose subscriber event does not hold the whole row (a partial save(), an
@@ -43,46 +43,29 @@ const full = (title: string, handle: string, price: number, stock: number) => ({
 
 describe.skipIf(!pg)('TypeORM writes whose event lacks the row', () => {
   const db = pg as NonNullable<typeof pg>;
-  const log = recordingLogger();
-  let schema: Awaited<ReturnType<typeof db.createSchema>>;
   let dataSource: DataSource;
-  let webhooks: Awaited<ReturnType<typeof startWebhooks>>;
-
-  beforeAll(async () => {
-    schema = await db.createSchema('fo_typeorm');
+  const suite = ormSuite(db, 'fo_typeorm', async () => {
     dataSource = new DataSource({
       type: 'postgres',
       url: db.url,
-      schema: schema.name,
+      schema: suite.schema.name,
       entities: [Products],
       synchronize: true,
       logging: false,
     });
     await dataSource.initialize();
-    webhooks = await startWebhooks();
     attachHiwelink(dataSource, {
-      emitter: webhooks.emitter,
+      emitter: suite.webhooks.emitter,
       entities: { products: Products },
-      logger: log.logger,
+      logger: suite.log.logger,
     });
-  });
-
-  afterAll(async () => {
-    await webhooks?.close();
-    await dataSource?.destroy();
-    await schema?.drop();
-    await db.close();
-  });
-
-  beforeEach(async () => {
-    await webhooks.next();
-    log.warnings.length = 0;
+    return () => dataSource.destroy();
   });
 
   const products = () => dataSource.getRepository(Products);
   const product = async (title: string, stock = 5) => {
     const saved = await products().save({ title, handle: title.toLowerCase(), list_price: '12.50', stock });
-    await webhooks.next();
+    await suite.webhooks.next();
     return saved;
   };
   const only = (events: Delivered[]) => {
@@ -93,7 +76,7 @@ describe.skipIf(!pg)('TypeORM writes whose event lacks the row', () => {
   it('sends a partial save() with the row as committed, its other fields kept', async () => {
     const mug = await product('Mug');
     await products().save({ id: mug.id, list_price: '9.00' });
-    const event = only(await webhooks.next());
+    const event = only(await suite.webhooks.next());
     expect(event).toMatchObject({ event: 'product.updated', id: String(mug.id) });
     expect(event.data).toMatchObject(full('Mug', 'mug', 9, 5));
     // The list endpoint reads the same row: the event says what it says.
@@ -106,10 +89,10 @@ describe.skipIf(!pg)('TypeORM writes whose event lacks the row', () => {
     await dataSource.transaction(async (manager) => {
       await manager.getRepository(Products).save({ id: cup.id, stock: 1 });
       await manager.getRepository(Products).save({ id: cup.id, title: 'Blue cup' });
-      before = await webhooks.next();
+      before = await suite.webhooks.next();
     });
     expect(before).toEqual([]);
-    const events = await webhooks.next();
+    const events = await suite.webhooks.next();
     expect(events.map(({ event }) => event)).toEqual(['product.updated', 'product.updated']);
     for (const { data } of events) expect(data).toMatchObject(full('Blue cup', 'cup', 12.5, 1));
   });
@@ -117,7 +100,7 @@ describe.skipIf(!pg)('TypeORM writes whose event lacks the row', () => {
   it('sends an upsert with the whole row, not only the columns given', async () => {
     const jug = await product('Jug');
     await products().upsert({ title: 'Jug', list_price: '12.50', stock: 9 }, ['title']);
-    const event = only(await webhooks.next());
+    const event = only(await suite.webhooks.next());
     expect(event.id).toBe(String(jug.id));
     expect(event.data).toMatchObject(full('Jug', 'jug', 12.5, 9));
   });
@@ -125,11 +108,11 @@ describe.skipIf(!pg)('TypeORM writes whose event lacks the row', () => {
   it('sends a recover() of a bare id with the whole row', async () => {
     const pan = await product('Pan');
     await products().softRemove({ id: pan.id });
-    expect(await webhooks.next()).toEqual([
+    expect(await suite.webhooks.next()).toEqual([
       { event: 'product.deleted', id: String(pan.id), data: { id: String(pan.id) } },
     ]);
     await products().recover({ id: pan.id });
-    const event = only(await webhooks.next());
+    const event = only(await suite.webhooks.next());
     expect(event).toMatchObject({ event: 'product.created', id: String(pan.id) });
     expect(event.data).toMatchObject(full('Pan', 'pan', 12.5, 5));
   });
@@ -142,7 +125,7 @@ describe.skipIf(!pg)('TypeORM writes whose event lacks the row', () => {
       .set({ id: lamp.id, stock: 2 })
       .where('id = :id', { id: lamp.id })
       .execute();
-    const event = only(await webhooks.next());
+    const event = only(await suite.webhooks.next());
     expect(event.data).toMatchObject(full('Lamp', 'lamp', 12.5, 2));
   });
 
@@ -151,16 +134,16 @@ describe.skipIf(!pg)('TypeORM writes whose event lacks the row', () => {
     await products().increment({ id: vase.id }, 'stock', 2);
     await products().decrement({ id: vase.id }, 'stock', 1);
     await products().update({ id: vase.id }, { stock: 7 });
-    expect(log.warnings).toHaveLength(1);
-    expect(log.warnings[0]).toContain('FoProduct');
-    expect(log.warnings[0]).toMatch(/increment\(\)/);
-    expect(log.warnings[0]).toContain('no product.updated webhook');
+    expect(suite.log.warnings).toHaveLength(1);
+    expect(suite.log.warnings[0]).toContain('FoProduct');
+    expect(suite.log.warnings[0]).toMatch(/increment\(\)/);
+    expect(suite.log.warnings[0]).toContain('no product.updated webhook');
     await products().softDelete({ id: vase.id });
     await products().restore({ id: vase.id });
-    expect(log.warnings).toHaveLength(3);
-    expect(log.warnings[1]).toContain('softDelete()');
-    expect(log.warnings[2]).toContain('restore()');
+    expect(suite.log.warnings).toHaveLength(3);
+    expect(suite.log.warnings[1]).toContain('softDelete()');
+    expect(suite.log.warnings[2]).toContain('restore()');
     // Nothing sent carries a field the database does not have.
-    expect(await webhooks.next()).toEqual([]);
+    expect(await suite.webhooks.next()).toEqual([]);
   });
 });
