@@ -140,6 +140,19 @@ describe.each(versions)('$name', ({ create }) => {
     expect(await names(`${url}/Top/api/PRODUCTS`)).toEqual(['Top']);
   });
 
+  it('refuses a prefix without its leading slash at startup, naming prefix', async () => {
+    await expect(
+      start((app) => {
+        app.register(
+          async (api) => api.register(hiwelink, { ...options(), prefix: 'store' } as HiwelinkOptions),
+          {
+            prefix: '/shop',
+          },
+        );
+      }),
+    ).rejects.toThrow(/prefix: must start with '\/'/);
+  });
+
   it('still answers its own 401 and 405 under a scope', async () => {
     const url = await start((app) => {
       app.register(async (api) => api.register(hiwelink, options()), { prefix: '/store' });

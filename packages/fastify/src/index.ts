@@ -1,4 +1,4 @@
-import { createHiwelink, type HiwelinkOptions, toCoreRequest } from '@hiwelink/core';
+import { createHiwelink, HiwelinkConfigError, type HiwelinkOptions, toCoreRequest } from '@hiwelink/core';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
 import fp from 'fastify-plugin';
 
@@ -9,7 +9,7 @@ const METHODS: HTTPMethods[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE',
 
 /** register()'s own settings, which Fastify passes to every plugin along with its options. */
 interface RegisterSettings {
-  prefix?: string;
+  prefix?: unknown;
   logLevel?: unknown;
   logSerializers?: unknown;
 }
@@ -21,6 +21,12 @@ const plugin: FastifyPluginAsync<HiwelinkOptions> = async (fastify, options) => 
   // Fastify hands register()'s own settings to the plugin too. A plugin wrapped in fastify-plugin
   // gets no automatic prefix, so register()'s `prefix` is added to the route URLs here.
   const { prefix, logLevel, logSerializers, ...kitOptions } = options as HiwelinkOptions & RegisterSettings;
+  // Checked here, or a bad one would be reported as the basePath it is joined into.
+  if (prefix !== undefined && (typeof prefix !== 'string' || !/^\/[^?#\s]*$/.test(prefix))) {
+    throw new HiwelinkConfigError([
+      `prefix: must start with '/' and hold no '?', '#' or spaces, e.g. '/store'`,
+    ]);
+  }
   // Fastify adds the enclosing scopes' prefix to every route this plugin registers. The kit is
   // told it too, so that its paths (and its OpenAPI document) are the URLs actually served.
   const scope = trimSlash(fastify.prefix);
