@@ -1,6 +1,7 @@
 import { type Model, type ModelStatic, Op } from 'sequelize';
 import {
   type BindingOptions,
+  batches,
   consoleLogger,
   type Emitter,
   emitRecord,
@@ -155,14 +156,18 @@ export function hiwelinkHooks<M extends Model>(
 
   /** Reads the rows back by primary key, outside any transaction, and sends each one found. */
   const reloadAndEmit = async (action: WriteAction, keys: Key[]) => {
-    let rows: Model[];
-    try {
-      // Unscoped: a default scope may filter rows or attributes out. transaction: null, or
-      // Sequelize's CLS would put the finished transaction back.
-      rows = await target.unscoped().findAll({ where: { [Op.or]: keys }, transaction: null });
-    } catch (error) {
-      logger.error({ err: error }, `${eventName(kind, action)} not sent: reading the row back failed`);
-      return;
+    const rows: Model[] = [];
+    for (const batch of batches(keys)) {
+      try {
+        // Unscoped: a default scope may filter rows or attributes out. transaction: null, or
+        // Sequelize's CLS would put the finished transaction back.
+        rows.push(...(await target.unscoped().findAll({ where: { [Op.or]: batch }, transaction: null })));
+      } catch (error) {
+        logger.error(
+          { err: error, model: target.name, keys: batch },
+          `${eventName(kind, action)} not sent for ${batch.length} ${target.name} row(s): reading them back failed`,
+        );
+      }
     }
     const byKey = new Map(rows.map((row) => [keyText(row.get({ plain: true })), row]));
     for (const key of keys) {

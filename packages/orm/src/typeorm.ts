@@ -16,6 +16,7 @@ import type {
   UpdateEvent,
 } from 'typeorm';
 import {
+  batches,
   consoleLogger,
   type Emitter,
   emitRecord,
@@ -240,15 +241,17 @@ export class HiwelinkSubscriber implements EntitySubscriberInterface<ObjectLiter
     for (const [metadata, found] of rows) {
       const ids = pending.filter((item) => item.metadata === metadata && item.id).map((item) => item.id);
       const manager = queryRunner.isReleased ? metadata.connection.manager : queryRunner.manager;
-      try {
-        for (const row of await manager.find(metadata.target, { where: ids as ObjectLiteral[] })) {
-          found.set(keyText(metadata, row), row);
+      for (const batch of batches(ids as ObjectLiteral[])) {
+        try {
+          for (const row of await manager.find(metadata.target, { where: batch })) {
+            found.set(keyText(metadata, row), row);
+          }
+        } catch (error) {
+          this.#logger.error(
+            { err: error, entity: metadata.name, keys: batch },
+            `webhooks not sent for ${batch.length} ${metadata.name} row(s): reading them back failed`,
+          );
         }
-      } catch (error) {
-        this.#logger.error(
-          { err: error, entity: metadata.name },
-          `${metadata.name} webhooks not sent: reading the committed rows back failed`,
-        );
       }
     }
     for (const { kind, action, metadata, record, id } of pending) {
