@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { hiwelinkHooks } from '@hiwelink/orm/sequelize';
 import {
   type CreationOptional,
@@ -168,6 +169,35 @@ describe.skipIf(!pg)('Sequelize writes the hooks do not see in full', () => {
         id: String(sofa.id),
         data: expect.objectContaining(full('Sofa', 'sofa', 1)),
       },
+    ]);
+  });
+
+  it('sends an increment in a CLS transaction (useCLS) only once it has committed', async () => {
+    const rug = await product('Rug');
+    // A CLS namespace over AsyncLocalStorage: what Sequelize asks of cls-hooked.
+    const storage = new AsyncLocalStorage<Map<string, unknown>>();
+    const namespace = {
+      run: (fn: (context: Map<string, unknown>) => unknown) => {
+        const context = new Map<string, unknown>();
+        return storage.run(context, () => fn(context));
+      },
+      bind: <F>(fn: F) => fn,
+      get: (key: string) => storage.getStore()?.get(key),
+      set: (key: string, value: unknown) => storage.getStore()?.set(key, value),
+    };
+    Sequelize.useCLS(namespace);
+    let before: Delivered[] = ['not checked' as never];
+    try {
+      await sequelize.transaction(async () => {
+        await rug.increment('stock', { by: 4 }); // no transaction option: CLS supplies it
+        before = await suite.webhooks.next();
+      });
+    } finally {
+      (Sequelize as unknown as { _cls?: unknown })._cls = undefined;
+    }
+    expect(before).toEqual([]);
+    expect(await suite.webhooks.next()).toEqual([
+      { event: 'product.updated', id: String(rug.id), data: expect.objectContaining(full('Rug', 'rug', 9)) },
     ]);
   });
 

@@ -71,6 +71,8 @@ function holdUntilCommit(transaction: TransactionNode, send: () => Promise<void>
 /** The model members used here; Sequelize's own typings are per model class. */
 interface HookableModel {
   name: string;
+  /** Its constructor holds the CLS namespace of `Sequelize.useCLS()`, if any. */
+  sequelize?: { constructor: { _cls?: { get(key: string): unknown } } };
   primaryKeyAttributes: string[];
   getAttributes(): Record<string, { field?: string; type?: { key?: string } }>;
   findAll(options: object): Promise<Model[]>;
@@ -244,7 +246,13 @@ export function hiwelinkHooks<M extends Model>(
       );
       return undefined;
     }
-    return deliver(incrementOptions, () => reloadAndEmit('updated', keys));
+    // Sequelize fills a hook's options with the CLS transaction, but not increment's: it is looked
+    // up here as Sequelize's query() does, so the event still waits for that commit.
+    const transaction =
+      incrementOptions?.transaction === undefined
+        ? (target.sequelize?.constructor._cls?.get('transaction') as TransactionNode | null | undefined)
+        : incrementOptions.transaction;
+    return deliver({ transaction }, () => reloadAndEmit('updated', keys));
   };
 
   // Sequelize runs no hook for increments: the static method, which decrement() and both instance
