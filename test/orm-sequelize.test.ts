@@ -8,8 +8,8 @@ import {
   Op,
   Sequelize,
 } from 'sequelize';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type Delivered, recordingLogger, startWebhooks } from './support/orm-events.js';
+import { describe, expect, it } from 'vitest';
+import { type Delivered, ormSuite } from './support/orm-events.js';
 import { connectPostgres, rejectAtCommit } from './support/postgres.js';
 
 const pg = await connectPostgres();
@@ -30,10 +30,7 @@ interface Order extends Model<InferAttributes<Order>, InferCreationAttributes<Or
 
 describe.skipIf(!pg)('Sequelize hooks', () => {
   const db = pg as NonNullable<typeof pg>;
-  const log = recordingLogger();
-  let schema: Awaited<ReturnType<typeof db.createSchema>>;
   let sequelize: Sequelize;
-  let webhooks: Awaited<ReturnType<typeof startWebhooks>>;
   let Products: ReturnType<typeof defineModels>['Products'];
   let Orders: ReturnType<typeof defineModels>['Orders'];
 
@@ -61,32 +58,19 @@ describe.skipIf(!pg)('Sequelize hooks', () => {
     return { Products, Orders };
   }
 
-  beforeAll(async () => {
-    schema = await db.createSchema('orm_sequelize');
+  const suite = ormSuite(db, 'orm_sequelize', async () => {
     sequelize = new Sequelize(db.url, { dialect: 'postgres', logging: false });
-    ({ Products, Orders } = defineModels(sequelize, schema.name));
+    ({ Products, Orders } = defineModels(sequelize, suite.schema.name));
     await sequelize.sync();
-    await rejectAtCommit(db.client, schema.name, 'products', 'title', 'rejected at commit');
-    webhooks = await startWebhooks();
-    hiwelinkHooks(Products, webhooks.emitter, { kind: 'products', logger: log.logger });
-    hiwelinkHooks(Orders, webhooks.emitter, { kind: 'orders', logger: log.logger });
-  });
-
-  afterAll(async () => {
-    await webhooks?.close();
-    await sequelize?.close();
-    await schema?.drop();
-    await db.close();
-  });
-
-  beforeEach(async () => {
-    // Whatever an earlier test left is not this test's business.
-    await webhooks.next();
-    log.warnings.length = 0;
+    await rejectAtCommit(db.client, suite.schema.name, 'products', 'title', 'rejected at commit');
+    hiwelinkHooks(Products, suite.webhooks.emitter, { kind: 'products', logger: suite.log.logger });
+    hiwelinkHooks(Orders, suite.webhooks.emitter, { kind: 'orders', logger: suite.log.logger });
+    return () => sequelize.close();
   });
 
   const rowExists = async (id: number) =>
-    (await db.client.query(`SELECT 1 FROM "${schema.name}".products WHERE id = $1`, [id])).rowCount === 1;
+    (await db.client.query(`SELECT 1 FROM "${suite.schema.name}".products WHERE id = $1`, [id])).rowCount ===
+    1;
 
   it('sends created, updated and deleted at once for writes without a transaction, with the row as data', async () => {
     const mug = await Products.create({ title: 'Mug', handle: 'mug', list_price: '12.50', stock: 3 });
@@ -95,7 +79,7 @@ describe.skipIf(!pg)('Sequelize hooks', () => {
     const order = await Orders.create({ status: 'processing', grand_total: '25.00' });
 
     const id = String(mug.id);
-    expect(await webhooks.next()).toEqual([
+    expect(await suite.webhooks.next()).toEqual([
       {
         event: 'product.created',
         id,
@@ -136,12 +120,12 @@ describe.skipIf(!pg)('Sequelize hooks', () => {
     const mug = await sequelize.transaction(async (transaction) => {
       const created = await Products.create({ title: 'Tx mug', list_price: '9.00' }, { transaction });
       await created.update({ stock: 7 }, { transaction });
-      before = await webhooks.next(); // the emitter has drained: nothing was handed to it yet
+      before = await suite.webhooks.next(); // the emitter has drained: nothing was handed to it yet
       return created;
     });
     expect(before).toEqual([]);
     const id = String(mug.id);
-    const events = await webhooks.next();
+    const events = await suite.webhooks.next();
     expect(events.map(({ event, id }) => [event, id])).toEqual([
       ['product.created', id],
       ['product.updated', id],
@@ -164,9 +148,9 @@ describe.skipIf(!pg)('Sequelize hooks', () => {
     await order.update({ status: 'paid' }, { transaction });
     await transaction.rollback();
 
-    expect(await webhooks.next()).toEqual([]);
+    expect(await suite.webhooks.next()).toEqual([]);
     expect(await rowExists(ids[0] as number)).toBe(false);
-    const all = await webhooks.delivered();
+    const all = await suite.webhooks.delivered();
     const of = (topic: string, id: unknown) => (event: Delivered) =>
       event.event.startsWith(`${topic}.`) && event.id === String(id);
     expect(all.filter(of('product', ids[0]))).toEqual([]);
@@ -185,11 +169,11 @@ describe.skipIf(!pg)('Sequelize hooks', () => {
         innerId = (await Products.create({ title: 'Inner mug', list_price: '3.00' }, { transaction: inner }))
           .id;
       });
-      afterInner = await webhooks.next(); // the savepoint is released, the outer transaction still open
+      afterInner = await suite.webhooks.next(); // the savepoint is released, the outer transaction still open
       return created;
     });
     expect(afterInner).toEqual([]);
-    expect((await webhooks.next()).map(({ event, id }) => [event, id])).toEqual([
+    expect((await suite.webhooks.next()).map(({ event, id }) => [event, id])).toEqual([
       ['product.created', String(outerMug.id)],
       ['product.created', String(innerId)],
     ]);
@@ -208,9 +192,9 @@ describe.skipIf(!pg)('Sequelize hooks', () => {
       }),
     ).rejects.toThrow('outer fails');
     expect(await rowExists(innerId)).toBe(false);
-    expect(await webhooks.next()).toEqual([]);
+    expect(await suite.webhooks.next()).toEqual([]);
     expect(
-      (await webhooks.delivered()).some(
+      (await suite.webhooks.delivered()).some(
         ({ event, id }) => event === 'product.created' && id === String(innerId),
       ),
     ).toBe(false);
@@ -230,7 +214,7 @@ describe.skipIf(!pg)('Sequelize hooks', () => {
       return Products.create({ title: 'Kept mug', list_price: '4.00' }, { transaction: outer });
     });
     expect(await rowExists(innerId)).toBe(false);
-    expect((await webhooks.next()).map(({ event, id }) => [event, id])).toEqual([
+    expect((await suite.webhooks.next()).map(({ event, id }) => [event, id])).toEqual([
       ['product.created', String(kept.id)],
     ]);
   });
@@ -256,7 +240,7 @@ describe.skipIf(!pg)('Sequelize hooks', () => {
     // Why the binding waits for commit() to resolve instead of using afterCommit (Sequelize 6.37).
     expect(sequelizeRanAfterCommit).toBe(true);
     expect(await rowExists(id)).toBe(false);
-    expect(await webhooks.next()).toEqual([]);
+    expect(await suite.webhooks.next()).toEqual([]);
   });
 
   it('warns once, naming the model and the fix, about bulk updates and deletes without individualHooks', async () => {
@@ -265,32 +249,32 @@ describe.skipIf(!pg)('Sequelize hooks', () => {
       { title: 'Bulk B', list_price: '1.00', stock: 1 },
     ]);
     // bulkCreate hands over its rows: each is sent without individualHooks.
-    expect((await webhooks.next()).map(({ event, id }) => [event, id])).toEqual(
+    expect((await suite.webhooks.next()).map(({ event, id }) => [event, id])).toEqual(
       rows.map((row) => ['product.created', String(row.id)]),
     );
     const ids = rows.map((row) => row.id);
 
     await Products.update({ stock: 0 }, { where: { id: { [Op.in]: ids } } });
     await Products.update({ stock: 5 }, { where: { id: { [Op.in]: ids } } });
-    expect(log.warnings).toEqual([
+    expect(suite.log.warnings).toEqual([
       'Product.update() without individualHooks: true runs no per-row hooks, so no product.updated webhook is ' +
         'sent for those rows; pass { individualHooks: true } (or emit the events yourself after the commit)',
     ]);
-    expect(await webhooks.next()).toEqual([]);
+    expect(await suite.webhooks.next()).toEqual([]);
 
     await Products.update({ stock: 9 }, { where: { id: { [Op.in]: ids } }, individualHooks: true });
-    const updated = await webhooks.next();
+    const updated = await suite.webhooks.next();
     expect(updated.map(({ event, id }) => [event, id]).sort()).toEqual(
       ids.map((id) => ['product.updated', String(id)]).sort(),
     );
     expect(updated.every(({ data }) => data.stock_quantity === 9)).toBe(true);
-    expect(log.warnings).toHaveLength(1);
+    expect(suite.log.warnings).toHaveLength(1);
 
     await Products.destroy({ where: { id: ids[0] as number } });
-    expect(log.warnings[1]).toContain('Product.destroy() without individualHooks: true');
-    expect(log.warnings[1]).toContain('no product.deleted webhook');
+    expect(suite.log.warnings[1]).toContain('Product.destroy() without individualHooks: true');
+    expect(suite.log.warnings[1]).toContain('no product.deleted webhook');
     await Products.destroy({ where: { id: ids[1] as number }, individualHooks: true });
-    expect(await webhooks.next()).toEqual([
+    expect(await suite.webhooks.next()).toEqual([
       { event: 'product.deleted', id: String(ids[1]), data: { id: String(ids[1]) } },
     ]);
   });
@@ -300,17 +284,17 @@ describe.skipIf(!pg)('Sequelize hooks', () => {
       { status: 'pending', grand_total: '1.00' },
       { status: 'pending', grand_total: '2.00' },
     ]);
-    await webhooks.next();
+    await suite.webhooks.next();
     let before: unknown[] = ['not checked'];
     await sequelize.transaction(async (transaction) => {
       await Orders.update(
         { status: 'shipped' },
         { where: { id: [one?.id as number, two?.id as number] }, individualHooks: true, transaction },
       );
-      before = await webhooks.next();
+      before = await suite.webhooks.next();
     });
     expect(before).toEqual([]);
-    const events = await webhooks.next();
+    const events = await suite.webhooks.next();
     expect(events.map(({ event, id }) => `${event} ${id}`).sort()).toEqual(
       [`order.updated ${one?.id}`, `order.updated ${two?.id}`].sort(),
     );
@@ -319,7 +303,7 @@ describe.skipIf(!pg)('Sequelize hooks', () => {
 
   it('sends an upsert as updated (PostgreSQL does not say whether it inserted)', async () => {
     const [mug] = await Products.upsert({ title: 'Upserted mug', list_price: '6.00', stock: 1 });
-    expect(await webhooks.next()).toEqual([
+    expect(await suite.webhooks.next()).toEqual([
       {
         event: 'product.updated',
         id: String(mug.id),
@@ -329,12 +313,12 @@ describe.skipIf(!pg)('Sequelize hooks', () => {
   });
 
   it('stops sending once the hooks are removed', async () => {
-    const other = defineModels(sequelize, schema.name).Orders;
-    const remove = hiwelinkHooks(other, webhooks.emitter, { kind: 'orders', logger: log.logger });
+    const other = defineModels(sequelize, suite.schema.name).Orders;
+    const remove = hiwelinkHooks(other, suite.webhooks.emitter, { kind: 'orders', logger: suite.log.logger });
     const first = await other.create({ status: 'pending', grand_total: '1.00' });
     remove();
     await other.create({ status: 'pending', grand_total: '2.00' });
-    expect((await webhooks.next()).map(({ event, id }) => [event, id])).toEqual([
+    expect((await suite.webhooks.next()).map(({ event, id }) => [event, id])).toEqual([
       ['order.created', String(first.id)],
     ]);
   });

@@ -1,7 +1,7 @@
 import { withWebhooks } from '@hiwelink/orm/with-webhooks';
 import { Pool } from 'pg';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type Delivered, recordingLogger, startWebhooks } from './support/orm-events.js';
+import { describe, expect, it } from 'vitest';
+import { type Delivered, ormSuite } from './support/orm-events.js';
 import { connectPostgres, rejectAtCommit } from './support/postgres.js';
 
 const pg = await connectPostgres();
@@ -22,38 +22,22 @@ const summary = (events: Delivered[]) => events.map(({ event, id }) => `${event}
 
 describe.skipIf(!pg)('withWebhooks around hand-written SQL', () => {
   const db = pg as NonNullable<typeof pg>;
-  const log = recordingLogger();
-  let schema: Awaited<ReturnType<typeof db.createSchema>>;
   let pool: Pool;
-  let webhooks: Awaited<ReturnType<typeof startWebhooks>>;
   let products: string;
   let orders: string;
 
-  beforeAll(async () => {
-    schema = await db.createSchema('orm_with_webhooks');
-    products = `"${schema.name}".products`;
-    orders = `"${schema.name}".orders`;
+  const suite = ormSuite(db, 'orm_with_webhooks', async () => {
+    products = `"${suite.schema.name}".products`;
+    orders = `"${suite.schema.name}".orders`;
     await db.client.query(
       `CREATE TABLE ${products} (id serial PRIMARY KEY, title text NOT NULL UNIQUE, list_price numeric(10, 2) NOT NULL)`,
     );
     await db.client.query(
       `CREATE TABLE ${orders} (id serial PRIMARY KEY, status text NOT NULL, grand_total numeric(10, 2) NOT NULL)`,
     );
-    await rejectAtCommit(db.client, schema.name, 'products', 'title', 'rejected at commit');
+    await rejectAtCommit(db.client, suite.schema.name, 'products', 'title', 'rejected at commit');
     pool = new Pool({ connectionString: db.url, max: 2 });
-    webhooks = await startWebhooks();
-  });
-
-  afterAll(async () => {
-    await webhooks?.close();
-    await pool?.end();
-    await schema?.drop();
-    await db.close();
-  });
-
-  beforeEach(async () => {
-    await webhooks.next();
-    log.warnings.length = 0;
+    return () => pool.end();
   });
 
   /** A repository as one would write it over `pg`: each function commits its own write. */
@@ -100,10 +84,13 @@ describe.skipIf(!pg)('withWebhooks around hand-written SQL', () => {
 
   it('sends created, updated and deleted once each function has resolved, a deletion with its id only', async () => {
     const plain = productRepository();
-    const repository = withWebhooks(plain, webhooks.emitter, { kind: 'products', logger: log.logger });
+    const repository = withWebhooks(plain, suite.webhooks.emitter, {
+      kind: 'products',
+      logger: suite.log.logger,
+    });
     const before = await repository.count();
 
-    const handedOver = () => webhooks.emitter.stats().queued + webhooks.emitter.stats().delivered;
+    const handedOver = () => suite.webhooks.emitter.stats().queued + suite.webhooks.emitter.stats().delivered;
     const handed = handedOver();
     const mug = (await repository.create({ title: 'Mug', list_price: '12.50' })) as ProductRow;
     // Handed over before create() resolved, not on some later flush.
@@ -112,7 +99,7 @@ describe.skipIf(!pg)('withWebhooks around hand-written SQL', () => {
     expect(await repository.delete(mug.id)).toEqual({ id: mug.id });
 
     const id = String(mug.id);
-    expect(await webhooks.next()).toEqual([
+    expect(await suite.webhooks.next()).toEqual([
       { event: 'product.created', id, data: { id, name: 'Mug', price: 12.5, regular_price: 12.5 } },
       { event: 'product.updated', id, data: { id, name: 'Blue mug', price: 12.5, regular_price: 12.5 } },
       { event: 'product.deleted', id, data: { id } },
@@ -124,12 +111,12 @@ describe.skipIf(!pg)('withWebhooks around hand-written SQL', () => {
   });
 
   it('sends nothing when the function throws, and passes its error on unchanged', async () => {
-    const repository = withWebhooks(productRepository(), webhooks.emitter, {
+    const repository = withWebhooks(productRepository(), suite.webhooks.emitter, {
       kind: 'products',
-      logger: log.logger,
+      logger: suite.log.logger,
     });
     await repository.create({ title: 'Taken', list_price: '1.00' });
-    await webhooks.next();
+    await suite.webhooks.next();
 
     const duplicate = await repository
       .create({ title: 'Taken', list_price: '2.00' })
@@ -140,18 +127,18 @@ describe.skipIf(!pg)('withWebhooks around hand-written SQL', () => {
       'rejected at commit',
     );
     expect(await rowExists('rejected at commit')).toBe(false);
-    expect(await webhooks.next()).toEqual([]);
+    expect(await suite.webhooks.next()).toEqual([]);
   });
 
   it('sends nothing for a write that found no row', async () => {
-    const repository = withWebhooks(productRepository(), webhooks.emitter, {
+    const repository = withWebhooks(productRepository(), suite.webhooks.emitter, {
       kind: 'products',
-      logger: log.logger,
+      logger: suite.log.logger,
     });
     expect(await repository.update(-1, { title: 'Nobody' })).toBeNull();
     expect(await repository.delete(-1)).toBeNull();
-    expect(await webhooks.next()).toEqual([]);
-    expect(log.warnings).toEqual([]);
+    expect(await suite.webhooks.next()).toEqual([]);
+    expect(suite.log.warnings).toEqual([]);
   });
 
   it('sends one event per row of a function that resolves to several', async () => {
@@ -173,8 +160,8 @@ describe.skipIf(!pg)('withWebhooks around hand-written SQL', () => {
           return result.rows;
         },
       },
-      webhooks.emitter,
-      { kind: 'orders', logger: log.logger },
+      suite.webhooks.emitter,
+      { kind: 'orders', logger: suite.log.logger },
     );
     const created = await repository.create([
       { status: 'pending', grand_total: '1.00' },
@@ -182,7 +169,7 @@ describe.skipIf(!pg)('withWebhooks around hand-written SQL', () => {
     ]);
     const ids = created.map((row) => row.id);
     await repository.update(ids, 'shipped');
-    const events = await webhooks.next();
+    const events = await suite.webhooks.next();
     expect(summary(events)).toEqual([
       ...ids.map((id) => `order.created ${id}`),
       ...ids.map((id) => `order.updated ${id}`),
@@ -194,24 +181,24 @@ describe.skipIf(!pg)('withWebhooks around hand-written SQL', () => {
     const countingDelete = async (id: number) =>
       (await pool.query(`DELETE FROM ${products} WHERE id = $1`, [id])).rowCount;
     // @ts-expect-error a row count is not a row: the types refuse it
-    withWebhooks({ delete: countingDelete }, webhooks.emitter, { kind: 'products' });
+    withWebhooks({ delete: countingDelete }, suite.webhooks.emitter, { kind: 'products' });
 
     const repository = withWebhooks(
       { delete: countingDelete as unknown as (id: number) => Promise<null> },
-      webhooks.emitter,
-      { kind: 'products', logger: log.logger },
+      suite.webhooks.emitter,
+      { kind: 'products', logger: suite.log.logger },
     );
     const mug = await productRepository().create({ title: 'Counted mug', list_price: '1.00' });
     expect(await repository.delete(mug?.id as number)).toBe(1);
     expect(await repository.delete(mug?.id as number)).toBe(0);
-    expect(log.warnings).toEqual([
+    expect(suite.log.warnings).toEqual([
       "products delete() resolved to number (1) instead of the row(s) it wrote, so no webhook is sent for it; return the rows (e.g. .returning('*'))",
     ]);
-    expect(await webhooks.next()).toEqual([]);
+    expect(await suite.webhooks.next()).toEqual([]);
   });
 
   it('refuses a repository with nothing to wrap', () => {
-    expect(() => withWebhooks({}, webhooks.emitter, { kind: 'orders' })).toThrow(
+    expect(() => withWebhooks({}, suite.webhooks.emitter, { kind: 'orders' })).toThrow(
       'withWebhooks: the repository has no create, update or delete function',
     );
   });

@@ -1,4 +1,6 @@
 import { createWebhookEmitter, type Logger, type WebhookEmitter } from '@hiwelink/core';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
+import type { Postgres } from './postgres.js';
 import { startReceiver } from './receiver.js';
 
 const TOKEN = '0b6c7c52-3f0c-4d8e-9a39-2f1b1c6f0a77';
@@ -63,4 +65,44 @@ export async function startWebhooks() {
       await receiver.close();
     },
   };
+}
+
+export type Webhooks = Awaited<ReturnType<typeof startWebhooks>>;
+
+/** What every ORM test file shares; `schema` and `webhooks` are set once `beforeAll` has run. */
+export interface OrmSuite {
+  log: ReturnType<typeof recordingLogger>;
+  schema: { name: string; drop(): Promise<void> };
+  webhooks: Webhooks;
+}
+
+/**
+ * Registers, inside a `describe`, the lifecycle the ORM test files share: a PostgreSQL schema of
+ * their own, the receiver and emitter, and a recording logger, both emptied before each test.
+ * `open` sets the ORM up on `suite.schema` and returns how to close it; teardown runs in reverse.
+ */
+export function ormSuite(
+  db: Postgres,
+  schemaPrefix: string,
+  open: (suite: OrmSuite) => Promise<() => Promise<unknown>>,
+): OrmSuite {
+  const suite = { log: recordingLogger() } as OrmSuite;
+  let close: (() => Promise<unknown>) | undefined;
+  beforeAll(async () => {
+    suite.schema = await db.createSchema(schemaPrefix);
+    suite.webhooks = await startWebhooks();
+    close = await open(suite);
+  });
+  afterAll(async () => {
+    await suite.webhooks?.close();
+    await close?.();
+    await suite.schema?.drop();
+    await db.close();
+  });
+  beforeEach(async () => {
+    // Whatever an earlier test left is not this test's business.
+    await suite.webhooks.next();
+    suite.log.warnings.length = 0;
+  });
+  return suite;
 }

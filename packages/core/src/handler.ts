@@ -23,7 +23,10 @@ export interface Hiwelink {
    * `write` throws).
    */
   respond(request: CoreRequest, write: (response: CoreResponse) => void): undefined | Promise<void>;
-  /** The paths served, for frameworks that register routes up front. */
+  /**
+   * The paths served (with `basePath`), for frameworks that register routes up front; such an
+   * adapter passes the one its router matched as `CoreRequest.route`.
+   */
   readonly paths: readonly string[];
 }
 
@@ -262,7 +265,7 @@ export function createHiwelink(options: HiwelinkOptions): Hiwelink {
   }
 
   function answerFor(request: CoreRequest): CoreResponse | Promise<CoreResponse> {
-    const route = routes.get(request.path);
+    const route = routes.get(request.route ?? request.path);
     if (!route) return errorResponse(new HiwelinkError('not_found', 'Not Found'));
     let client: Client | undefined;
     const visit: Visit = {

@@ -14,6 +14,12 @@ export interface CoreRequest {
   secure: boolean;
   /** Aborts when the client goes away before the answer is sent. */
   signal: AbortSignal;
+  /**
+   * Which of the kit's paths (`Hiwelink.paths`) the host's router matched, when it routed the
+   * request itself (Fastify). Core then serves that endpoint and does not match `path` again, so
+   * the host's prefixes and router options (trailing slash, case) hold as for its own routes.
+   */
+  route?: string | undefined;
 }
 
 /** What core answers; adapters write it back unchanged. */

@@ -14,10 +14,11 @@ class NodeRequest implements CoreRequest {
   readonly headers: CoreRequest['headers'];
   readonly remoteAddress: string | undefined;
   readonly secure: boolean;
+  readonly route: string | undefined;
   readonly #response: ServerResponse;
   #controller: AbortController | undefined;
 
-  constructor(request: IncomingMessage, response: ServerResponse) {
+  constructor(request: IncomingMessage, response: ServerResponse, route: string | undefined) {
     const url = request.url ?? '/';
     const queryStart = url.indexOf('?');
     this.method = request.method ?? 'GET';
@@ -26,6 +27,7 @@ class NodeRequest implements CoreRequest {
     this.headers = request.headers;
     this.remoteAddress = request.socket.remoteAddress;
     this.secure = (request.socket as TLSSocket).encrypted === true;
+    this.route = route;
     this.#response = response;
   }
 
@@ -46,8 +48,14 @@ class NodeRequest implements CoreRequest {
 
 /**
  * Builds core's request from Node's own request and response, which Express, Fastify and Koa all
- * expose. The URL is the one the host app routed (mount prefixes already removed).
+ * expose. The URL is the one the host app routed (mount prefixes already removed). `route`, when
+ * the host's router already chose the endpoint, is the kit path it matched (see
+ * `CoreRequest.route`); without it core matches the URL's path.
  */
-export function toCoreRequest(request: IncomingMessage, response: ServerResponse): CoreRequest {
-  return new NodeRequest(request, response);
+export function toCoreRequest(
+  request: IncomingMessage,
+  response: ServerResponse,
+  route?: string,
+): CoreRequest {
+  return new NodeRequest(request, response, route);
 }

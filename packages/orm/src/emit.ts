@@ -63,3 +63,13 @@ export function warnOnce(logger: Logger) {
     logger.warn(details, message);
   };
 }
+
+/**
+ * Splits the keys of rows to read back into batches of `size` (default 1,000): one query each,
+ * well under PostgreSQL's 65,535 bind parameters per statement however many rows a write changed.
+ */
+export function batches<T>(items: readonly T[], size = 1000): T[][] {
+  const out: T[][] = [];
+  for (let start = 0; start < items.length; start += size) out.push(items.slice(start, start + size));
+  return out;
+}

@@ -1,6 +1,7 @@
-import type { Model, ModelStatic } from 'sequelize';
+import { type Model, type ModelStatic, Op } from 'sequelize';
 import {
   type BindingOptions,
+  batches,
   consoleLogger,
   type Emitter,
   emitRecord,
@@ -67,9 +68,16 @@ function holdUntilCommit(transaction: TransactionNode, send: () => Promise<void>
   queue.push({ savepoints, send });
 }
 
-/** The model methods used here; Sequelize's own hook typings are per model class. */
+/** The model members used here; Sequelize's own typings are per model class. */
 interface HookableModel {
   name: string;
+  /** Its constructor holds the CLS namespace of `Sequelize.useCLS()`, if any. */
+  sequelize?: { constructor: { _cls?: { get(key: string): unknown } } };
+  primaryKeyAttributes: string[];
+  getAttributes(): Record<string, { field?: string; type?: { key?: string } }>;
+  findAll(options: object): Promise<Model[]>;
+  unscoped(): HookableModel;
+  increment(fields: unknown, options?: IncrementOptions): Promise<unknown>;
   addHook(type: string, name: string, fn: (...args: never[]) => unknown): unknown;
   removeHook(type: string, name: string): unknown;
 }
@@ -81,19 +89,43 @@ interface HookOptions {
   updateOnDuplicate?: unknown;
 }
 
+/** What `Model.increment()` is given; `instance` and `increment` are set by Sequelize itself. */
+interface IncrementOptions extends HookOptions {
+  hooks?: boolean;
+  /** `false` for `decrement()`, which Sequelize runs as an increment. */
+  increment?: boolean;
+  /** Set when the call came from `instance.increment()`/`instance.decrement()`. */
+  instance?: Model;
+}
+
+/** A row's primary key, attribute => value. */
+type Key = Record<string, unknown>;
+
 let registrations = 0;
 
 /**
  * Sends HiWelink webhooks for a Sequelize 6 model's writes: `created` after create (and restore of
- * a paranoid row), `updated` after update (and upsert), `deleted` after destroy, each with the row
+ * a paranoid row), `updated` after update, upsert, `bulkCreate` with `updateOnDuplicate`,
+ * `increment` and `decrement` (instance and static), `deleted` after destroy, each with the row
  * as plain data.
+ *
+ * The row sent is the row as committed. A hook that hands over an instance with every attribute
+ * is copied as it is; one that hands over part of the row (an instance loaded or reloaded with
+ * `attributes`, an upsert with `returning: false`), a `bulkCreate` with `updateOnDuplicate` (its
+ * instances hold the values given, not the columns kept) and an increment (which runs no hooks
+ * at all: the binding wraps `Model.increment`, which `decrement` and the instance methods call)
+ * are read back by primary key after the commit, one `SELECT` per write, and a row gone by then
+ * is not sent (its deletion is).
  *
  * A write inside a transaction (or a savepoint of one) is sent once the outermost transaction has
  * committed, and never if it or the savepoint rolls back; a write without one is sent at once.
- * `Model.update()`/`destroy()`/`restore()` run per-row hooks only with `individualHooks: true`:
- * without it nothing can be sent, and a warning naming the model says so once.
+ * Writes that cannot say which rows they changed send nothing, and a warning naming the model,
+ * the call and the fix is logged once: `Model.update()`/`destroy()`/`restore()` without
+ * `individualHooks: true`, `bulkCreate` with `ignoreDuplicates`, a static increment with
+ * `returning: false` or on a database without `RETURNING`, a row handed over without its primary
+ * key. Writes with `hooks: false` send nothing.
  *
- * Returns a function that removes the hooks.
+ * Returns a function that removes the hooks and the `increment` wrapper.
  */
 export function hiwelinkHooks<M extends Model>(
   model: ModelStatic<M>,
@@ -105,17 +137,76 @@ export function hiwelinkHooks<M extends Model>(
   const warn = warnOnce(logger);
   const target = model as unknown as HookableModel;
   const name = `hiwelink-${kind}-${++registrations}`;
+  const attributes = Object.entries(target.getAttributes());
+  // VIRTUAL attributes have no column: an instance never lacks them in a way that matters.
+  const stored = attributes.filter(([, attribute]) => attribute.type?.key !== 'VIRTUAL').map(([key]) => key);
+  const primaryKey = target.primaryKeyAttributes;
+  const columnOf = new Map(attributes.map(([key, attribute]) => [key, attribute.field ?? key]));
 
-  const send = (action: WriteAction, instance: Model, hookOptions: HookOptions | undefined) => {
-    // Copied now: the instance may change again before the commit.
-    const record = instance.get({ plain: true });
-    const emit = () => emitRecord(emitter, kind, action, record, logger);
+  /** Whether plain values lack a stored attribute: loaded with `attributes`, or not returned. */
+  const isPartial = (record: Key) => stored.some((attribute) => !Object.hasOwn(record, attribute));
+
+  /** Sends at once, or after the root transaction commits. */
+  const deliver = (hookOptions: HookOptions | undefined, emit: () => Promise<void>) => {
     const transaction = hookOptions?.transaction;
     if (transaction) {
       holdUntilCommit(transaction, emit);
       return undefined;
     }
     return emit();
+  };
+
+  /** Reads the rows back by primary key, outside any transaction, and sends each one found. */
+  const reloadAndEmit = async (action: WriteAction, keys: Key[]) => {
+    const rows: Model[] = [];
+    for (const batch of batches(keys)) {
+      try {
+        // Unscoped: a default scope may filter rows or attributes out. transaction: null, or
+        // Sequelize's CLS would put the finished transaction back.
+        rows.push(...(await target.unscoped().findAll({ where: { [Op.or]: batch }, transaction: null })));
+      } catch (error) {
+        logger.error(
+          { err: error, model: target.name, keys: batch },
+          `${eventName(kind, action)} not sent for ${batch.length} ${target.name} row(s): reading them back failed`,
+        );
+      }
+    }
+    const byKey = new Map(rows.map((row) => [keyText(row.get({ plain: true })), row]));
+    for (const key of keys) {
+      const row = byKey.get(keyText(key));
+      if (row) await emitRecord(emitter, kind, action, row.get({ plain: true }), logger);
+    }
+  };
+
+  const keyText = (values: Key) => JSON.stringify(primaryKey.map((attribute) => values[attribute]));
+
+  /** The primary key of plain values (by attribute, or by column for raw rows); none if a part is missing. */
+  const keyOf = (values: Key, byColumn = false): Key | undefined => {
+    const key: Key = {};
+    for (const attribute of primaryKey) {
+      const value = values[byColumn ? (columnOf.get(attribute) ?? attribute) : attribute];
+      if (value === undefined || value === null) return undefined;
+      key[attribute] = value;
+    }
+    return key;
+  };
+
+  const noKey = (call: string, action: WriteAction) =>
+    warn(
+      `${call}:key`,
+      { model: target.name },
+      `${target.name}.${call}() handed over a row without its primary key, so no ${eventName(kind, action)} ` +
+        `webhook is sent for it; let the database return the key (returning: true) or emit the event yourself after the commit`,
+    );
+
+  const send = (action: WriteAction, instance: Model, hookOptions: HookOptions | undefined, call: string) => {
+    // Copied now: the instance may change again before the commit.
+    const record = instance.get({ plain: true }) as Key;
+    if (action === 'deleted' || !isPartial(record))
+      return deliver(hookOptions, () => emitRecord(emitter, kind, action, record, logger));
+    const key = keyOf(record);
+    if (!key) return noKey(call, action);
+    return deliver(hookOptions, () => reloadAndEmit(action, [key]));
   };
 
   const bulk =
@@ -130,26 +221,95 @@ export function hiwelinkHooks<M extends Model>(
       );
     };
 
+  /**
+   * Runs after `Model.increment()` resolved. On PostgreSQL (and others with RETURNING) it resolves
+   * to `[[rows, count]]`, the rows raw, by column; `returning: false` gives `[[[], count]]`.
+   */
+  const incremented = (incrementOptions: IncrementOptions | undefined, result: unknown) => {
+    if (incrementOptions?.hooks === false) return undefined;
+    const method = incrementOptions?.increment === false ? 'decrement' : 'increment';
+    const [rows, count] = ((result as unknown[] | undefined)?.[0] ?? []) as [unknown, unknown];
+    const returned = Array.isArray(rows) ? (rows as Key[]) : [];
+    let keys = returned.map((row) => keyOf(row, true)).filter((key) => key !== undefined);
+    if (keys.length === 0 && incrementOptions?.instance) {
+      const key = keyOf(incrementOptions.instance.get({ plain: true }) as Key);
+      keys = key ? [key] : [];
+    }
+    if (keys.length === 0) {
+      if (count === 0) return undefined; // nothing matched
+      warn(
+        method,
+        { model: target.name },
+        `${target.name}.${method}() did not return the rows it changed (returning: false, or a database ` +
+          `without RETURNING), so no ${eventName(kind, 'updated')} webhook is sent for them; leave returning ` +
+          `on, call ${method}() on the instance, or emit the events yourself after the commit`,
+      );
+      return undefined;
+    }
+    // Sequelize fills a hook's options with the CLS transaction, but not increment's: it is looked
+    // up here as Sequelize's query() does, so the event still waits for that commit.
+    const transaction =
+      incrementOptions?.transaction === undefined
+        ? (target.sequelize?.constructor._cls?.get('transaction') as TransactionNode | null | undefined)
+        : incrementOptions.transaction;
+    return deliver({ transaction }, () => reloadAndEmit('updated', keys));
+  };
+
+  // Sequelize runs no hook for increments: the static method, which decrement() and both instance
+  // methods go through, is wrapped instead.
+  const increment = target.increment;
+  const hadOwnIncrement = Object.getOwnPropertyDescriptor(target, 'increment');
+  let bound = true;
+  const wrappedIncrement = async function (
+    this: HookableModel,
+    fields: unknown,
+    incrementOptions?: IncrementOptions,
+  ) {
+    const result = await increment.call(this, fields, incrementOptions);
+    if (bound) await incremented(incrementOptions, result);
+    return result;
+  };
+  target.increment = wrappedIncrement;
+
   const hooks: Record<string, (...args: never[]) => unknown> = {
-    afterCreate: (instance: M, hookOptions: HookOptions) => send('created', instance, hookOptions),
-    afterUpdate: (instance: M, hookOptions: HookOptions) => send('updated', instance, hookOptions),
-    afterDestroy: (instance: M, hookOptions: HookOptions) => send('deleted', instance, hookOptions),
-    afterRestore: (instance: M, hookOptions: HookOptions) => send('created', instance, hookOptions),
+    afterCreate: (instance: M, hookOptions: HookOptions) => send('created', instance, hookOptions, 'create'),
+    afterUpdate: (instance: M, hookOptions: HookOptions) => send('updated', instance, hookOptions, 'update'),
+    afterDestroy: (instance: M, hookOptions: HookOptions) =>
+      send('deleted', instance, hookOptions, 'destroy'),
+    afterRestore: (instance: M, hookOptions: HookOptions) =>
+      send('created', instance, hookOptions, 'restore'),
     // PostgreSQL (and others) cannot say whether an upsert inserted: `created` is null there.
     afterUpsert: ([instance, created]: [M, boolean | null], hookOptions: HookOptions) =>
-      send(created === true ? 'created' : 'updated', instance, hookOptions),
+      send(created === true ? 'created' : 'updated', instance, hookOptions, 'upsert'),
     afterBulkCreate: async (instances: readonly M[], hookOptions: HookOptions) => {
       if (hookOptions.individualHooks) return; // afterCreate ran for each row
-      if (hookOptions.ignoreDuplicates || hookOptions.updateOnDuplicate) {
+      if (hookOptions.ignoreDuplicates) {
         warn(
           'bulkCreate',
           { model: target.name },
-          `${target.name}.bulkCreate() with ignoreDuplicates or updateOnDuplicate cannot tell which rows ` +
-            `it inserted or changed, so no ${kind} webhook is sent for them; emit the events yourself after the commit`,
+          `${target.name}.bulkCreate() with ignoreDuplicates cannot tell which rows it inserted, so no ` +
+            `${eventName(kind, 'created')} webhook is sent for them; emit the events yourself after the commit`,
         );
         return;
       }
-      for (const instance of instances) await send('created', instance, hookOptions);
+      // With updateOnDuplicate each row was inserted or updated, which the database does not say:
+      // sent as updated, and read back, as an instance holds the values given, not the ones kept.
+      const upserted = Boolean(hookOptions.updateOnDuplicate);
+      const action = upserted ? 'updated' : 'created';
+      const records = instances.map((instance) => instance.get({ plain: true }) as Key);
+      if (!upserted && !records.some(isPartial)) {
+        for (const record of records)
+          await deliver(hookOptions, () => emitRecord(emitter, kind, action, record, logger));
+        return;
+      }
+      // One SELECT for the whole batch, rather than one per row.
+      const keys: Key[] = [];
+      for (const record of records) {
+        const key = keyOf(record);
+        if (key) keys.push(key);
+        else noKey('bulkCreate', action);
+      }
+      if (keys.length > 0) await deliver(hookOptions, () => reloadAndEmit(action, keys));
     },
     beforeBulkUpdate: bulk('update', 'updated'),
     beforeBulkDestroy: bulk('destroy', 'deleted'),
@@ -158,5 +318,11 @@ export function hiwelinkHooks<M extends Model>(
   for (const [type, hook] of Object.entries(hooks)) target.addHook(type, name, hook);
   return () => {
     for (const type of Object.keys(hooks)) target.removeHook(type, name);
+    bound = false;
+    // A binding made later may have wrapped this wrapper: then it stays in place, doing nothing.
+    if (target.increment === wrappedIncrement) {
+      if (hadOwnIncrement) Object.defineProperty(target, 'increment', hadOwnIncrement);
+      else delete (target as Partial<HookableModel>).increment;
+    }
   };
 }

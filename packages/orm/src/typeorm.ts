@@ -16,6 +16,7 @@ import type {
   UpdateEvent,
 } from 'typeorm';
 import {
+  batches,
   consoleLogger,
   type Emitter,
   emitRecord,
@@ -35,7 +36,39 @@ export interface HiwelinkSubscriberOptions {
   logger?: Logger;
 }
 
-type Send = () => Promise<void>;
+/**
+ * An event waiting to be sent. A deletion carries its record (the id); anything else carries the
+ * row's primary key, and is read back once committed: the subscriber's entity is what was given
+ * to the write (a partial `save()`, an upsert's columns), not the row.
+ */
+interface Pending {
+  kind: RecordKind;
+  action: WriteAction;
+  metadata: EntityMetadata;
+  record?: ObjectLiteral;
+  id?: ObjectLiteral;
+}
+
+/** The calls behind each operation whose event carries no row, and the ones that do carry it. */
+const NO_ROW = {
+  insert: { calls: 'an insert that returned no key', fix: 'save() or insert() with the key returned' },
+  update: {
+    calls: 'repository.update()/increment()/decrement() by criteria, a query builder update',
+    fix: 'save() on the entities',
+  },
+  delete: {
+    calls: 'repository.delete() by criteria, a query builder delete',
+    fix: 'remove() on the entities',
+  },
+  'soft delete': {
+    calls: 'repository.softDelete() by criteria, a query builder softDelete()',
+    fix: 'softRemove() on the entities',
+  },
+  restore: {
+    calls: 'repository.restore() by criteria, a query builder restore()',
+    fix: 'recover() on the entities',
+  },
+} satisfies Record<string, { calls: string; fix: string }>;
 
 /** Own enumerable properties that are set: an entity's data, copied as it is now. */
 function snapshot(entity: ObjectLiteral | undefined): ObjectLiteral {
@@ -47,15 +80,21 @@ function snapshot(entity: ObjectLiteral | undefined): ObjectLiteral {
 
 /**
  * A TypeORM 0.3 subscriber that sends HiWelink webhooks for the configured entities:
- * `created` after insert (and recover), `updated` after update, `deleted` after remove (and soft
- * remove), with the entity's data (a deletion's id is taken before TypeORM clears it).
+ * `created` after insert (upsert included) and recover, `updated` after update, `deleted` after
+ * remove and soft remove (the id only, taken before TypeORM clears it).
+ *
+ * Created and updated rows are sent as committed: the event's entity is what the write was given
+ * (a partial `save()` has `null` for the columns it left out), so only its primary key is kept and
+ * the rows are read back after the commit, one query per entity per commit, on the query runner
+ * that wrote them. A row gone by then is not sent.
  *
  * Writes made in a transaction are kept per query runner and sent once the outermost transaction
  * commits; a rolled-back transaction, or savepoint, sends nothing. A write outside any transaction
  * (`save(…, { transaction: false })`, a bare query builder) is sent at once.
  *
- * `repository.update(criteria, …)`, `delete(criteria)` and query-builder updates and deletes carry
- * no row, so nothing can be sent for them: a warning naming the entity says so once.
+ * Writes by criteria (`repository.update()`, `increment()`, `decrement()`, `delete()`,
+ * `softDelete()`, `restore()`, their query-builder forms) carry no row, so nothing can be sent for
+ * them: a warning naming the entity, the calls and the fix says so once per operation.
  *
  * Register it on an initialized data source: `attachHiwelink(dataSource, options)`, or
  * `dataSource.subscribers.push(new HiwelinkSubscriber(options))`.
@@ -65,7 +104,7 @@ export class HiwelinkSubscriber implements EntitySubscriberInterface<ObjectLiter
   readonly #logger: Logger;
   readonly #warn: ReturnType<typeof warnOnce>;
   /** Per query runner, one list of waiting events per open transaction level (savepoints nest). */
-  readonly #levels = new WeakMap<QueryRunner, Send[][]>();
+  readonly #levels = new WeakMap<QueryRunner, Pending[][]>();
   readonly #kinds = new WeakMap<EntityMetadata, RecordKind | null>();
 
   constructor(options: HiwelinkSubscriberOptions) {
@@ -79,7 +118,8 @@ export class HiwelinkSubscriber implements EntitySubscriberInterface<ObjectLiter
   }
 
   afterUpdate(event: UpdateEvent<ObjectLiteral>) {
-    // `entity` is what was saved, `databaseEntity` the row before: together, the row now.
+    // `entity` is what was saved (for a partial save, with nulls for what it left out), and
+    // `databaseEntity` the row before: together they give the key, and the row is read back.
     const record = { ...snapshot(event.databaseEntity), ...snapshot(event.entity) };
     return this.#write(event, 'updated', record, 'update');
   }
@@ -114,7 +154,7 @@ export class HiwelinkSubscriber implements EntitySubscriberInterface<ObjectLiter
       return;
     }
     this.#levels.delete(event.queryRunner);
-    for (const send of [...levels.flat(), ...committed]) await send();
+    await this.#send(event.queryRunner, [...levels.flat(), ...committed]);
   }
 
   afterTransactionRollback(event: TransactionRollbackEvent) {
@@ -161,31 +201,69 @@ export class HiwelinkSubscriber implements EntitySubscriberInterface<ObjectLiter
     event: { metadata: EntityMetadata; connection: DataSource; queryRunner: QueryRunner },
     action: WriteAction,
     record: ObjectLiteral,
-    operation: string,
+    operation: keyof typeof NO_ROW,
   ): Promise<void> | undefined {
-    const kind = this.#kindOf(event.metadata, event.connection);
+    const { metadata, queryRunner } = event;
+    const kind = this.#kindOf(metadata, event.connection);
     if (!kind) return undefined;
-    if (event.metadata.getEntityIdMap(record) === undefined) {
+    const id = metadata.getEntityIdMap(record);
+    if (id === undefined) {
+      const { calls, fix } = NO_ROW[operation];
       this.#warn(
-        `${event.metadata.name}:${operation}`,
-        { entity: event.metadata.name },
-        `${event.metadata.name}: TypeORM passes no row for this ${operation} (repository.update()/delete() ` +
-          `by criteria, a query builder), so no ${eventName(kind, action)} webhook is sent; use save()/remove() ` +
-          `on the entities, or emit the events yourself after the commit`,
+        `${metadata.name}:${operation}`,
+        { entity: metadata.name },
+        `${metadata.name}: TypeORM passes no row for this ${operation} (${calls}), so no ${eventName(kind, action)} ` +
+          `webhook is sent; use ${fix}, or emit the events yourself after the commit`,
       );
       return undefined;
     }
-    const send = () => emitRecord(this.#options.emitter, kind, action, record, this.#logger);
-    const { queryRunner } = event;
-    if (!queryRunner.isTransactionActive) return send();
+    const pending: Pending =
+      action === 'deleted' ? { kind, action, metadata, record } : { kind, action, metadata, id };
+    if (!queryRunner.isTransactionActive) return this.#send(queryRunner, [pending]);
     const levels = this.#levels.get(queryRunner) ?? [];
     // Attached in the middle of a transaction: its start was not seen.
     if (levels.length === 0) levels.push([]);
     this.#levels.set(queryRunner, levels);
-    levels.at(-1)?.push(send);
+    levels.at(-1)?.push(pending);
     return undefined;
   }
+
+  /**
+   * Reads back the committed rows (one query per entity, on the query runner that wrote them,
+   * now outside its transaction), then sends every event in order. A row gone by then is not
+   * sent: its deletion is, or was rolled back with it.
+   */
+  async #send(queryRunner: QueryRunner, pending: Pending[]): Promise<void> {
+    const rows = new Map<EntityMetadata, Map<string, ObjectLiteral>>();
+    for (const { metadata, id } of pending) {
+      if (id !== undefined && !rows.has(metadata)) rows.set(metadata, new Map());
+    }
+    for (const [metadata, found] of rows) {
+      const ids = pending.filter((item) => item.metadata === metadata && item.id).map((item) => item.id);
+      const manager = queryRunner.isReleased ? metadata.connection.manager : queryRunner.manager;
+      for (const batch of batches(ids as ObjectLiteral[])) {
+        try {
+          for (const row of await manager.find(metadata.target, { where: batch })) {
+            found.set(keyText(metadata, row), row);
+          }
+        } catch (error) {
+          this.#logger.error(
+            { err: error, entity: metadata.name, keys: batch },
+            `webhooks not sent for ${batch.length} ${metadata.name} row(s): reading them back failed`,
+          );
+        }
+      }
+    }
+    for (const { kind, action, metadata, record, id } of pending) {
+      const row = id === undefined ? record : rows.get(metadata)?.get(keyText(metadata, id));
+      if (row) await emitRecord(this.#options.emitter, kind, action, snapshot(row), this.#logger);
+    }
+  }
 }
+
+/** A primary key as text, to find a row read back by the key an event carries. */
+const keyText = (metadata: EntityMetadata, entity: ObjectLiteral) =>
+  JSON.stringify(metadata.primaryColumns.map((column) => column.getEntityValue(entity)));
 
 /**
  * Registers a `HiwelinkSubscriber` on an initialized data source (initialization replaces the
