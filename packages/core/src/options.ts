@@ -3,6 +3,7 @@ import { clientResolver, ipAllowList, type TrustProxy } from './access/client.js
 import { memoryStore, type RateLimitStore } from './access/rate-limit.js';
 import type { Guard } from './auth/guard.js';
 import { type AuthOptions, authSchema, createGuard } from './auth/options.js';
+import { reviewCredentials } from './auth/review.js';
 import type { CoreRequest } from './http.js';
 import { idKey, type KeyOf } from './keyset.js';
 import { consoleLogger, type Logger, safeLogger } from './logger.js';
@@ -352,13 +353,25 @@ export function resolveOptions(
   const value = parsed.data;
   const problems: string[] = [];
   const logger = value.logger ? safeLogger(value.logger) : consoleLogger;
-  const envKey = env.HIWELINK_API_KEY?.trim();
-  if (value.auth === undefined && !envKey) problems.push(NO_KEY);
-  const auth = (value.auth as AuthOptions | undefined) ?? { apiKey: envKey ?? '' };
+  const envKey = env.HIWELINK_API_KEY;
+  if (value.auth === undefined && !envKey?.trim()) problems.push(NO_KEY);
+  const review = reviewCredentials(
+    (value.auth as AuthOptions | undefined) ?? { apiKey: envKey ?? '' },
+    value.auth === undefined ? 'HIWELINK_API_KEY' : undefined,
+  );
+  if (value.auth !== undefined || envKey?.trim()) problems.push(...review.problems);
+  const auth = review.auth;
   const guard = build(problems, 'auth', () => createGuard(auth, value.realm ?? 'hiwelink', logger));
   const client = build(problems, 'trustProxy', () => clientResolver(value.trustProxy));
   const allowIp = value.allowIps && build(problems, 'allowIps', () => ipAllowList(value.allowIps ?? []));
   if (problems.length > 0 || !guard || !client) throw new HiwelinkConfigError(problems);
+  // Once per kit, and only for a kit that starts: one line, never holding a secret.
+  if (review.warnings.length > 0) {
+    logger.warn(
+      { credentials: review.warnings },
+      `check the configured credentials: ${review.warnings.join('; ')}`,
+    );
+  }
   const rateLimit = value.rateLimit;
   return {
     products: value.products as ListCallback,
