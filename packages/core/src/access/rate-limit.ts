@@ -64,6 +64,9 @@ export interface RedisClient {
   once(event: 'ready', listener: () => void): unknown;
 }
 
+// ioredis states before the first `ready`: 'wait' is a lazyConnect client not yet asked to connect.
+const STARTING = new Set(['wait', 'connecting', 'connect']);
+
 /** @deprecated The client type is now {@link RedisClient}: an ioredis client, as before. */
 export type RedisEval = RedisClient;
 
@@ -72,12 +75,12 @@ export type RedisEval = RedisClient;
  * `RateLimiterRedis`), under keys `prefix + key` (default prefix `hiwelink:rate:`), each expiring
  * with its window.
  *
- * A command is sent only once the client is connected (`rejectIfRedisNotReady`); until then a
- * call waits for the connection. Otherwise ioredis would queue every command, for 10 s and more
- * with its defaults and for ever with `maxRetriesPerRequest: null`, and the crawl would wait with
- * them; this way the kit's time budget (`rateLimit.storeTimeoutMs`) ends the wait, counts in
- * memory meanwhile, and at most one call waits for Redis to return. A `lazyConnect` client is
- * connected on first use; a client that has ended (`quit()`) fails every call.
+ * A command is sent only while the client is connected (`rejectIfRedisNotReady`): otherwise
+ * ioredis would queue it, for 10 s and more with its defaults and for ever with
+ * `maxRetriesPerRequest: null`, and the crawl would wait with it. While the client is connecting a
+ * call waits for it, within the kit's time budget (`rateLimit.storeTimeoutMs`); while it is
+ * reconnecting, or once it has ended, a call fails at once and the kit counts in memory. A
+ * `lazyConnect` client is connected on first use.
  *
  * @throws TypeError when `client` is not an ioredis client.
  */
@@ -111,8 +114,10 @@ export function redisStore(client: RedisClient, { prefix = 'hiwelink:rate:' } = 
   };
   return {
     async hit(key, windowMs) {
-      if (client.status === 'end') throw new Error('the Redis client has ended (quit or disconnect)');
-      if (client.status !== 'ready') await ready();
+      // A first connection may be moments away: wait for it. A lost one is an outage: fail now.
+      if (STARTING.has(client.status)) await ready();
+      else if (client.status !== 'ready')
+        throw new Error(`Redis is not connected (ioredis status '${client.status}')`);
       return store.hit(prefix + key, windowMs);
     },
   };
