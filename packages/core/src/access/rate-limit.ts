@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
 import type { Logger } from '../logger.js';
 
@@ -185,7 +186,7 @@ export function withFallback(
             ? settled(hit)
             : settled(
                 undefined,
-                new TypeError(`store.hit() answered ${JSON.stringify(hit)}, not { count, resetMs }`),
+                new TypeError(`store.hit() answered ${inspect(hit)}, not { count, resetMs }`),
               ),
         (error: unknown) => settled(undefined, error),
       );
