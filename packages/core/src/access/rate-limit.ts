@@ -42,12 +42,19 @@ function limiterStore(create: (durationSeconds: number) => RateLimiterAbstract):
   };
 }
 
+// Stores that cannot fail or stall, and so need neither budget nor fallback (a timer per request).
+const inMemory = new WeakSet<RateLimitStore>();
+
 /**
  * Fixed windows in this process's memory (rate-limiter-flexible's `RateLimiterMemory`); each key
  * is dropped when its window ends.
  */
 export function memoryStore(): RateLimitStore {
-  return limiterStore((duration) => new RateLimiterMemory({ points: UNLIMITED, duration, keyPrefix: '' }));
+  const store = limiterStore(
+    (duration) => new RateLimiterMemory({ points: UNLIMITED, duration, keyPrefix: '' }),
+  );
+  inMemory.add(store);
+  return store;
 }
 
 /**
@@ -145,6 +152,7 @@ export function withFallback(
   store: RateLimitStore,
   { timeoutMs, logger }: { timeoutMs: number; logger: Logger },
 ): (key: string, windowMs: number) => Promise<RateLimitHit> {
+  if (inMemory.has(store)) return async (key, windowMs) => store.hit(key, windowMs);
   const fallback = memoryStore();
   let down = false;
   let overdue = 0;
