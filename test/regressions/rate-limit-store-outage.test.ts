@@ -137,6 +137,33 @@ describe.each(CLIENTS)('Redis store with %s', (_name, redisOptions) => {
   });
 });
 
+describe.each(CLIENTS.slice(0, 2))('Redis store with %s', (_name, redisOptions) => {
+  it('hangs mid-run (SIGSTOP): answers within the budget, one command left waiting, recovery logged', async () => {
+    const port = await freePort();
+    const server = await startRedisServer(port);
+    servers.push(server);
+    const redis = client(port, redisOptions);
+    const instances = await startAll((prefix) => redisStore(redis, { prefix }));
+    for (const instance of instances) expect(await statuses(instance, 1), instance.name).toEqual([200]);
+    server.pause();
+    for (const instance of instances) {
+      // One counted on Redis; the hung call is abandoned and the fallback counts afresh.
+      expect(await statuses(instance, LIMIT + 1), instance.name).toEqual([200, 200, 200, 429]);
+      expect(instance.warnings, instance.name).toHaveLength(1);
+      expect(instance.warnings[0]).toMatch(OUTAGE);
+    }
+    server.resume();
+    for (const instance of instances) {
+      // The abandoned command completes by itself: that answer is the recovery, no request needed.
+      await until(() => instance.warnings.length > 1, `${instance.name}: the recovery`);
+      expect(instance.warnings[1]).toMatch(RECOVERED);
+      // The request before the hang and the one abandoned call: the other four were not piled up.
+      const [key] = await redis.keys(`${instance.prefix}*`);
+      expect(await redis.get(key as string), instance.name).toBe('2');
+    }
+  });
+});
+
 describe('a custom store', () => {
   it.each<[string, () => RateLimitStore]>([
     ['that never answers', () => ({ hit: () => new Promise(() => {}) })],

@@ -28,7 +28,9 @@ const accepts = (port: number) =>
  * by killing it (by its pid) without touching the shared Redis. Resolves once it accepts
  * connections; rejects when it has not after 10 s.
  */
-export async function startRedisServer(port: number): Promise<{ kill(): Promise<void> }> {
+export async function startRedisServer(
+  port: number,
+): Promise<{ kill(): Promise<void>; pause(): void; resume(): void }> {
   const child: ChildProcess = spawn(
     'redis-server',
     ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
@@ -43,7 +45,11 @@ export async function startRedisServer(port: number): Promise<{ kill(): Promise<
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   return {
+    /** Stops the process without closing its sockets: Redis hangs rather than refuses. */
+    pause: () => child.kill('SIGSTOP'),
+    resume: () => child.kill('SIGCONT'),
     async kill() {
+      child.kill('SIGCONT'); // a stopped process would not act on SIGKILL's exit until resumed
       if (child.exitCode === null) child.kill('SIGKILL');
       await exited;
     },
