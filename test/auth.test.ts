@@ -99,8 +99,8 @@ describe.each(frameworks)('$name', (framework) => {
     });
 
     it('accepts every token of a rotation, raw or as a SHA-256 digest', async () => {
-      const get = await start({ bearer: ['hwk_old_token_1', `sha256:${await sha256Hex(TOKEN)}`] });
-      expect((await get(bearer('hwk_old_token_1'))).status).toBe(200);
+      const get = await start({ bearer: ['hwk_old_token_0001', `sha256:${await sha256Hex(TOKEN)}`] });
+      expect((await get(bearer('hwk_old_token_0001'))).status).toBe(200);
       expect((await get(bearer(TOKEN))).status).toBe(200);
       expectRefused(await get(bearer(`sha256:${await sha256Hex(TOKEN)}`)), challenge);
     });
@@ -216,7 +216,7 @@ describe.each(frameworks)('$name', (framework) => {
   describe('rate limit', () => {
     it('answers 429 with Retry-After and RateLimit headers past the limit, then resets', async () => {
       const get = await start(
-        { apiKey: [TOKEN, 'hwk_second_key'] },
+        { apiKey: [TOKEN, 'hwk_second_key_0001'] },
         { rateLimit: { limit: 3, windowMs: 1000 } },
       );
       const first = await get({ 'x-api-key': TOKEN });
@@ -229,7 +229,7 @@ describe.each(frameworks)('$name', (framework) => {
       expect(limited.json()).toEqual({ error: 'Too Many Requests', code: 'rate_limited' });
       expect(limited.headers['retry-after']).toBe('1');
       expect(limited.headers.ratelimit).toBe('"hiwelink";r=0;t=1');
-      expect((await get({ 'x-api-key': 'hwk_second_key' })).status).toBe(200);
+      expect((await get({ 'x-api-key': 'hwk_second_key_0001' })).status).toBe(200);
       await new Promise((resolve) => setTimeout(resolve, 1100));
       expect((await get({ 'x-api-key': TOKEN })).status).toBe(200);
     });

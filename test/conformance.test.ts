@@ -123,8 +123,8 @@ describe.each(frameworks)('$name', (framework) => {
     });
 
     it('accepts every key of a rotation', async () => {
-      const url = await start({ auth: { apiKey: ['sk_old_key_0001', 'sk_new_key_0002'] } });
-      for (const key of ['sk_old_key_0001', 'sk_new_key_0002']) {
+      const url = await start({ auth: { apiKey: ['sk_old_key_00000001', 'sk_new_key_00000002'] } });
+      for (const key of ['sk_old_key_00000001', 'sk_new_key_00000002']) {
         expect((await send(`${url}/api/products`, { headers: { 'x-api-key': key } })).status).toBe(200);
       }
       expect((await send(`${url}/api/products`, { headers: auth })).status).toBe(401);

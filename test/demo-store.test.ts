@@ -420,10 +420,10 @@ describe('demo store: HiWelink authentication', () => {
 
   it('uses HIWELINK_API_KEY when it is set', async (context) => {
     const { get } = await startStore(
-      { SEED_PRODUCTS: '5', SEED_ORDERS: '0', HIWELINK_API_KEY: 'my-own-key' },
+      { SEED_PRODUCTS: '5', SEED_ORDERS: '0', HIWELINK_API_KEY: 'my-own-key-0123456789' },
       context.onTestFinished,
     );
-    expect((await get('/api/products', { 'X-API-Key': 'my-own-key' })).status).toBe(200);
+    expect((await get('/api/products', { 'X-API-Key': 'my-own-key-0123456789' })).status).toBe(200);
   });
 
   it.for(AUTH_MODES)(
@@ -1122,8 +1122,8 @@ describe('demo store: configuration', () => {
       );
       expect(readConfig({ HIWELINK_AUTH: 'basic', HIWELINK_API_KEY: key }).apiKey).toBe(key);
     }
-    expect(readConfig({ HIWELINK_AUTH: 'bearer', HIWELINK_API_KEY: 'tok-1._~+/abc==' }).apiKey).toBe(
-      'tok-1._~+/abc==',
+    expect(readConfig({ HIWELINK_AUTH: 'bearer', HIWELINK_API_KEY: 'tok-1._~+/abcdef==' }).apiKey).toBe(
+      'tok-1._~+/abcdef==',
     );
   });
 
@@ -1214,8 +1214,8 @@ describe('demo store: generated secrets', () => {
       expect(second.repository.listProducts({ perPage: 100, offset: 0 }).total).toBe(9);
       second.close();
 
-      const third = createStore(readConfig({ ...env, HIWELINK_API_KEY: 'chosen-key' }));
-      expect(third.apiKey).toBe('chosen-key');
+      const third = createStore(readConfig({ ...env, HIWELINK_API_KEY: 'chosen-key-0123456789' }));
+      expect(third.apiKey).toBe('chosen-key-0123456789');
       expect(third.adminToken).toBe(first.adminToken);
       third.close();
 

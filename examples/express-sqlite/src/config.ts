@@ -140,6 +140,13 @@ function apiKey(env: NodeJS.ProcessEnv, method: AuthMethod): string | undefined 
         'Authorization: Bearer (RFC 6750)',
     );
   }
+  // The kit refuses it too, but would name auth.apiKey rather than the variable to fix.
+  if (method !== 'basic' && value.length < 16) {
+    throw new Error(
+      `HIWELINK_API_KEY must be at least 16 characters, got ${value.length}: a short key can be guessed ` +
+        '(unset it to have one generated, or make one with: npx hiwelink keygen)',
+    );
+  }
   return value;
 }
 

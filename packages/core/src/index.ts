@@ -3,6 +3,7 @@ export {
   memoryStore,
   type RateLimitHit,
   type RateLimitStore,
+  type RedisClient,
   type RedisEval,
   redisStore,
 } from './access/rate-limit.js';

@@ -168,10 +168,10 @@ describe('openApiFor', () => {
   const guard = { authenticate: () => null };
 
   it.each<[AuthOptions, AuthKind]>([
-    [{ apiKey: 'sk_test_key' }, 'apiKey'],
-    [{ bearer: 'token' }, 'bearer'],
+    [{ apiKey: 'sk_test_key_0123456789' }, 'apiKey'],
+    [{ bearer: 'token_0123456789abcdef' }, 'bearer'],
     [{ jwt: { secret: 's'.repeat(32) } }, 'jwt'],
-    [{ basic: { username: 'hiwelink', password: 'secret' } }, 'basic'],
+    [{ basic: { username: 'hiwelink', password: 'secret-0123456789ab' } }, 'basic'],
     [guard, 'custom'],
   ])('declares the auth method the options configure (%#)', async (auth, kind) => {
     const config = resolveOptions({ ...base, auth }, {});
@@ -185,7 +185,7 @@ describe('openApiFor', () => {
     const config = resolveOptions(
       {
         ...base,
-        auth: { apiKey: 'sk_test_key' },
+        auth: { apiKey: 'sk_test_key_0123456789' },
         basePath: '/hw',
         openapiPath: '/openapi.json',
         maxPerPage: 20,
@@ -212,7 +212,8 @@ describe('openApiFor', () => {
       'openapiPath: must differ from the health, products and orders paths',
     ],
   ])('refuses an openapiPath that is %s', (_, openapiPath, problem) => {
-    const attempt = () => resolveOptions({ ...base, auth: { apiKey: 'sk_test_key' }, openapiPath }, {});
+    const attempt = () =>
+      resolveOptions({ ...base, auth: { apiKey: 'sk_test_key_0123456789' }, openapiPath }, {});
     expect(attempt).toThrow(HiwelinkConfigError);
     expect(attempt).toThrow(problem);
   });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { HiwelinkConfigError, type HiwelinkOptions, resolveOptions } from './options.js';
 
 const list = () => ({ items: [], total: 0 });
-const valid: HiwelinkOptions = { products: list, orders: list, auth: { apiKey: 'sk_test_key' } };
+const valid: HiwelinkOptions = { products: list, orders: list, auth: { apiKey: 'sk_test_key_0123456789' } };
 
 function problemsOf(options: unknown, env: NodeJS.ProcessEnv = {}): string[] {
   try {
@@ -32,7 +32,10 @@ describe('resolveOptions', () => {
   });
 
   it('reads the key from HIWELINK_API_KEY when auth is not given', async () => {
-    const { guard } = resolveOptions({ products: list, orders: list }, { HIWELINK_API_KEY: 'sk_from_env' });
+    const { guard } = resolveOptions(
+      { products: list, orders: list },
+      { HIWELINK_API_KEY: 'sk_from_env_0123456789' },
+    );
     const request = (key: string) => ({
       method: 'GET',
       path: '/health',
@@ -42,7 +45,7 @@ describe('resolveOptions', () => {
       secure: false,
       signal: new AbortController().signal,
     });
-    expect(await guard.authenticate(request('sk_from_env'))).not.toBeNull();
+    expect(await guard.authenticate(request('sk_from_env_0123456789'))).not.toBeNull();
     expect(await guard.authenticate(request('sk_other'))).toBeNull();
   });
 
@@ -98,7 +101,13 @@ describe('resolveOptions', () => {
     ],
     ['a bad CIDR', { ...valid, allowIps: ['10.0.0.0/33'] }, "allowIps: '10.0.0.0/33' is not an IP address"],
     ['a bad trusted proxy', { ...valid, trustProxy: 'proxy.internal' }, 'trustProxy:'],
-    ['a rate limit without a store method', { ...valid, rateLimit: { store: {} } }, 'rateLimit'],
+    ['a rate limit without a store method', { ...valid, rateLimit: { store: {} } }, 'rateLimit.store'],
+    [
+      'a rate-limit window in part seconds',
+      { ...valid, rateLimit: { windowMs: 1500 } },
+      'rateLimit.windowMs: must be a whole number of seconds',
+    ],
+    ['a store time budget of 0', { ...valid, rateLimit: { storeTimeoutMs: 0 } }, 'rateLimit.storeTimeoutMs'],
     ['a misspelt option', { ...valid, perPage: 10 }, "unknown option 'perPage'"],
     ['a relative path', { ...valid, paths: { products: 'products' } }, "paths.products: must start with '/'"],
     ['a path with a query', { ...valid, paths: { orders: '/o?x=1' } }, "paths.orders: must start with '/'"],

@@ -3,6 +3,7 @@ import { clientResolver, ipAllowList, type TrustProxy } from './access/client.js
 import { memoryStore, type RateLimitStore } from './access/rate-limit.js';
 import type { Guard } from './auth/guard.js';
 import { type AuthOptions, authSchema, createGuard } from './auth/options.js';
+import { reviewCredentials } from './auth/review.js';
 import type { CoreRequest } from './http.js';
 import { idKey, type KeyOf } from './keyset.js';
 import { consoleLogger, type Logger, safeLogger } from './logger.js';
@@ -105,10 +106,22 @@ export interface HiwelinkOptions<Product = unknown, Order = unknown> {
 export interface RateLimitOptions {
   /** Requests allowed per credential (or per address, before authentication) in a window. @default 100 */
   limit?: number;
-  /** Window length. @default 60000 */
+  /** Window length in milliseconds, a whole number of seconds (at least 1000). @default 60000 */
   windowMs?: number;
   /** Where counts live; use `redisStore(client)` when several instances serve the store. @default memoryStore() */
   store?: RateLimitStore;
+  /**
+   * Time budget of one store call, in milliseconds (1 to 10000). A store that fails or takes longer
+   * is replaced by counts in this process's memory until it answers again, with one warning for
+   * the outage and one for the recovery; the request is never held up longer. @default 250
+   */
+  storeTimeoutMs?: number;
+  /**
+   * Prefix length, in bits (1 to 128), by which IPv6 clients without an accepted credential are
+   * counted together: one subscriber usually holds a whole /56 (RIPE-690) and can rotate through
+   * its addresses. `128` counts each address alone. IPv4 clients count per address. @default 56
+   */
+  ipv6Subnet?: number;
 }
 
 /** One request, as the access-log hook sees it. The credential appears only as a fingerprint. */
@@ -185,20 +198,29 @@ const schema = z
       .regex(/^[\x20-\x7e]+$/, 'must be printable ASCII')
       .refine((realm) => !realm.includes('"'), 'must not contain a double quote')
       .optional(),
+    // `true` is every default, `false` off; an object rather than a union keeps each issue's path.
     rateLimit: z
-      .union([
-        z.boolean(),
-        z.strictObject({
-          limit: z.int().min(1).optional(),
-          windowMs: z.int().min(1000, 'must be at least 1000').optional(),
-          store: z
-            .custom<RateLimitStore>(
-              (value) => typeof (value as RateLimitStore | null)?.hit === 'function',
-              'must have a hit(key, windowMs) method, e.g. memoryStore() or redisStore(client)',
-            )
-            .optional(),
-        }),
-      ])
+      .preprocess(
+        (value) => (value === true ? {} : value === false ? undefined : value),
+        z
+          .strictObject({
+            limit: z.int().min(1).optional(),
+            windowMs: z
+              .int()
+              .min(1000, 'must be at least 1000')
+              .multipleOf(1000, 'must be a whole number of seconds, e.g. 60000')
+              .optional(),
+            store: z
+              .custom<RateLimitStore>(
+                (value) => typeof (value as RateLimitStore | null)?.hit === 'function',
+                'must have a hit(key, windowMs) method, e.g. memoryStore() or redisStore(client)',
+              )
+              .optional(),
+            storeTimeoutMs: z.int().min(1).max(10_000).optional(),
+            ipv6Subnet: z.int().min(1).max(128).optional(),
+          })
+          .optional(),
+      )
       .optional(),
     allowIps: z
       .array(z.string())
@@ -331,14 +353,26 @@ export function resolveOptions(
   const value = parsed.data;
   const problems: string[] = [];
   const logger = value.logger ? safeLogger(value.logger) : consoleLogger;
-  const envKey = env.HIWELINK_API_KEY?.trim();
-  if (value.auth === undefined && !envKey) problems.push(NO_KEY);
-  const auth = (value.auth as AuthOptions | undefined) ?? { apiKey: envKey ?? '' };
+  const envKey = env.HIWELINK_API_KEY;
+  if (value.auth === undefined && !envKey?.trim()) problems.push(NO_KEY);
+  const review = reviewCredentials(
+    (value.auth as AuthOptions | undefined) ?? { apiKey: envKey ?? '' },
+    value.auth === undefined ? 'HIWELINK_API_KEY' : undefined,
+  );
+  if (value.auth !== undefined || envKey?.trim()) problems.push(...review.problems);
+  const auth = review.auth;
   const guard = build(problems, 'auth', () => createGuard(auth, value.realm ?? 'hiwelink', logger));
   const client = build(problems, 'trustProxy', () => clientResolver(value.trustProxy));
   const allowIp = value.allowIps && build(problems, 'allowIps', () => ipAllowList(value.allowIps ?? []));
   if (problems.length > 0 || !guard || !client) throw new HiwelinkConfigError(problems);
-  const rateLimit = value.rateLimit === true ? {} : value.rateLimit || undefined;
+  // Once per kit, and only for a kit that starts: one line, never holding a secret.
+  if (review.warnings.length > 0) {
+    logger.warn(
+      { credentials: review.warnings },
+      `check the configured credentials: ${review.warnings.join('; ')}`,
+    );
+  }
+  const rateLimit = value.rateLimit;
   return {
     products: value.products as ListCallback,
     orders: value.orders as ListCallback,
@@ -349,6 +383,8 @@ export function resolveOptions(
       limit: rateLimit.limit ?? 100,
       windowMs: rateLimit.windowMs ?? 60_000,
       store: rateLimit.store ?? memoryStore(),
+      storeTimeoutMs: rateLimit.storeTimeoutMs ?? 250,
+      ipv6Subnet: rateLimit.ipv6Subnet ?? 56,
     },
     client,
     allowIp,

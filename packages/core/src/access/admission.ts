@@ -2,7 +2,8 @@ import type { Principal } from '../auth/guard.js';
 import { HiwelinkError } from '../errors.js';
 import type { CoreRequest } from '../http.js';
 import type { ResolvedOptions } from '../options.js';
-import type { Client } from './client.js';
+import { addressBucket, type Client } from './client.js';
+import { withFallback } from './rate-limit.js';
 
 /** The principal, or the 401 to answer with. */
 export type Admitted = Principal | HiwelinkError;
@@ -25,17 +26,15 @@ export function createAdmission(config: AdmissionConfig) {
     guard.challenge ? { headers: { 'www-authenticate': guard.challenge } } : {},
   );
 
+  // A store that is down must not take the sync down with it: a time budget, then local counts.
+  const hitStore =
+    rateLimit &&
+    withFallback(rateLimit.store, { timeoutMs: rateLimit.storeTimeoutMs, logger: config.logger });
+
   /** Counts the request against its bucket and adds the rate-limit headers. */
   async function limit(bucket: string, headers: Record<string, string>) {
-    if (!rateLimit) return;
-    let hit: { count: number; resetMs: number };
-    try {
-      hit = await rateLimit.store.hit(bucket, rateLimit.windowMs);
-    } catch (error) {
-      // A store that is down must not take the sync down with it: serve, and say so in the logs.
-      config.logger.warn({ err: error }, 'rate-limit store failed; request let through');
-      return;
-    }
+    if (!rateLimit || !hitStore) return;
+    const hit = await hitStore(bucket, rateLimit.windowMs);
     const resetSeconds = Math.max(1, Math.ceil(hit.resetMs / 1000));
     headers['ratelimit-policy'] = `"hiwelink";q=${rateLimit.limit};w=${Math.ceil(rateLimit.windowMs / 1000)}`;
     headers.ratelimit = `"hiwelink";r=${Math.max(0, rateLimit.limit - hit.count)};t=${resetSeconds}`;
@@ -54,7 +53,10 @@ export function createAdmission(config: AdmissionConfig) {
   ): Admitted | Promise<Admitted> {
     const verdict = () => principal ?? unauthorized;
     if (!rateLimit) return verdict();
-    const bucket = principal ? `key:${principal.credentialId}` : `ip:${client().ip}`;
+    // Without an accepted credential, the client's network is what guesses keys: count per address.
+    const bucket = principal
+      ? `key:${principal.credentialId}`
+      : `ip:${addressBucket(client().ip, rateLimit.ipv6Subnet)}`;
     return limit(bucket, headers).then(verdict);
   }
 

@@ -18,6 +18,19 @@ export function canonicalIp(address: string | undefined): string {
   return ipaddr.process(address).toString();
 }
 
+/**
+ * The rate-limit bucket of a client address: an IPv4 address alone, an IPv6 address by its
+ * `/ipv6Subnet` prefix (e.g. `2001:db8:0:100::/56`), since one subscriber is handed a whole /56 or
+ * /64 and can rotate through its addresses at will (RIPE-690). IPv4-mapped IPv6 counts as the
+ * IPv4 address it maps. Anything that is not an IP address is its own bucket.
+ */
+export function addressBucket(address: string, ipv6Subnet: number): string {
+  if (!ipaddr.isValid(address)) return address;
+  const ip = ipaddr.process(address);
+  if (ip.kind() === 'ipv4' || ipv6Subnet === 128) return ip.toString();
+  return `${ipaddr.IPv6.networkAddressFromCIDR(`${ip.toString()}/${ipv6Subnet}`).toString()}/${ipv6Subnet}`;
+}
+
 /** Compiles the trust setting once; throws a TypeError naming the bad entry. */
 export function clientResolver(trustProxy: TrustProxy | undefined): (request: CoreRequest) => Client {
   if (trustProxy === undefined) {

@@ -1,56 +1,216 @@
+import { inspect } from 'node:util';
+import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
+import type { Logger } from '../logger.js';
+
 /** One window's count for a key, and how long until that window ends. */
 export interface RateLimitHit {
+  /** Requests counted for the key in the current window, this one included: an integer >= 1. */
   count: number;
+  /** Milliseconds until the window ends and the count starts again from zero; >= 0. */
   resetMs: number;
 }
 
-/** Where request counts live: memory for one process, Redis for several instances. */
+/**
+ * Where request counts live: `memoryStore()` for one process, `redisStore(client)` for several
+ * instances, or your own object with this method. The kit gives every store the same time budget
+ * (`rateLimit.storeTimeoutMs`) and falls back to this process's memory when it fails.
+ */
 export interface RateLimitStore {
-  /** Counts one request for `key` in the current window of `windowMs` and returns the new count. */
+  /**
+   * Counts one request for `key` in the current fixed window of `windowMs` milliseconds (a whole
+   * number of seconds) and returns the new count. May throw or reject when the store is down.
+   */
   hit(key: string, windowMs: number): RateLimitHit | Promise<RateLimitHit>;
 }
 
-/** Fixed windows in this process's memory; expired windows are dropped as new ones start. */
-export function memoryStore(): RateLimitStore {
-  const windows = new Map<string, { count: number; resetAt: number }>();
-  let nextSweep = 0;
+// The stores only count; the kit compares the count with the limit, so one store serves any limit.
+const UNLIMITED = Number.MAX_SAFE_INTEGER;
+
+/** A store counting through one rate-limiter-flexible limiter per window length. */
+function limiterStore(create: (durationSeconds: number) => RateLimiterAbstract): RateLimitStore {
+  const limiters = new Map<number, RateLimiterAbstract>();
   return {
-    hit(key, windowMs) {
-      const now = Date.now();
-      if (now >= nextSweep) {
-        for (const [name, window] of windows) if (window.resetAt <= now) windows.delete(name);
-        nextSweep = now + windowMs;
+    async hit(key, windowMs) {
+      let limiter = limiters.get(windowMs);
+      if (!limiter) {
+        limiter = create(windowMs / 1000);
+        limiters.set(windowMs, limiter);
       }
-      let window = windows.get(key);
-      if (!window || window.resetAt <= now) {
-        window = { count: 0, resetAt: now + windowMs };
-        windows.set(key, window);
-      }
-      window.count += 1;
-      return { count: window.count, resetMs: window.resetAt - now };
+      const result = await limiter.consume(key, 1);
+      return { count: result.consumedPoints, resetMs: Math.max(0, result.msBeforeNext) };
     },
   };
 }
 
-/** The one method of an ioredis client the Redis store uses (BullMQ's client fits as it is). */
-export interface RedisEval {
-  eval(script: string, numberOfKeys: number, ...args: (string | number)[]): Promise<unknown>;
+// Stores that cannot fail or stall, and so need neither budget nor fallback (a timer per request).
+const inMemory = new WeakSet<RateLimitStore>();
+
+/**
+ * Fixed windows in this process's memory (rate-limiter-flexible's `RateLimiterMemory`); each key
+ * is dropped when its window ends.
+ */
+export function memoryStore(): RateLimitStore {
+  const store = limiterStore(
+    (duration) => new RateLimiterMemory({ points: UNLIMITED, duration, keyPrefix: '' }),
+  );
+  inMemory.add(store);
+  return store;
 }
 
-// Atomic across instances: the first hit of a window starts its expiry.
-const HIT_SCRIPT = `
-local count = redis.call('INCR', KEYS[1])
-if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-local ttl = redis.call('PTTL', KEYS[1])
-if ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]); ttl = tonumber(ARGV[1]) end
-return { count, ttl }`;
+/**
+ * The parts of an ioredis client the Redis store uses; an ioredis `Redis` (BullMQ's connection
+ * included) fits as it is. node-redis clients do not.
+ */
+export interface RedisClient {
+  /** ioredis's connection state; commands are sent only while it is `'ready'`. */
+  readonly status: string;
+  /** Connects a client made with `lazyConnect: true`. */
+  connect(): Promise<unknown>;
+  /** Registers the counting script (rate-limiter-flexible's atomic INCR with expiry). */
+  defineCommand(name: string, definition: { numberOfKeys?: number; lua: string }): void;
+  /** Waits for the `ready` event. */
+  once(event: 'ready', listener: () => void): unknown;
+}
 
-/** Fixed windows shared by every instance through Redis. */
-export function redisStore(client: RedisEval, { prefix = 'hiwelink:rate:' } = {}): RateLimitStore {
+// ioredis states before the first `ready`: 'wait' is a lazyConnect client not yet asked to connect.
+const STARTING = new Set(['wait', 'connecting', 'connect']);
+
+/** @deprecated The client type is now {@link RedisClient}: an ioredis client, as before. */
+export type RedisEval = RedisClient;
+
+/**
+ * Fixed windows shared by every instance through Redis (rate-limiter-flexible's
+ * `RateLimiterRedis`), under keys `prefix + key` (default prefix `hiwelink:rate:`), each expiring
+ * with its window.
+ *
+ * A command is sent only while the client is connected (`rejectIfRedisNotReady`): otherwise
+ * ioredis would queue it, for 10 s and more with its defaults and for ever with
+ * `maxRetriesPerRequest: null`, and the crawl would wait with it. While the client is connecting a
+ * call waits for it, within the kit's time budget (`rateLimit.storeTimeoutMs`); while it is
+ * reconnecting, or once it has ended, a call fails at once and the kit counts in memory. A
+ * `lazyConnect` client is connected on first use.
+ *
+ * @throws TypeError when `client` is not an ioredis client.
+ */
+export function redisStore(client: RedisClient, { prefix = 'hiwelink:rate:' } = {}): RateLimitStore {
+  if (typeof client?.defineCommand !== 'function' || typeof client.status !== 'string') {
+    throw new TypeError(
+      'redisStore(client): client must be an ioredis client, e.g. new Redis(process.env.REDIS_URL)',
+    );
+  }
+  const store = limiterStore(
+    (duration) =>
+      new RateLimiterRedis({
+        storeClient: client,
+        rejectIfRedisNotReady: true,
+        points: UNLIMITED,
+        duration,
+        keyPrefix: '',
+      }),
+  );
+  // One wait for the connection, shared by the calls that arrive while there is none.
+  let connected: Promise<void> | undefined;
+  const ready = () => {
+    connected ??= new Promise<void>((resolve) => {
+      client.once('ready', () => {
+        connected = undefined;
+        resolve();
+      });
+      if (client.status === 'wait') client.connect().catch(() => {}); // failures show as not ready
+    });
+    return connected;
+  };
   return {
     async hit(key, windowMs) {
-      const [count, resetMs] = (await client.eval(HIT_SCRIPT, 1, prefix + key, windowMs)) as [number, number];
-      return { count, resetMs };
+      // A first connection may be moments away: wait for it. A lost one is an outage: fail now.
+      if (STARTING.has(client.status)) await ready();
+      else if (client.status !== 'ready')
+        throw new Error(`Redis is not connected (ioredis status '${client.status}')`);
+      return store.hit(prefix + key, windowMs);
     },
+  };
+}
+
+const isHit = (hit: unknown): hit is RateLimitHit => {
+  const { count, resetMs } = (hit ?? {}) as Partial<RateLimitHit>;
+  return (
+    Number.isSafeInteger(count) &&
+    (count as number) >= 1 &&
+    Number.isFinite(resetMs) &&
+    (resetMs as number) >= 0
+  );
+};
+
+/**
+ * Counts through `store` within `timeoutMs`, and through this process's memory when the store
+ * throws, rejects, answers something that is not a {@link RateLimitHit}, or takes longer: a store
+ * outage limits each instance on its own instead of stalling or failing the request. The outage
+ * is logged once, and once more when the store answers again. While a call that outlived its
+ * budget is still pending, no other is sent, so a hung store does not pile up commands.
+ */
+export function withFallback(
+  store: RateLimitStore,
+  { timeoutMs, logger }: { timeoutMs: number; logger: Logger },
+): (key: string, windowMs: number) => Promise<RateLimitHit> {
+  if (inMemory.has(store)) return async (key, windowMs) => store.hit(key, windowMs);
+  const fallback = memoryStore();
+  let down = false;
+  let overdue = 0;
+  const failed = (error: unknown) => {
+    if (down) return;
+    down = true;
+    logger.warn(
+      { err: error },
+      'rate-limit store unavailable: counting in this process until it answers again',
+    );
+  };
+  const answered = () => {
+    if (!down) return;
+    down = false;
+    logger.warn({}, 'rate-limit store answers again: counting there again');
+  };
+
+  function withinBudget(key: string, windowMs: number): Promise<RateLimitHit> {
+    return new Promise((resolve, reject) => {
+      let late = false;
+      const timer = setTimeout(() => {
+        late = true;
+        overdue += 1;
+        reject(new Error(`rate-limit store gave no answer within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const settled = (hit: RateLimitHit | undefined, error?: unknown) => {
+        if (late) {
+          overdue -= 1;
+          if (hit) answered();
+          return;
+        }
+        clearTimeout(timer);
+        if (hit) resolve(hit);
+        else reject(error);
+      };
+      new Promise<unknown>((run) => run(store.hit(key, windowMs))).then(
+        (hit) =>
+          isHit(hit)
+            ? settled(hit)
+            : settled(
+                undefined,
+                new TypeError(`store.hit() answered ${inspect(hit)}, not { count, resetMs }`),
+              ),
+        (error: unknown) => settled(undefined, error),
+      );
+    });
+  }
+
+  return async (key, windowMs) => {
+    if (overdue === 0) {
+      try {
+        const hit = await withinBudget(key, windowMs);
+        answered();
+        return hit;
+      } catch (error) {
+        failed(error);
+      }
+    }
+    return fallback.hit(key, windowMs);
   };
 }

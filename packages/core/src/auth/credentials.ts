@@ -8,7 +8,8 @@ import type { Principal } from './guard.js';
  */
 export type Credential = string;
 
-const DIGEST = /^sha256:([0-9a-fA-F]{64})$/;
+// Either case, whitespace around it ignored: a digest holds none (auth/review.ts warns about it).
+const DIGEST = /^\s*sha256:([0-9a-f]{64})\s*$/i;
 
 /** The SHA-256 digest every comparison works on, whichever form the credential was given in. */
 export function credentialDigest(credential: Credential): Buffer {
