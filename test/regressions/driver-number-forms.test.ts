@@ -65,7 +65,9 @@ describe.each(frameworks)('$name', (framework) => {
 
   it('reads a total given as a safe integer, its decimal text or a bigint', async () => {
     let total: unknown;
-    const { url } = await start({ products: () => ({ items: [{ id: 1, name: 'Mug' }], total }) });
+    const { url } = await start({
+      products: () => ({ items: [{ id: 1, name: 'Mug' }], total: total as never }),
+    });
     for (const [given, read] of ACCEPTED) {
       total = given;
       const reply = await send(`${url}/api/products?per_page=100`, { headers: auth });
@@ -81,7 +83,7 @@ describe.each(frameworks)('$name', (framework) => {
 
   it('answers any other total with a 500 and logs what the callback returned', async () => {
     let total: unknown;
-    const { url, logger } = await start({ orders: () => ({ items: [], total }) });
+    const { url, logger } = await start({ orders: () => ({ items: [], total: total as never }) });
     for (const [given, named] of REFUSED) {
       total = given;
       logger.entries.length = 0;
@@ -91,7 +93,9 @@ describe.each(frameworks)('$name', (framework) => {
         status: 500,
         body: { error: 'Internal Server Error', code: 'internal_error' },
       });
-      const logged = logger.entries.map((entry) => `${entry.message} ${String((entry.details as { err?: unknown }).err)}`);
+      const logged = logger.entries.map(
+        (entry) => `${entry.message} ${String((entry.details as { err?: unknown }).err)}`,
+      );
       expect(logged).toHaveLength(1);
       expect(logged[0]).toContain(`total was ${named}`);
     }

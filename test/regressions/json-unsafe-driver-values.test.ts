@@ -15,6 +15,8 @@ import {
   Entity,
   ObjectIdLike,
   recordingLogger,
+  revokedProxy,
+  throwingGetter,
   withCycle,
 } from '../support/driver-values.js';
 import { frameworks, type RunningApp } from '../support/frameworks.js';
@@ -47,6 +49,8 @@ function driverProduct(id: number) {
     lazy: new BrokenModel(),
     entity: new Entity(7n, 'seven'),
     tree: withCycle({ name: 'parent' }),
+    session: throwingGetter(),
+    gone: revokedProxy(),
     attributes: { grams: 350n, tags: new Set(['a']) },
   };
 }
@@ -67,6 +71,7 @@ const expected = (id: number) => ({
   owner: '65f1c0ffee0123456789abcd',
   entity: { code: 7, label: 'seven' },
   tree: { name: 'parent' },
+  session: { loaded: 1 },
 });
 
 describe.each(frameworks)('list pages on $name', (framework) => {
@@ -98,7 +103,7 @@ describe.each(frameworks)('list pages on $name', (framework) => {
     ]);
     // Two records, two pages: each dropped path is named once, in one warning per path.
     const warnings = logger.entries.filter((entry) => entry.level === 'warn').map((entry) => entry.message);
-    for (const path of ['withdrawn', 'lazy', 'stock_by_store', 'tree.self']) {
+    for (const path of ['withdrawn', 'lazy', 'stock_by_store', 'tree.self', 'session.lazy', 'gone']) {
       expect(warnings.filter((message) => message.includes(`'${path}`))).toHaveLength(1);
     }
     expect(warnings.find((message) => message.includes("'lazy'"))).toContain('session closed');
@@ -177,7 +182,12 @@ describe('property: any driver value, anywhere outside the canonical fields', ()
     await app.close();
   });
 
-  const record = fc.record({ id: driverId, name: fc.constant('Mug'), extra: driverValue, attributes: driverValue });
+  const record = fc.record({
+    id: driverId,
+    name: fc.constant('Mug'),
+    extra: driverValue,
+    attributes: driverValue,
+  });
 
   it('the page is a 200 of valid JSON holding every record', async () => {
     await fc.assert(

@@ -88,6 +88,41 @@ export function recordingLogger(): Logger & { entries: Logged[] } {
   };
 }
 
+/** An ORM object whose lazy field throws when read after its session closed. */
+export function throwingGetter(): Record<string, unknown> {
+  return Object.defineProperty({ loaded: 1 }, 'lazy', {
+    enumerable: true,
+    get() {
+      throw new Error('session closed');
+    },
+  });
+}
+
+/** A proxy whose every operation throws, as a revoked one does. */
+export function revokedProxy(): object {
+  const { proxy, revoke } = Proxy.revocable({}, {});
+  revoke();
+  return proxy;
+}
+
+/**
+ * A proxy of a detached ORM object: listing or reading its fields throws. (Unlike a revoked one,
+ * it answers `in`, which fast-check itself needs of any value it generates.)
+ */
+export function hostileProxy(): object {
+  const detached = () => {
+    throw new Error('detached');
+  };
+  return new Proxy(
+    {},
+    {
+      ownKeys: detached,
+      getOwnPropertyDescriptor: detached,
+      get: (_target, key) => (typeof key === 'symbol' ? undefined : detached()),
+    },
+  );
+}
+
 /** An object that holds itself, one level down. */
 export function withCycle(value: Record<string, unknown>): Record<string, unknown> {
   const node: Record<string, unknown> = { ...value };
@@ -95,7 +130,9 @@ export function withCycle(value: Record<string, unknown>): Record<string, unknow
   return node;
 }
 
-const hex24 = fc.uint8Array({ minLength: 12, maxLength: 12 }).map((bytes) => Buffer.from(bytes).toString('hex'));
+const hex24 = fc
+  .uint8Array({ minLength: 12, maxLength: 12 })
+  .map((bytes) => Buffer.from(bytes).toString('hex'));
 
 /** Every kind of value a driver may return, alone. */
 const leaf: fc.Arbitrary<unknown> = fc.oneof(
@@ -121,6 +158,11 @@ const leaf: fc.Arbitrary<unknown> = fc.oneof(
   fc.constant(new BrokenModel()),
   fc.tuple(fc.bigInt(), fc.string()).map(([code, label]) => new Entity(code, label)),
   fc.constant(Object.create(null)),
+  fc.constant(new Number(4)),
+  fc.constant(Object(7n)),
+  fc.constant(new Error('a driver error')),
+  fc.constant(throwingGetter()),
+  fc.constant(hostileProxy()),
 );
 
 /** Trees of driver values: arrays, plain objects, Maps and Sets of them, some holding themselves. */

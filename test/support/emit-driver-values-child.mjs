@@ -12,7 +12,10 @@ const emitter = createWebhookEmitter(
     storeToken: config.storeToken,
     retryDelaysMs: [],
     mapping: { products: { passthrough: true }, orders: { passthrough: true } },
-    logger: { warn: (_details, message) => warnings.push(message), error: (_details, message) => warnings.push(message) },
+    logger: {
+      warn: (_details, message) => warnings.push(message),
+      error: (_details, message) => warnings.push(message),
+    },
   },
   {},
 );

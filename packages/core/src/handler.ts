@@ -100,7 +100,8 @@ function shown(value: unknown): string {
 
 /** The page a list callback resolved to, or a CallbackContractError naming what was wrong in it. */
 function listResult(route: string, value: unknown): { items: unknown[]; total: number } {
-  const result = typeof value === 'object' && value !== null ? (value as { items?: unknown; total?: unknown }) : {};
+  const result =
+    typeof value === 'object' && value !== null ? (value as { items?: unknown; total?: unknown }) : {};
   const total = toCount(result.total);
   if (Array.isArray(result.items) && total !== undefined) return { items: result.items, total };
   const wrong = Array.isArray(result.items)

@@ -21,6 +21,14 @@ const isPlain = (value: object) => {
 
 const describeError = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
+/** A value whose reading threw (a getter, a proxy trap, a toString): it is left out. */
+export const readFailure = (path: string, error: unknown): DroppedValue => ({
+  path,
+  reason: `reading it threw: ${describeError(error)}`,
+});
+
+const UNREAD = Symbol('unread');
+
 /** Sets a field, `__proto__` included (a plain assignment would set the prototype instead). */
 function setField(target: Record<string, unknown>, name: string, value: unknown) {
   if (name === '__proto__') {
@@ -67,7 +75,8 @@ class JsonWalk {
       return this.object(object, path, key);
     } catch (error) {
       // A getter, a proxy trap or a toString that throws: only this value is lost.
-      return this.drop(path, `reading it threw: ${describeError(error)}`);
+      this.dropped.push(readFailure(path, error));
+      return undefined;
     } finally {
       this.#ancestors.delete(object);
     }
@@ -143,13 +152,14 @@ class JsonWalk {
     for (let index = 0; index < names.length; index++) {
       const name = names[index] as string;
       const at = path === '' ? name : `${path}.${name}`;
-      let item: unknown;
+      // A getter that throws leaves `item` unread, which differs from any value: the object is copied.
+      let item: unknown = UNREAD;
       let safe: unknown;
       try {
         item = source[name];
         safe = this.value(item, at, name);
       } catch (error) {
-        safe = this.drop(at, `reading it threw: ${describeError(error)}`);
+        this.dropped.push(readFailure(at, error));
       }
       if (out === undefined && safe !== item) {
         out = {};
@@ -208,10 +218,7 @@ export function dropReporter(warn: (details: object, message: string) => void, l
       if (reported.has(place)) continue;
       if (reported.size >= limit) reported.clear();
       reported.add(place);
-      warn(
-        { ...details, field: path },
-        `${where}: '${path}' left out: ${reason}`,
-      );
+      warn({ ...details, field: path }, `${where}: '${path}' left out: ${reason}`);
     }
   };
 }

@@ -11,7 +11,7 @@ import {
   toText,
   toUrl,
 } from './coerce.js';
-import { type DroppedValue, toJsonValue } from './json.js';
+import { type DroppedValue, readFailure, toJsonValue } from './json.js';
 
 export type RecordKind = 'products' | 'orders';
 
@@ -56,16 +56,14 @@ function jsonField(value: unknown, context: Context, path: string): unknown {
     return value;
   }
   const safe = toJsonValue(value, path);
-  if (safe.dropped.length > 0) (context.dropped ??= []).push(...safe.dropped);
+  note(context, safe.dropped);
   return safe.value;
 }
 
-/** Notes a field whose reading threw (a getter, a proxy, a toString): the field is left out. */
-function thrown(context: Context, path: string, error: unknown) {
-  (context.dropped ??= []).push({
-    path,
-    reason: `reading it threw: ${error instanceof Error ? error.message : String(error)}`,
-  });
+function note(context: Context, dropped: readonly DroppedValue[]) {
+  if (dropped.length === 0) return;
+  context.dropped ??= [];
+  context.dropped.push(...dropped);
 }
 
 const isRecord = (value: unknown): value is Source =>
@@ -182,7 +180,7 @@ function mapFields(
       if (coerced !== undefined) mapped[field] = coerced;
     } catch (error) {
       // A getter or proxy of an ORM object that throws costs this field, not the page.
-      thrown(context, name ?? field, error);
+      note(context, [readFailure(name ?? field, error)]);
     }
   }
   return { mapped, missingPaths };
@@ -306,7 +304,7 @@ export function createRecordMapper<Source>(
           const value = jsonField(input[name], context, name);
           if (value !== undefined) mapped[name] = value;
         } catch (error) {
-          thrown(context, name, error);
+          note(context, [readFailure(name, error)]);
         }
       }
     }
