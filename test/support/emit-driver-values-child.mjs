@@ -25,18 +25,7 @@ cyclic.self = cyclic;
 const emitted = [
   // The record: Prisma BigInt columns, pg int8 as BigInt, better-sqlite3 safeIntegers.
   emitter.productUpdated({ id: 42n, name: 'Mug', brand: { id: 5n } }),
-  emitter.productCreated({
-    id: 43n,
-    name: 'Jug',
-    weight_grams: 2n ** 64n,
-    checksum: Buffer.from('jug'),
-    dims: new Float64Array([1.5, 2]),
-    stock_by_store: new Map([['north', 3n]]),
-    colours: new Set(['red', 'blue']),
-    released: new Date('2026-01-02T03:04:05Z'),
-    withdrawn: new Date(Number.NaN),
-    tree: cyclic,
-  }),
+  emitter.productCreated({ id: 43n, name: 'Jug', weight_grams: 2n ** 64n, tree: cyclic }),
   emitter.orderCreated({ id: 9007199254740993n, total: 12n, lines: [{ sku: 'MUG', qty: 1n }] }),
 ];
 const report = await emitter.close(10_000);

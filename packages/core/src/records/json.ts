@@ -14,18 +14,12 @@ export interface DroppedValue {
 /** Deeper values are dropped: JSON.stringify and our own walk would otherwise exhaust the stack. */
 export const MAX_JSON_DEPTH = 64;
 
-const isPlain = (value: object) => {
-  const prototype = Object.getPrototypeOf(value);
-  return prototype === Object.prototype || prototype === null;
-};
-
 const describeError = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
-/** A value whose reading threw (a getter, a proxy trap, a toString): it is left out. */
-export const readFailure = (path: string, error: unknown): DroppedValue => ({
-  path,
-  reason: `reading it threw: ${describeError(error)}`,
-});
+/** Why a value whose reading threw (a getter, a proxy trap, a toString) is left out. */
+export const readFailure = (error: unknown) => `reading it threw: ${describeError(error)}`;
+
+const NONE: readonly DroppedValue[] = Object.freeze([]);
 
 const UNREAD = Symbol('unread');
 
@@ -36,25 +30,43 @@ function setField(target: Record<string, unknown>, name: string, value: unknown)
   } else target[name] = value;
 }
 
-/** Walks one value; `dropped` collects what was left out, `copy` forces fresh objects and arrays. */
+/** Walks one value; what it drops is noted, `copy` forces fresh objects and arrays. */
 class JsonWalk {
-  readonly dropped: DroppedValue[] = [];
+  copy = false;
+  #dropped: DroppedValue[] | undefined;
   readonly #ancestors = new Set<object>();
+  /** Where the walk is: names, and `[]` for an array element. Joined only when a value is dropped. */
+  readonly #path: string[] = [];
 
-  constructor(readonly copy: boolean) {}
+  start(path: string, copy: boolean) {
+    this.copy = copy;
+    this.#path.length = 0;
+    if (path !== '') this.#path.push(path);
+  }
 
-  drop(path: string, reason: string): undefined {
-    this.dropped.push({ path, reason });
+  drop(reason: string): undefined {
+    let path = '';
+    for (const segment of this.#path) path += segment === '[]' || path === '' ? segment : `.${segment}`;
+    this.#dropped ??= [];
+    this.#dropped.push({ path, reason });
     return undefined;
   }
 
-  value(value: unknown, path: string, key: string): unknown {
+  /** What was dropped since the last call. */
+  takeDropped(): readonly DroppedValue[] {
+    const dropped = this.#dropped ?? NONE;
+    this.#dropped = undefined;
+    return dropped;
+  }
+
+  /** `key` is what JSON.stringify would pass to a `toJSON` of this value: its name or index. */
+  value(value: unknown, key: string | number): unknown {
     switch (typeof value) {
       case 'string':
       case 'boolean':
         return value;
       case 'number':
-        return Number.isFinite(value) ? value : this.drop(path, `${value} is not a JSON number`);
+        return Number.isFinite(value) ? value : this.drop(`${value} is not a JSON number`);
       case 'bigint':
         // Exact either way: a safe integer as a number, anything larger as its decimal text.
         return Number.isSafeInteger(Number(value)) ? Number(value) : String(value);
@@ -62,30 +74,32 @@ class JsonWalk {
         return undefined;
       case 'function':
       case 'symbol':
-        return this.drop(path, `a ${typeof value} has no JSON form`);
+        return this.drop(`a ${typeof value} has no JSON form`);
     }
     if (value === null) return null;
     const object = value as object;
-    if (this.#ancestors.has(object)) return this.drop(path, 'circular reference');
-    if (this.#ancestors.size >= MAX_JSON_DEPTH) {
-      return this.drop(path, `nested deeper than ${MAX_JSON_DEPTH} levels`);
-    }
+    if (this.#ancestors.has(object)) return this.drop('circular reference');
+    if (this.#ancestors.size >= MAX_JSON_DEPTH)
+      return this.drop(`nested deeper than ${MAX_JSON_DEPTH} levels`);
     this.#ancestors.add(object);
     try {
-      return this.object(object, path, key);
+      return this.object(object, key);
     } catch (error) {
       // A getter, a proxy trap or a toString that throws: only this value is lost.
-      this.dropped.push(readFailure(path, error));
-      return undefined;
+      return this.drop(readFailure(error));
     } finally {
       this.#ancestors.delete(object);
     }
   }
 
-  object(value: object, path: string, key: string): unknown {
-    if (Array.isArray(value)) return this.array(value, path);
+  object(value: object, key: string | number): unknown {
+    const prototype = Object.getPrototypeOf(value);
+    // Plain objects and arrays first: nearly every value is one.
+    if (prototype === Object.prototype || prototype === null) {
+      if (typeof (value as { toJSON?: unknown }).toJSON !== 'function') return this.fields(value, true);
+    } else if (Array.isArray(value)) return this.array(value);
     if (value instanceof Date) {
-      return Number.isNaN(value.getTime()) ? this.drop(path, 'invalid date') : value.toISOString();
+      return Number.isNaN(value.getTime()) ? this.drop('invalid date') : value.toISOString();
     }
     if (ArrayBuffer.isView(value)) {
       return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64');
@@ -93,74 +107,80 @@ class JsonWalk {
     if (value instanceof ArrayBuffer || value instanceof SharedArrayBuffer) {
       return Buffer.from(value).toString('base64');
     }
-    if (value instanceof Map) return this.map(value, path);
-    if (value instanceof Set) return this.array([...value], path, true);
+    if (value instanceof Map) return this.map(value);
+    if (value instanceof Set) return this.array([...value], true);
     // Boxed primitives, as JSON.stringify unwraps them.
     if (value instanceof Number || value instanceof String || value instanceof Boolean) {
-      return this.value(value.valueOf(), path, key);
+      return this.value(value.valueOf(), key);
     }
-    if (value instanceof BigInt) return this.value(value.valueOf(), path, key);
+    if (value instanceof BigInt) return this.value(value.valueOf(), key);
     const { toJSON } = value as { toJSON?: unknown };
     if (typeof toJSON === 'function') {
       let json: unknown;
       try {
-        json = toJSON.call(value, key);
+        json = toJSON.call(value, String(key));
       } catch (error) {
-        return this.drop(path, `its toJSON() threw: ${describeError(error)}`);
+        return this.drop(`its toJSON() threw: ${describeError(error)}`);
       }
       // A toJSON that returns its own object means "my fields", as JSON.stringify reads it.
-      if (json !== value) return this.value(json, path, key);
-    } else if (!isPlain(value)) {
+      if (json !== value) return this.value(json, key);
+    } else if (prototype !== Object.prototype && prototype !== null) {
       // Decimal, ObjectId and UUID classes: their text is the value; a plain entity has none.
       const text = stringForm(value);
       if (text !== undefined) return text;
     }
-    return this.fields(value, path);
+    return this.fields(value, false);
   }
 
-  array(items: readonly unknown[], path: string, fresh = false): unknown[] {
+  array(items: readonly unknown[], fresh = false): unknown[] {
     let out: unknown[] | undefined = fresh || this.copy ? [] : undefined;
+    this.#path.push('[]');
     for (let index = 0; index < items.length; index++) {
       const item = items[index];
-      const safe = this.value(item, `${path}[]`, String(index));
+      const safe = this.value(item, index);
       // Left-out elements are null, as in JSON.stringify: the positions of the others still count.
       const kept = safe === undefined ? null : safe;
       if (out === undefined && kept !== item) out = items.slice(0, index);
       out?.push(kept);
     }
+    this.#path.pop();
     return out ?? (items as unknown[]);
   }
 
-  map(map: Map<unknown, unknown>, path: string): Record<string, unknown> {
+  map(map: Map<unknown, unknown>): Record<string, unknown> {
     const out: Record<string, unknown> = {};
     for (const [key, item] of map) {
       if (typeof key !== 'string' && typeof key !== 'number' && typeof key !== 'bigint') {
-        this.drop(path, `a Map key of type ${key === null ? 'null' : typeof key} has no JSON name`);
+        this.drop(`a Map key of type ${key === null ? 'null' : typeof key} has no JSON name`);
         continue;
       }
       const name = String(key);
-      const safe = this.value(item, path === '' ? name : `${path}.${name}`, name);
+      this.#path.push(name);
+      const safe = this.value(item, name);
+      this.#path.pop();
       if (safe !== undefined) setField(out, name, safe);
     }
     return out;
   }
 
-  fields(value: object, path: string): Record<string, unknown> {
+  /** The own enumerable fields; a plain object needing no change is returned as it is. */
+  fields(value: object, plain: boolean): Record<string, unknown> {
     const source = value as Record<string, unknown>;
     const names = Object.keys(source);
-    let out: Record<string, unknown> | undefined = this.copy || !isPlain(value) ? {} : undefined;
+    let out: Record<string, unknown> | undefined = this.copy || !plain ? {} : undefined;
     for (let index = 0; index < names.length; index++) {
       const name = names[index] as string;
-      const at = path === '' ? name : `${path}.${name}`;
+      this.#path.push(name);
       // A getter that throws leaves `item` unread, which differs from any value: the object is copied.
       let item: unknown = UNREAD;
       let safe: unknown;
       try {
         item = source[name];
-        safe = this.value(item, at, name);
+        safe = this.value(item, name);
       } catch (error) {
-        this.dropped.push(readFailure(at, error));
+        this.drop(readFailure(error));
       }
+      this.#path.pop();
       if (out === undefined && safe !== item) {
         out = {};
         for (const earlier of names.slice(0, index)) setField(out, earlier, source[earlier]);
@@ -170,6 +190,34 @@ class JsonWalk {
     return out ?? source;
   }
 }
+
+const isJsonScalar = (value: unknown) =>
+  typeof value === 'string' ||
+  typeof value === 'boolean' ||
+  value === null ||
+  (typeof value === 'number' && Number.isFinite(value));
+
+/**
+ * Whether `value` is a plain object or array holding only JSON scalars (most attributes are):
+ * then it needs no walk. A getter that throws means no: the walk will handle it.
+ */
+function isFlatJson(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return isJsonScalar(value);
+  try {
+    if (Array.isArray(value))
+      return Object.getPrototypeOf(value) === Array.prototype && value.every(isJsonScalar);
+    if (Object.getPrototypeOf(value) !== Object.prototype) return false;
+    const record = value as Record<string, unknown>;
+    if (typeof record.toJSON === 'function') return false;
+    for (const key in record) if (Object.hasOwn(record, key) && !isJsonScalar(record[key])) return false;
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The walker free for the next call. */
+let idle: JsonWalk | undefined;
 
 /**
  * A JSON form of `value` that JSON.stringify cannot fail on, and the values it had to leave out.
@@ -196,10 +244,18 @@ export function toJsonValue(
   value: unknown,
   path = '',
   copy = false,
-): { value: unknown; dropped: DroppedValue[] } {
-  const walk = new JsonWalk(copy);
-  const safe = walk.value(value, path, '');
-  return { value: safe, dropped: walk.dropped };
+): { value: unknown; dropped: readonly DroppedValue[] } {
+  if (!copy && isFlatJson(value)) return { value, dropped: NONE };
+  // One walker serves every call (a page maps thousands of values); a toJSON that calls back in
+  // while it is busy gets one of its own.
+  const walk = idle ?? new JsonWalk();
+  idle = undefined;
+  walk.start(path, copy);
+  try {
+    return { value: walk.value(value, ''), dropped: walk.takeDropped() };
+  } finally {
+    idle = walk;
+  }
 }
 
 /**

@@ -52,7 +52,13 @@ type Coercer = (value: unknown, context: Context, path: string) => unknown;
 /** A value sent as the store gave it, in its JSON form (see toJsonValue); what it lost is noted. */
 function jsonField(value: unknown, context: Context, path: string): unknown {
   // Most passed-through values are text, numbers or flags: they need no walk.
-  if (typeof value === 'string' || typeof value === 'boolean' || value === null || value === undefined) {
+  if (
+    typeof value === 'string' ||
+    typeof value === 'boolean' ||
+    (typeof value === 'number' && Number.isFinite(value)) ||
+    value === null ||
+    value === undefined
+  ) {
     return value;
   }
   const safe = toJsonValue(value, path);
@@ -180,7 +186,7 @@ function mapFields(
       if (coerced !== undefined) mapped[field] = coerced;
     } catch (error) {
       // A getter or proxy of an ORM object that throws costs this field, not the page.
-      note(context, [readFailure(name ?? field, error)]);
+      note(context, [{ path: name ?? field, reason: readFailure(error) }]);
     }
   }
   return { mapped, missingPaths };
@@ -304,7 +310,7 @@ export function createRecordMapper<Source>(
           const value = jsonField(input[name], context, name);
           if (value !== undefined) mapped[name] = value;
         } catch (error) {
-          note(context, [readFailure(name, error)]);
+          note(context, [{ path: name, reason: readFailure(error) }]);
         }
       }
     }
