@@ -79,7 +79,7 @@ function callStore<T>(
  * (int8), or the bigint of Prisma and better-sqlite3's `safeIntegers`. Only a non-negative safe
  * integer (at most 2^53 − 1) is one; anything else is `undefined`.
  */
-export function toCount(value: unknown): number | undefined {
+function toCount(value: unknown): number | undefined {
   const count =
     typeof value === 'number'
       ? value

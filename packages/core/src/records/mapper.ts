@@ -21,7 +21,11 @@ export interface RecordMapping<Source = never, Field extends string = string> {
   map?: (record: Source) => Record<string, unknown>;
   /** Where a canonical field lives in your records (dot paths for nested values); replaces its aliases. */
   fields?: Partial<Record<Field, string>>;
-  /** Also send fields that are not canonical: `true` for all, or a list of names. @default false */
+  /**
+   * Also send fields that are not canonical: `true` for all, or a list of names. Their values go
+   * in JSON form whatever the driver returned (bigint, Decimal, Buffer, Map, Set, Date, cycles):
+   * see `toJsonValue` in records/json.ts. @default false
+   */
   passthrough?: boolean | readonly string[];
   /** Canonical fields never sent, for personal data such as `customer_email`. */
   omit?: readonly Field[];
