@@ -477,7 +477,7 @@ describe.each(frameworks)('$name', (framework) => {
       ['undefined', undefined],
       ['an array', [{ id: '1' }]],
       ['a negative total', { items: [], total: -1 }],
-      ['a string total', { items: [], total: '3' }],
+      ['a total in text that is no integer', { items: [], total: '3.5' }],
     ])('answers 500 when the repository resolves %s', async (_case, result) => {
       const logger = recordingLogger();
       const url = await start({ logger, orders: async () => result as never });

@@ -6,6 +6,7 @@ import { createPageKeys } from './keyset.js';
 import { openApiFor } from './openapi.js';
 import { type HiwelinkOptions, resolveOptions } from './options.js';
 import { type PageMeta, type Pagination, pageMeta, parsePagination } from './pagination.js';
+import { dropReporter } from './records/json.js';
 import { createRecordMapper } from './records/mapper.js';
 import { reviewPage } from './records/page.js';
 
@@ -76,13 +77,43 @@ function callStore<T>(
   });
 }
 
-function isListResult(value: unknown): value is { items: unknown[]; total: number } {
-  const result = value as { items?: unknown; total?: unknown } | null;
-  return (
-    Array.isArray(result?.items) &&
-    typeof result.total === 'number' &&
-    Number.isSafeInteger(result.total) &&
-    result.total >= 0
+/**
+ * A count as drivers return it: a number, the decimal text node-postgres gives for `COUNT(*)`
+ * (int8), or the bigint of Prisma and better-sqlite3's `safeIntegers`. Only a non-negative safe
+ * integer (at most 2^53 − 1) is one; anything else is `undefined`.
+ */
+function toCount(value: unknown): number | undefined {
+  const count =
+    typeof value === 'number'
+      ? value
+      : typeof value === 'bigint' || (typeof value === 'string' && /^\d+$/.test(value))
+        ? Number(value)
+        : undefined;
+  return count !== undefined && Number.isSafeInteger(count) && count >= 0 ? count : undefined;
+}
+
+/** A returned value as the store's log line shows it: text quoted and cut, a bigint with its `n`. */
+function shown(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  if (typeof value === 'bigint') return `${value}n`;
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object' && value !== null) return 'an object';
+  return String(value);
+}
+
+/** The page a list callback resolved to, or a CallbackContractError naming what was wrong in it. */
+function listResult(route: string, value: unknown): { items: unknown[]; total: number } {
+  const result =
+    typeof value === 'object' && value !== null ? (value as { items?: unknown; total?: unknown }) : {};
+  const total = toCount(result.total);
+  if (Array.isArray(result.items) && total !== undefined) return { items: result.items, total };
+  const wrong = Array.isArray(result.items)
+    ? `total was ${shown(result.total)}`
+    : typeof value === 'object' && value !== null
+      ? `items was ${shown(result.items)}`
+      : `it was ${shown(value)}`;
+  throw new CallbackContractError(
+    `${route} callback must resolve to { items: array, total: non-negative integer }; ${wrong}`,
   );
 }
 
@@ -121,6 +152,7 @@ export function createHiwelink(options: HiwelinkOptions): Hiwelink {
   const keyset = config.keyset && { keyOf: config.keyset, memory: createPageKeys() };
   // A mistyped `fields` path would otherwise be reported on every page of every crawl.
   const reportedPaths = new Set<string>();
+  const reportDropped = dropReporter((details, message) => config.logger.warn(details, message));
   const routes = new Map<string, Route>([
     [config.paths.health, 'health'],
     [config.paths.products, 'products'],
@@ -146,15 +178,11 @@ export function createHiwelink(options: HiwelinkOptions): Hiwelink {
       : listed(route, pagination, result);
   }
 
-  function listed(route: 'products' | 'orders', pagination: Pagination, result: unknown): CoreResponse {
-    if (!isListResult(result)) {
-      throw new CallbackContractError(
-        `${route} callback must resolve to { items: array, total: non-negative integer }`,
-      );
-    }
-    const meta = pageMeta(result.total, pagination);
-    const data = checkPage(route, result.items, meta);
-    if (keyset && result.items.length > 0) rememberKey(keyset, route, pagination, result.items);
+  function listed(route: 'products' | 'orders', pagination: Pagination, settled: unknown): CoreResponse {
+    const { items, total } = listResult(route, settled);
+    const meta = pageMeta(total, pagination);
+    const data = checkPage(route, items, meta);
+    if (keyset && items.length > 0) rememberKey(keyset, route, pagination, items);
     if (config.bareArray) return jsonResponse(200, data);
     return jsonResponse(200, { data, meta });
   }
@@ -182,6 +210,7 @@ export function createHiwelink(options: HiwelinkOptions): Hiwelink {
     const mapped = items.map(mappers[route]);
     const { problems, unlinked, missingPaths } = reviewPage(route, mapped, meta, config.strict);
     const path = config.paths[route];
+    for (const entry of mapped) if (entry.dropped) reportDropped(route, entry.dropped, { path });
     for (const missing of missingPaths) {
       const problem = `mapping.${route}.fields: ${missing} is in none of the records`;
       if (config.strict) problems.push(problem);

@@ -32,7 +32,11 @@ export interface ListQuery {
 /** One page of records and the total count across all pages. */
 export interface ListResult<T = unknown> {
   items: readonly T[];
-  total: number;
+  /**
+   * Records across all pages: a non-negative safe integer, also as drivers return a count, as
+   * decimal text (node-postgres' `COUNT(*)`, `'250'`) or a bigint (`250n`). Anything else is a 500.
+   */
+  total: number | bigint | string;
 }
 
 export type ListCallback<T = unknown> = (query: ListQuery) => ListResult<T> | Promise<ListResult<T>>;

@@ -35,10 +35,39 @@ function parsedJson(value: unknown): unknown {
   }
 }
 
-/** Ids are strings: `42`, `42n` and `' 42 '` all become `'42'`. */
+/**
+ * The text an object of a driver's own class stands for: `toHexString()` (MongoDB's ObjectId, bson's
+ * UUID), else its own `toString()` (Decimal, big.js, a UUID class), unless that is JavaScript's
+ * `[object …]`, empty, or the element list of an array or the local-time text of a Date.
+ * May throw what the object's method throws.
+ */
+export function stringForm(value: object): Maybe<string> {
+  const { toHexString } = value as { toHexString?: unknown };
+  if (typeof toHexString === 'function') {
+    const hex: unknown = toHexString.call(value);
+    return typeof hex === 'string' && hex !== '' ? hex : undefined;
+  }
+  if (Array.isArray(value) || value instanceof Date || value.toString === Object.prototype.toString) {
+    return undefined;
+  }
+  if (typeof value.toString !== 'function') return undefined;
+  const text = String(value);
+  return text === '' || /^\[object [^\]]*\]$/.test(text) ? undefined : text;
+}
+
+/**
+ * Ids are strings: `42`, `42n` and `' 42 '` all become `'42'`; an id object (ObjectId, a UUID class)
+ * becomes its {@link stringForm}, binary ids (a `Buffer`, as MySQL returns `BINARY(16)`) their hex.
+ */
 export function toId(value: unknown): Maybe<string> {
   if (typeof value === 'number') return Number.isSafeInteger(value) ? String(value) : toText(value);
-  return toText(value)?.trim();
+  if (typeof value !== 'object' || value === null) return toText(value)?.trim();
+  if (value instanceof Uint8Array) return value.length > 0 ? Buffer.from(value).toString('hex') : undefined;
+  try {
+    return toText(stringForm(value))?.trim();
+  } catch {
+    return undefined;
+  }
 }
 
 // "349.99", "$349.99", "USD 349.99", "€ 1,299.50", "349.99 EUR"
@@ -56,13 +85,10 @@ export function toMoney(value: unknown): Maybe<number> {
     return digits === undefined ? undefined : Number(digits.replaceAll(',', ''));
   }
   // Prisma's Decimal, decimal.js, big.js: objects whose toString() is the exact number.
-  if (
-    isRecord(value) &&
-    typeof value.toString === 'function' &&
-    value.toString !== Object.prototype.toString
-  ) {
+  if (isRecord(value)) {
     try {
-      return toMoney(String(value));
+      const text = stringForm(value);
+      return text === undefined ? undefined : toMoney(text);
     } catch {
       return undefined;
     }

@@ -11,6 +11,7 @@ import {
   toText,
   toUrl,
 } from './coerce.js';
+import { type DroppedValue, readFailure, toJsonValue } from './json.js';
 
 export type RecordKind = 'products' | 'orders';
 
@@ -20,7 +21,11 @@ export interface RecordMapping<Source = never, Field extends string = string> {
   map?: (record: Source) => Record<string, unknown>;
   /** Where a canonical field lives in your records (dot paths for nested values); replaces its aliases. */
   fields?: Partial<Record<Field, string>>;
-  /** Also send fields that are not canonical: `true` for all, or a list of names. @default false */
+  /**
+   * Also send fields that are not canonical: `true` for all, or a list of names. Their values go
+   * in JSON form whatever the driver returned (bigint, Decimal, Buffer, Map, Set, Date, cycles):
+   * see `toJsonValue` in records/json.ts. @default false
+   */
   passthrough?: boolean | readonly string[];
   /** Canonical fields never sent, for personal data such as `customer_email`. */
   omit?: readonly Field[];
@@ -36,10 +41,40 @@ export interface MappedRecord {
   unlinked?: boolean;
   /** `fields` entries whose path is not in the record at all: most likely a typo. */
   missingPaths?: string[];
+  /** Values left out because JSON cannot hold them (a cycle, a function, a throwing `toJSON`, ...). */
+  dropped?: DroppedValue[];
 }
 
 type Source = Record<string, unknown>;
-type Coercer = (value: unknown, context: { base: string | undefined }) => unknown;
+/** What coercing one record needs besides the value: the store's base URL, and where to note drops. */
+interface Context {
+  base: string | undefined;
+  dropped?: DroppedValue[];
+}
+type Coercer = (value: unknown, context: Context, path: string) => unknown;
+
+/** A value sent as the store gave it, in its JSON form (see toJsonValue); what it lost is noted. */
+function jsonField(value: unknown, context: Context, path: string): unknown {
+  // Most passed-through values are text, numbers or flags: they need no walk.
+  if (
+    typeof value === 'string' ||
+    typeof value === 'boolean' ||
+    (typeof value === 'number' && Number.isFinite(value)) ||
+    value === null ||
+    value === undefined
+  ) {
+    return value;
+  }
+  const safe = toJsonValue(value, path);
+  note(context, safe.dropped);
+  return safe.value;
+}
+
+function note(context: Context, dropped: readonly DroppedValue[]) {
+  if (dropped.length === 0) return;
+  context.dropped ??= [];
+  context.dropped.push(...dropped);
+}
 
 const isRecord = (value: unknown): value is Source =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -120,7 +155,7 @@ function shapePlanner(steps: readonly Step[]): (record: Source) => Present | und
 function mapFields(
   record: Source,
   steps: readonly Step[],
-  context: { base: string | undefined },
+  context: Context,
   present: Present | undefined,
   used?: Set<string>,
 ): { mapped: Source; missingPaths: string[] | undefined } {
@@ -130,28 +165,33 @@ function mapFields(
     const { field, keys, path, coerce } = steps[index] as Step;
     let name: string | undefined;
     let value: unknown;
-    if (path === undefined) {
-      for (const key of present ? (present[index] as readonly string[]) : keys) {
-        const candidate = record[key];
-        if (candidate !== undefined && candidate !== null && candidate !== '') {
-          name = key;
-          value = candidate;
-          break;
+    try {
+      if (path === undefined) {
+        for (const key of present ? (present[index] as readonly string[]) : keys) {
+          const candidate = record[key];
+          if (candidate !== undefined && candidate !== null && candidate !== '') {
+            name = key;
+            value = candidate;
+            break;
+          }
         }
+        if (name === undefined) continue;
+      } else {
+        const found = at(record, path);
+        if (!found.exists) {
+          missingPaths ??= [];
+          missingPaths.push(`${field} ← '${path}'`);
+        }
+        name = path;
+        value = found.value;
       }
-      if (name === undefined) continue;
-    } else {
-      const found = at(record, path);
-      if (!found.exists) {
-        missingPaths ??= [];
-        missingPaths.push(`${field} ← '${path}'`);
-      }
-      name = path;
-      value = found.value;
+      used?.add(name);
+      const coerced = coerce(value, context, field);
+      if (coerced !== undefined) mapped[field] = coerced;
+    } catch (error) {
+      // A getter or proxy of an ORM object that throws costs this field, not the page.
+      note(context, [{ path: name ?? field, reason: readFailure(error) }]);
     }
-    used?.add(name);
-    const coerced = coerce(value, context);
-    if (coerced !== undefined) mapped[field] = coerced;
   }
   return { mapped, missingPaths };
 }
@@ -167,7 +207,9 @@ const ADDRESS_COERCERS: Record<string, Coercer> = {
   country: text,
 };
 const ITEM_COERCERS: Record<string, Coercer> = {
-  product_id: (value) => toId(isRecord(value) ? value.id : value),
+  // An item's product is its id, or an object holding it; an id object (ObjectId) is the id itself.
+  product_id: (value) =>
+    toId(isRecord(value) && typeof value.toHexString !== 'function' && 'id' in value ? value.id : value),
   name: text,
   sku: text,
   quantity: (value) => toInteger(value),
@@ -197,7 +239,7 @@ const PRODUCT_COERCERS: Record<string, Coercer> = {
   categories: (value) => toLabels(value),
   tags: (value) => toLabels(value),
   images: (value, { base }) => toImages(value, base),
-  attributes: (value) => toAttributes(value),
+  attributes: (value, context, path) => jsonField(toAttributes(value), context, path),
   permalink: (value, { base }) => toUrl(value, base),
   slug: (value) => toText(value)?.trim(),
 };
@@ -224,9 +266,6 @@ const ORDER_COERCERS: Record<string, Coercer> = {
   updated_at: (value) => toIsoDate(value),
 };
 
-/** JSON cannot hold a bigint; a passed-through one goes as its decimal string. */
-const jsonSafe = (value: unknown) => (typeof value === 'bigint' ? String(value) : value);
-
 /**
  * Builds the function that turns one store record into the documented shape. The same function
  * serves the list endpoints and the webhook payloads, so both send the same fields.
@@ -238,7 +277,7 @@ export function createRecordMapper<Source>(
 ): (source: Source) => MappedRecord {
   const aliases: Record<string, readonly string[]> = kind === 'products' ? PRODUCT_ALIASES : ORDER_ALIASES;
   const steps = plan(aliases, kind === 'products' ? PRODUCT_COERCERS : ORDER_COERCERS, mapping.fields);
-  const context = { base: storeBaseUrl?.replace(/\/+$/, '') };
+  const base = storeBaseUrl?.replace(/\/+$/, '');
   const omit = new Set<string>(mapping.omit ?? []);
   const passthrough = mapping.passthrough ?? false;
   const planFor = shapePlanner(steps);
@@ -248,6 +287,7 @@ export function createRecordMapper<Source>(
     if (!isRecord(input)) return { record: {}, invalid: 'not an object' };
     // Which keys fed canonical fields matters only to passthrough, which must not send them twice.
     const used = passthrough === false ? undefined : new Set<string>();
+    const context: Context = { base };
     const { mapped, missingPaths } = mapFields(input, steps, context, planFor(input), used);
     if (kind === 'products') {
       if (mapped.price === undefined) {
@@ -269,8 +309,13 @@ export function createRecordMapper<Source>(
     if (passthrough !== false) {
       const names = passthrough === true ? Object.keys(input) : passthrough;
       for (const name of names) {
-        if (!(name in aliases) && !used?.has(name) && input[name] !== undefined)
-          mapped[name] = jsonSafe(input[name]);
+        if (Object.hasOwn(aliases, name) || used?.has(name)) continue;
+        try {
+          const value = jsonField(input[name], context, name);
+          if (value !== undefined) mapped[name] = value;
+        } catch (error) {
+          note(context, [{ path: name, reason: readFailure(error) }]);
+        }
       }
     }
     for (const field of omit) delete mapped[field];
@@ -282,6 +327,7 @@ export function createRecordMapper<Source>(
       result.unlinked = true;
     }
     if (missingPaths) result.missingPaths = missingPaths;
+    if (context.dropped) result.dropped = context.dropped;
     return result;
   };
 }

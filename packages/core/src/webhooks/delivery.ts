@@ -1,6 +1,8 @@
 import type { AxiosInstance, AxiosResponse } from 'axios';
 import axios from 'axios';
 import { consoleLogger, type Logger, safeLogger } from '../logger.js';
+import { toId } from '../records/coerce.js';
+import { dropReporter, toJsonValue } from '../records/json.js';
 import { createRecordMapper, type RecordMapping } from '../records/mapper.js';
 import { signatureHeaders, signingKey } from './signing.js';
 
@@ -130,35 +132,39 @@ export interface RecordEvents<Product, Order> {
   storeBaseUrl?: string;
 }
 
-const isPlainObject = (value: unknown): value is Record<string, unknown> => {
-  const prototype = typeof value === 'object' && value !== null ? Object.getPrototypeOf(value) : undefined;
+/**
+ * The mapped record as JSON data of its own, deep: mapping keeps the store's arrays and objects
+ * (tags, images, attributes, passed-through fields) as they are, and an event may wait hours for
+ * its delivery while the store changes them in place. The mapper already made every value JSON
+ * (see toJsonValue), so the body always serialises.
+ */
+const snapshot = (record: Record<string, unknown>) =>
+  toJsonValue(record, '', true).value as Record<string, unknown>;
+
+/** An id given alone: a primitive, an ObjectId-like object (`toHexString()`) or a binary id. */
+const isBareId = (value: unknown) =>
+  typeof value !== 'object' ||
+  value === null ||
+  value instanceof Uint8Array ||
+  typeof (value as { toHexString?: unknown }).toHexString === 'function';
+
+const isPlainObject = (value: object) => {
+  const prototype = Object.getPrototypeOf(value);
   return prototype === Object.prototype || prototype === null;
 };
 
-/** A copy of a plain object or array (and the plain objects in it); anything else as it is. */
-const ownCopy = (value: unknown): unknown =>
-  Array.isArray(value)
-    ? value.map((item) => (isPlainObject(item) ? { ...item } : item))
-    : isPlainObject(value)
-      ? { ...value }
-      : value;
-
-/**
- * The mapped record with arrays and objects of its own: mapping keeps the store's canonical arrays
- * (tags, images, attributes) as they are, and an event may wait hours for its delivery while the
- * store changes them in place. Dates and decimals passed through keep their own JSON form.
- */
-function snapshot(record: Record<string, unknown>): Record<string, unknown> {
-  const copy: Record<string, unknown> = {};
-  for (const [field, value] of Object.entries(record)) copy[field] = ownCopy(value);
-  return copy;
-}
-
 /**
  * Turns a store record into the message for an event, with the same mapping as the list
- * endpoints; deletions carry only the id. Throws with a readable message when there is no id.
+ * endpoints; deletions carry only the id, and may be given the id alone (a string, number,
+ * bigint or id object such as an ObjectId). Throws with a readable message when there is no id.
+ * Values the mapping left out (a cycle, a throwing `toJSON`, ...) go to `logger.warn` once per
+ * topic and path.
  */
-export function createMessageBuilder<Product, Order>(options: RecordEvents<Product, Order>) {
+export function createMessageBuilder<Product, Order>(
+  options: RecordEvents<Product, Order>,
+  logger: Logger = consoleLogger,
+) {
+  const reportDropped = dropReporter((details, message) => logger.warn(details, message));
   const mappers = {
     products: createRecordMapper(
       'products',
@@ -177,8 +183,17 @@ export function createMessageBuilder<Product, Order>(options: RecordEvents<Produ
     target: unknown,
   ): Omit<WebhookMessage, 'id'> => {
     const event = `${topic === 'products' ? 'product' : 'order'}.${action}` as WebhookEventName;
-    const direct = typeof target === 'string' || typeof target === 'number' ? String(target) : undefined;
-    const data = direct === undefined ? snapshot(mappers[topic](target).record) : { id: direct };
+    let data: Record<string, unknown>;
+    if (isBareId(target)) data = { id: toId(target) };
+    else {
+      const { record, dropped } = mappers[topic](target);
+      if (dropped && action !== 'deleted') reportDropped(`webhook ${event}`, dropped);
+      data = snapshot(record);
+      // A deletion may name its entity by an id object of another kind (a UUID class): its text.
+      if (data.id === undefined && action === 'deleted' && !isPlainObject(target as object)) {
+        data = { id: toId(target) };
+      }
+    }
     const id = data.id;
     if (typeof id !== 'string' || id === '')
       throw new Error(`webhook ${event} not sent: the record has no id`);
@@ -211,7 +226,7 @@ export function deliverySetup<Product, Order>(
   return {
     logger,
     deliverer,
-    build: createMessageBuilder(options),
+    build: createMessageBuilder(options, logger),
     delays: options.retryDelaysMs ?? DEFAULT_RETRY_DELAYS,
     jitter: options.jitter ?? 0.2,
   };

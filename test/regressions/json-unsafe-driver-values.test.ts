@@ -1,0 +1,260 @@
+// Kind: values a database driver returns that JSON.stringify cannot take or takes wrongly
+// (bigint, Decimal, Buffer, typed arrays, Map, Set, invalid Date, cycles, throwing toJSON, ...),
+// anywhere outside the canonical fields. Each must serialise or be dropped with one warning naming
+// its path, in the list pages (all six frameworks) and in the webhook data, and nothing may crash.
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { createWebhookEmitter, type HiwelinkOptions } from '@hiwelink/core';
+import fc from 'fast-check';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  BrokenModel,
+  DecimalLike,
+  driverId,
+  driverValue,
+  Entity,
+  ObjectIdLike,
+  recordingLogger,
+  revokedProxy,
+  throwingGetter,
+  withCycle,
+} from '../support/driver-values.js';
+import { frameworks, type RunningApp } from '../support/frameworks.js';
+import { send } from '../support/http-client.js';
+import { startReceiver } from '../support/receiver.js';
+
+const KEY = 'sk_test_json_unsafe_driver_values_0123456789';
+const auth = { 'x-api-key': KEY };
+const TOKEN = 'b0a4a3f2-6a55-4f8e-9d0b-json-unsafe';
+const CHILD = fileURLToPath(new URL('../support/emit-driver-values-child.mjs', import.meta.url));
+
+/** A product as Prisma / pg / better-sqlite3 may return it, with passthrough fields of every kind. */
+function driverProduct(id: number) {
+  return {
+    id: BigInt(id),
+    name: `Mug ${id}`,
+    brand: { id: 5n, name: 'Acme' },
+    weight: new DecimalLike('0.35'),
+    huge: 2n ** 64n,
+    checksum: Buffer.from('mug'),
+    dims: new Float32Array([1.5, 2]),
+    stock_by_store: new Map<unknown, unknown>([
+      ['north', 3n],
+      [{}, 'object keys have no name'],
+    ]),
+    colours: new Set(['red', 'blue']),
+    released: new Date('2026-01-02T03:04:05Z'),
+    withdrawn: new Date(Number.NaN),
+    owner: new ObjectIdLike('65f1c0ffee0123456789abcd'),
+    lazy: new BrokenModel(),
+    entity: new Entity(7n, 'seven'),
+    tree: withCycle({ name: 'parent' }),
+    session: throwingGetter(),
+    gone: revokedProxy(),
+    attributes: { grams: 350n, tags: new Set(['a']) },
+  };
+}
+
+/** What driverProduct(id) goes out as: the same on the page and in the webhook. */
+const expected = (id: number) => ({
+  id: String(id),
+  name: `Mug ${id}`,
+  attributes: { grams: 350, tags: ['a'] },
+  brand: { id: 5, name: 'Acme' },
+  weight: '0.35',
+  huge: '18446744073709551616',
+  checksum: Buffer.from('mug').toString('base64'),
+  dims: Buffer.from(new Float32Array([1.5, 2]).buffer).toString('base64'),
+  stock_by_store: { north: 3 },
+  colours: ['red', 'blue'],
+  released: '2026-01-02T03:04:05.000Z',
+  owner: '65f1c0ffee0123456789abcd',
+  entity: { code: 7, label: 'seven' },
+  tree: { name: 'parent' },
+  session: { loaded: 1 },
+});
+
+describe.each(frameworks)('list pages on $name', (framework) => {
+  let app: RunningApp | undefined;
+  afterEach(async () => {
+    await app?.close();
+    app = undefined;
+  });
+
+  it('serialises driver values in passed-through fields, and warns once per dropped path', async () => {
+    const logger = recordingLogger();
+    const options: HiwelinkOptions = {
+      products: () => ({ items: [driverProduct(1), driverProduct(2)], total: 2 }),
+      orders: () => ({ items: [{ id: 9007199254740993n, total: 12n, lines: [{ qty: 1n }] }], total: 1 }),
+      auth: { apiKey: KEY },
+      logger,
+      mapping: { products: { passthrough: true }, orders: { passthrough: true } },
+    };
+    app = await framework.start(options);
+    for (let round = 0; round < 2; round++) {
+      const reply = await send(`${app.url}/api/products?per_page=2`, { headers: auth });
+      expect(reply.status).toBe(200);
+      expect((reply.json() as { data: unknown[] }).data).toEqual([expected(1), expected(2)]);
+    }
+    const orders = await send(`${app.url}/api/orders`, { headers: auth });
+    expect(orders.status).toBe(200);
+    expect((orders.json() as { data: unknown[] }).data).toEqual([
+      { id: '9007199254740993', total: 12, lines: [{ qty: 1 }] },
+    ]);
+    // Two records, two pages: each dropped path is named once, in one warning per path.
+    const warnings = logger.entries.filter((entry) => entry.level === 'warn').map((entry) => entry.message);
+    for (const path of ['withdrawn', 'lazy', 'stock_by_store', 'tree.self', 'session.lazy', 'gone']) {
+      expect(warnings.filter((message) => message.includes(`'${path}'`))).toHaveLength(1);
+    }
+    expect(warnings.find((message) => message.includes("'lazy'"))).toContain('session closed');
+    expect(logger.entries.filter((entry) => entry.level === 'error')).toEqual([]);
+  });
+});
+
+describe('the in-memory emitter in a process of its own', () => {
+  it('delivers records holding driver values and the process lives on', async () => {
+    const receiver = await startReceiver();
+    try {
+      const child = spawn(process.execPath, [CHILD], {
+        env: { ...process.env, HIWELINK_CHILD: JSON.stringify({ url: receiver.url, storeToken: TOKEN }) },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk: Buffer) => {
+        stdout += chunk;
+      });
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk;
+      });
+      const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+      expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+      const report = JSON.parse(stdout) as { emitted: boolean[]; delivered: number; failed: number };
+      expect(report).toMatchObject({ emitted: [true, true, true], delivered: 3, failed: 0 });
+      const bodies = receiver.delivered().map((entry) => entry.body);
+      expect(bodies).toContainEqual({
+        event: 'product.updated',
+        data: { id: '42', name: 'Mug', brand: { id: 5 } },
+      });
+      expect(bodies).toContainEqual({
+        event: 'product.created',
+        data: { id: '43', name: 'Jug', weight_grams: '18446744073709551616', tree: { name: 'parent' } },
+      });
+      expect(bodies).toContainEqual({
+        event: 'order.created',
+        data: { id: '9007199254740993', total: 12, lines: [{ sku: 'MUG', qty: 1 }] },
+      });
+    } finally {
+      await receiver.close();
+    }
+  });
+});
+
+describe('the in-memory emitter', () => {
+  it('sends the same JSON as the page, and warns once per dropped path', async () => {
+    const receiver = await startReceiver();
+    const logger = recordingLogger();
+    const emitter = createWebhookEmitter(
+      {
+        url: receiver.url,
+        storeToken: TOKEN,
+        retryDelaysMs: [],
+        logger,
+        mapping: { products: { passthrough: true } },
+      },
+      {},
+    );
+    try {
+      expect(emitter.productUpdated(driverProduct(1))).toBe(true);
+      expect(emitter.productUpdated(driverProduct(2))).toBe(true);
+      expect(await emitter.close(5000)).toMatchObject({ delivered: 2, failed: 0 });
+      // Two entities, delivered concurrently: in either order.
+      const sent = receiver.delivered().map((entry) => entry.body.data);
+      expect(sent).toHaveLength(2);
+      expect(sent).toEqual(expect.arrayContaining([expected(1), expected(2)]));
+      const warnings = logger.entries.map((entry) => entry.message);
+      for (const path of ['withdrawn', 'lazy', 'stock_by_store', 'tree.self', 'session.lazy', 'gone']) {
+        expect(warnings.filter((message) => message.includes(`'${path}'`))).toHaveLength(1);
+      }
+      expect(warnings.every((message) => message.startsWith('webhook product.updated: '))).toBe(true);
+    } finally {
+      await receiver.close();
+    }
+  });
+});
+
+describe('property: any driver value, anywhere outside the canonical fields', () => {
+  let app: RunningApp;
+  let items: unknown[] = [];
+  const rejections: unknown[] = [];
+  const onRejection = (reason: unknown) => rejections.push(reason);
+  const framework = frameworks.find((entry) => entry.name === 'express 5') ?? frameworks[0];
+
+  beforeAll(async () => {
+    process.on('unhandledRejection', onRejection);
+    app = await (framework as (typeof frameworks)[number]).start({
+      products: () => ({ items, total: items.length }),
+      orders: () => ({ items: [], total: 0 }),
+      auth: { apiKey: KEY },
+      logger: { warn() {}, error() {} },
+      mapping: { products: { passthrough: true } },
+    });
+  });
+  afterAll(async () => {
+    process.off('unhandledRejection', onRejection);
+    await app.close();
+  });
+
+  const record = fc.record({
+    id: driverId,
+    name: fc.constant('Mug'),
+    extra: driverValue,
+    attributes: driverValue,
+  });
+
+  it('the page is a 200 of valid JSON holding every record', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(record, { minLength: 1, maxLength: 3 }), async (records) => {
+        items = records;
+        const reply = await send(`${app.url}/api/products?per_page=3`, { headers: auth });
+        expect(reply.status).toBe(200);
+        const page = reply.json() as { data: { id: unknown }[] };
+        expect(page.data).toHaveLength(records.length);
+        for (const entry of page.data) expect(typeof entry.id).toBe('string');
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('the emitter never throws, delivers every event it took as valid JSON, and nothing rejects unhandled', async () => {
+    const receiver = await startReceiver();
+    const emitter = createWebhookEmitter(
+      {
+        url: receiver.url,
+        storeToken: TOKEN,
+        retryDelaysMs: [],
+        coalesce: false,
+        logger: { warn() {}, error() {} },
+        mapping: { products: { passthrough: true } },
+      },
+      {},
+    );
+    let taken = 0;
+    try {
+      fc.assert(
+        fc.property(record, (product) => {
+          if (emitter.productCreated(product)) taken += 1;
+        }),
+        { numRuns: 150 },
+      );
+      const report = await emitter.close(15_000);
+      expect(taken).toBe(150);
+      expect(report).toMatchObject({ delivered: 150, failed: 0, undelivered: [] });
+      // The receiver parses every body it takes: each arrived as valid JSON.
+      expect(receiver.delivered()).toHaveLength(150);
+      expect(rejections).toEqual([]);
+    } finally {
+      await receiver.close();
+    }
+  });
+});
