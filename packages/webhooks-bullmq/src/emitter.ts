@@ -270,11 +270,12 @@ export function createDurableWebhookEmitter<Product = unknown, Order = unknown>(
       }
     }
 
-    async function deliver(job: Job<EventJob>, token?: string) {
+    async function deliver(job: Job<EventJob>, token?: string, signal?: AbortSignal) {
       const jobId = job.id as string;
       const { message, line } = job.data;
       await waitTurn(job, token, jobId);
-      const outcome = await deliverer.send(message);
+      // Ended by its own deadline (`timeoutMs`) at the latest, or by BullMQ cancelling the job.
+      const outcome = await deliverer.send(message, signal);
       const attempts = job.attemptsMade + 1;
       if (outcome.done) {
         await settle(line, jobId);
@@ -297,7 +298,7 @@ export function createDurableWebhookEmitter<Product = unknown, Order = unknown>(
       };
       await deadQueue.add(message.event, dead, { jobId });
       await settle(line, jobId);
-      report.givenUp({ id, event, data, attempts }, reason, status);
+      report.givenUp({ id, event, data, attempts }, reason, outcome);
       throw new UnrecoverableError(reason);
     }
 

@@ -34,18 +34,31 @@ type Failed = Extract<Outcome, { done: false }>;
  * line (unless `quiet`) and a call of `onFailure`, whose own throw is logged, never thrown.
  */
 export function failureReporter(logger: Logger, onFailure: ((failure: DeliveryFailure) => void) | undefined) {
+  /** The receiver's answer, when there was one, for the log line's details. */
+  const answer = (outcome: { response?: string }) =>
+    outcome.response === undefined ? {} : { response: outcome.response };
   return {
     retrying({ id, event, attempts }: QueuedEvent, outcome: Failed, waitMs: number) {
       logger.warn(
-        { id, event, attempts, reason: outcome.reason },
+        { id, event, attempts, reason: outcome.reason, ...answer(outcome) },
         `webhook ${event} failed (${outcome.reason}); retrying in ${Math.round(waitMs / 1000)} s`,
       );
     },
     /** The reason an event is given up after `outcome`: a permanent status, or the last retry. */
     finalReason: (outcome: Failed, attempts: number) =>
       outcome.retry ? `${outcome.reason} after ${attempts} attempts` : outcome.reason,
-    givenUp({ id, event, data, attempts }: QueuedEvent, reason: string, status?: number, quiet = false) {
-      if (!quiet) logger.error({ id, event, attempts, reason }, `webhook ${event} given up: ${reason}`);
+    /**
+     * Reports an event given up for `reason`; `last` is the final attempt's outcome, if it was
+     * one (its status and answer go to the log and to `onFailure`).
+     */
+    givenUp({ id, event, data, attempts }: QueuedEvent, reason: string, last?: Failed, quiet = false) {
+      const status = last?.status;
+      if (!quiet) {
+        logger.error(
+          { id, event, attempts, reason, ...answer(last ?? {}) },
+          `webhook ${event} given up: ${reason}`,
+        );
+      }
       try {
         onFailure?.({ id, event, data, attempts, reason, ...(status === undefined ? {} : { status }) });
       } catch (error) {
@@ -154,9 +167,9 @@ export function createWebhookEmitter<Product = unknown, Order = unknown>(
 
   const report = failureReporter(logger, options.onFailure);
 
-  function giveUp(delivery: QueuedEvent, reason: string, status?: number, quiet = false) {
+  function giveUp(delivery: QueuedEvent, reason: string, last?: Failed, quiet = false) {
     stats.failed += 1;
-    report.givenUp(delivery, reason, status, quiet);
+    report.givenUp(delivery, reason, last, quiet);
   }
 
   function settle(delivery: Delivery, outcome: Outcome) {
@@ -168,7 +181,7 @@ export function createWebhookEmitter<Product = unknown, Order = unknown>(
       stats.delivered += 1;
     } else if (wait === undefined) {
       queue.remove(delivery);
-      giveUp(delivery, report.finalReason(outcome, delivery.attempts), outcome.status);
+      giveUp(delivery, report.finalReason(outcome, delivery.attempts), outcome);
     } else {
       if (!stopped) {
         delivery.nextAttemptAt = Date.now() + wait;
@@ -179,12 +192,32 @@ export function createWebhookEmitter<Product = unknown, Order = unknown>(
     pump();
   }
 
-  // Aborted at close()'s deadline: a request still running then is reported undelivered, and must
-  // neither keep the process alive until its timeout nor land after the report.
-  const abandon = new AbortController();
+  // One controller per attempt in flight, aborted at close()'s deadline: a request still running
+  // then is reported undelivered, and must neither keep the process alive until its own deadline
+  // nor land after the report. One per attempt rather than one shared signal: a shared one would
+  // collect a listener per attempt in flight (MaxListenersExceededWarning past 10).
+  const attempts = new Set<AbortController>();
 
+  /** One attempt, in the background: whatever goes wrong is logged, never an unhandled rejection. */
   function send(delivery: Delivery) {
-    void deliverer.send(delivery, abandon.signal).then((outcome) => settle(delivery, outcome));
+    const attempt = new AbortController();
+    attempts.add(attempt);
+    deliverer
+      .send(delivery, attempt.signal)
+      .catch(
+        (error: unknown): Outcome => ({
+          done: false,
+          retry: false,
+          reason: `delivery failed: ${error instanceof Error ? error.message : String(error)}`,
+        }),
+      )
+      .then((outcome) => {
+        attempts.delete(attempt);
+        settle(delivery, outcome);
+      })
+      .catch((error: unknown) =>
+        logger.error({ err: error, id: delivery.id }, 'webhook delivery bookkeeping failed'),
+      );
   }
 
   /** Starts every delivery that may go now: due, its entity not busy, within the concurrency. */
@@ -284,7 +317,7 @@ export function createWebhookEmitter<Product = unknown, Order = unknown>(
     await flush(timeoutMs);
     stopped = true;
     clearTimeout(timer);
-    abandon.abort();
+    for (const attempt of attempts) attempt.abort();
     const undelivered = queue.list().map(({ id, event, data, attempts }) => ({ id, event, data, attempts }));
     if (undelivered.length > 0) {
       logger.error(
