@@ -68,6 +68,7 @@ export {
   deliverySetup,
   type Outcome,
   type RecordEvents,
+  RESPONSE_EXCERPT_BYTES,
   type RetryOptions,
   retryDelay,
   type Topic,
