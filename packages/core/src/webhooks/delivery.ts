@@ -129,6 +129,14 @@ export function createDeliverer(options: DeliveryOptions, env: NodeJS.ProcessEnv
   return {
     enabled,
     async send(message, signal) {
+      let body: string;
+      try {
+        body = JSON.stringify({ event: message.event, data: message.data });
+      } catch (error) {
+        // The same bytes would fail on every retry: final, and reported like a 4xx.
+        const why = error instanceof Error ? error.message : String(error);
+        return { done: false, retry: false, reason: `the event could not be serialised: ${why}` };
+      }
       // One controller and one timer per attempt, both gone when it ends: the deadline covers the
       // whole exchange (axios's own `timeout` is only an idle timer), and a caller's signal gets
       // one listener for the attempt's lifetime only.
@@ -141,7 +149,6 @@ export function createDeliverer(options: DeliveryOptions, env: NodeJS.ProcessEnv
       const aborted = () => (signal?.aborted ? 'abandoned' : attempt.signal.aborted ? timedOut : undefined);
       let answer: Readable | undefined;
       try {
-        const body = JSON.stringify({ event: message.event, data: message.data });
         const headers: Record<string, string> = { 'content-type': 'application/json' };
         if (key)
           Object.assign(headers, signatureHeaders(body, key, message.id, Math.floor(Date.now() / 1000)));
