@@ -92,4 +92,5 @@ export {
   signingKey,
   type VerifyResult,
   verifyWebhook,
+  type WebhookHeaders,
 } from './webhooks/signing.js';
