@@ -29,7 +29,8 @@ const huge =
   (status: number, framing: 'chunked' | 'content-length', bytes = 50 * MB): Behaviour =>
   () => ({
     status,
-    headers: framing === 'content-length' ? { 'content-length': String(bytes) } : ({} as Record<string, string>),
+    headers:
+      framing === 'content-length' ? { 'content-length': String(bytes) } : ({} as Record<string, string>),
     body: hugeBody(bytes),
   });
 

@@ -9,6 +9,7 @@ import {
   type WebhookEventName,
   type WebhookMessage,
 } from './delivery.js';
+import { reportAtExit } from './exit-report.js';
 import { createDeliveryQueue, type Delivery } from './queue.js';
 import { newWebhookId } from './signing.js';
 
@@ -167,6 +168,23 @@ export function createWebhookEmitter<Product = unknown, Order = unknown>(
 
   const report = failureReporter(logger, options.onFailure);
 
+  const held = (): QueuedEvent[] =>
+    queue.list().map(({ id, event, data, attempts }) => ({ id, event, data, attempts }));
+
+  /** At exit with events still queued (no flush() or close() awaited): they are named, not lost in silence. */
+  function reportExit() {
+    const left = held();
+    logger.error(
+      { ids: left.map((event) => event.id) },
+      `${left.length} webhook(s) still queued at process exit, not delivered: ` +
+        'end a script with `await webhooks.close()` (or `await webhooks.flush()`) so that they are sent first',
+    );
+    for (const event of left)
+      report.givenUp(event, 'process exited with the event still queued', undefined, true);
+  }
+  /** Unregisters the exit report; set while the queue holds events. */
+  let unregisterExit: (() => void) | undefined;
+
   function giveUp(delivery: QueuedEvent, reason: string, last?: Failed, quiet = false) {
     stats.failed += 1;
     report.givenUp(delivery, reason, last, quiet);
@@ -241,7 +259,11 @@ export function createWebhookEmitter<Product = unknown, Order = unknown>(
       timer = setTimeout(pump, nextDue - now);
       timer.unref();
     }
-    if (queue.size === 0) for (const resolve of idle.splice(0)) resolve();
+    if (queue.size === 0) {
+      unregisterExit?.();
+      unregisterExit = undefined;
+      for (const resolve of idle.splice(0)) resolve();
+    }
   }
 
   function enqueue(message: Omit<WebhookMessage, 'id'>): boolean {
@@ -279,6 +301,7 @@ export function createWebhookEmitter<Product = unknown, Order = unknown>(
       logOverflowSummary();
     }
     queue.add({ ...message, id });
+    unregisterExit ??= reportAtExit(reportExit);
     pump();
     return true;
   }
@@ -318,7 +341,9 @@ export function createWebhookEmitter<Product = unknown, Order = unknown>(
     stopped = true;
     clearTimeout(timer);
     for (const attempt of attempts) attempt.abort();
-    const undelivered = queue.list().map(({ id, event, data, attempts }) => ({ id, event, data, attempts }));
+    // Reported here: the exit report would repeat it.
+    unregisterExit?.();
+    const undelivered = held();
     if (undelivered.length > 0) {
       logger.error(
         { ids: undelivered.map((event) => event.id) },
