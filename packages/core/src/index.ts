@@ -86,6 +86,7 @@ export {
   type WebhookEvents,
   type WebhookStats,
 } from './webhooks/emitter.js';
+export { reportAtExit } from './webhooks/exit-report.js';
 export {
   newWebhookId,
   signatureHeaders,
