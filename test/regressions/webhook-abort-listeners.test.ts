@@ -4,14 +4,11 @@
 // attempt ends, in the in-memory emitter and in the deliverer both emitters use.
 import { getEventListeners } from 'node:events';
 import { createDeliverer, createWebhookEmitter, type WebhookMessage } from '@hiwelink/core';
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { quiet, TOKEN } from '../support/durable.js';
+import { describe, expect, it, vi } from 'vitest';
+import { cleanupsAfterEach, quiet, TOKEN } from '../support/emitters.js';
 import { type Behaviour, startReceiver } from '../support/receiver.js';
 
-const closers: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  await Promise.all(closers.splice(0).map((close) => close()));
-});
+const defer = cleanupsAfterEach();
 
 /** Every `process` warning emitted while `run` runs. */
 async function warningsDuring(run: () => Promise<void>) {
@@ -43,12 +40,12 @@ describe('abort listeners live no longer than their attempt', () => {
     const receiver = await startReceiver((_, index) =>
       index < 16 ? { status: 200, body: (response) => held.push(() => response.end()) } : { status: 200 },
     );
-    closers.push(receiver.close);
+    defer(receiver.close);
     const emitter = createWebhookEmitter(
       { url: receiver.url, storeToken: TOKEN, concurrency: 16, logger: quiet },
       {},
     );
-    closers.push(() => emitter.close(1000));
+    defer(() => emitter.close(1000));
     const warnings = await warningsDuring(async () => {
       for (let id = 1; id <= 64; id++) emitter.productUpdated({ id, name: 'Mug' });
       await vi.waitFor(() => expect(held).toHaveLength(16));
@@ -67,7 +64,7 @@ describe('abort listeners live no longer than their attempt', () => {
     ['timed out', () => 'hang'],
   ])('a caller signal shared by attempts keeps no listener once they are %s', async (_, behaviour) => {
     const receiver = await startReceiver(behaviour);
-    closers.push(receiver.close);
+    defer(receiver.close);
     const deliverer = createDeliverer({ url: receiver.url, storeToken: TOKEN, timeoutMs: 300 }, {});
     const shared = new AbortController();
     const sends = [1, 2, 3, 4, 5].map((id) => deliverer.send(message(id), shared.signal));
@@ -77,7 +74,7 @@ describe('abort listeners live no longer than their attempt', () => {
 
   it('a caller signal that aborts mid-attempt ends it as abandoned, and keeps no listener', async () => {
     const receiver = await startReceiver(() => 'hang');
-    closers.push(receiver.close);
+    defer(receiver.close);
     const deliverer = createDeliverer({ url: receiver.url, storeToken: TOKEN, timeoutMs: 60_000 }, {});
     const shared = new AbortController();
     const sends = [1, 2, 3].map((id) => deliverer.send(message(id), shared.signal));

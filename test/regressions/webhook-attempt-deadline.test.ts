@@ -4,19 +4,15 @@
 // in-memory emitter and in the durable (BullMQ) one.
 import { createWebhookEmitter, type DeliveryFailure, type WebhookEmitterOptions } from '@hiwelink/core';
 import axios from 'axios';
-import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import { durableEmitters, quiet, TOKEN } from '../support/durable.js';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { cleanupsAfterEach, durableEmitters, memoryEmitter, quiet, TOKEN } from '../support/emitters.js';
 import { type Answer, type Behaviour, silence, startReceiver, trickle } from '../support/receiver.js';
 import { connectRedis } from '../support/services.js';
 
 const redis = await connectRedis();
-const durable = durableEmitters(redis);
-const closers: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  await Promise.all(closers.splice(0).map((close) => close()));
-  await durable.cleanup();
-});
 afterAll(() => redis?.disconnect());
+const defer = cleanupsAfterEach();
+const durable = durableEmitters(redis, defer);
 
 const SLOW = ['1', '2', '3', '4'];
 const idOf = (request: { body: { data: Record<string, unknown> } }) => String(request.body.data.id);
@@ -27,26 +23,9 @@ const slowFour =
   (request) =>
     SLOW.includes(idOf(request)) ? slow : { status: 200 };
 
-async function memoryEmitter(behaviour: Behaviour, options: Partial<WebhookEmitterOptions> = {}) {
-  const receiver = await startReceiver(behaviour);
-  closers.push(receiver.close);
-  const failures: DeliveryFailure[] = [];
-  const emitter = createWebhookEmitter(
-    {
-      url: receiver.url,
-      storeToken: TOKEN,
-      timeoutMs: 300,
-      retryDelaysMs: [30, 30],
-      jitter: 0,
-      logger: quiet,
-      onFailure: (failure) => failures.push(failure),
-      ...options,
-    },
-    {},
-  );
-  closers.push(() => emitter.close(1000));
-  return { receiver, emitter, failures };
-}
+/** The in-memory emitter with a 300 ms deadline and two quick retries. */
+const fastRetries = (behaviour: Behaviour, options: Partial<WebhookEmitterOptions> = {}) =>
+  memoryEmitter(defer, behaviour, { timeoutMs: 300, retryDelaysMs: [30, 30], ...options });
 
 const stages: [string, Answer | 'hang'][] = [
   ['a 200 whose body comes one byte every 100 ms', { status: 200, body: trickle(100) }],
@@ -59,7 +38,7 @@ describe('in-memory emitter: every attempt ends timeoutMs after it starts', () =
   it.each(stages)(
     '%s: abandoned, retried, given up as a timeout; other entities still go',
     async (_, slow) => {
-      const { receiver, emitter, failures } = await memoryEmitter(slowFour(slow));
+      const { receiver, emitter, failures } = await fastRetries(slowFour(slow));
       for (const id of SLOW) emitter.productUpdated({ id, name: 'slow' });
       // The four fill the default concurrency (4); the fifth must still get through.
       emitter.productUpdated({ id: '5', name: 'fast' });
@@ -90,7 +69,7 @@ describe('in-memory emitter: every attempt ends timeoutMs after it starts', () =
       },
       {},
     );
-    closers.push(() => emitter.close(1000));
+    defer(() => emitter.close(1000));
     emitter.productUpdated({ id: 1, name: 'Mug' });
     await vi.waitFor(() => expect(failures).toHaveLength(1), { timeout: 5000 });
     expect(failures[0]).toMatchObject({ attempts: 2, reason: 'timed out after 300 ms after 2 attempts' });
@@ -98,8 +77,8 @@ describe('in-memory emitter: every attempt ends timeoutMs after it starts', () =
 
   it('a redirect is not followed, so its target cannot hold the attempt', async () => {
     const target = await startReceiver(() => ({ status: 200, body: trickle(100) }));
-    closers.push(target.close);
-    const { receiver, emitter, failures } = await memoryEmitter(() => ({
+    defer(target.close);
+    const { receiver, emitter, failures } = await fastRetries(() => ({
       status: 307,
       headers: { location: `${target.url}/elsewhere` },
     }));
@@ -116,7 +95,7 @@ describe.skipIf(!redis)('durable emitter: every attempt ends timeoutMs after it 
     '%s: abandoned, retried, dead-lettered as a timeout; other entities still go',
     async (_, slow) => {
       const receiver = await startReceiver(slowFour(slow));
-      durable.defer(receiver.close);
+      defer(receiver.close);
       const failures: DeliveryFailure[] = [];
       const emitter = durable.emitter(durable.queueName(), receiver.url, {
         timeoutMs: 300,

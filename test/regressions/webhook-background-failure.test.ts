@@ -2,46 +2,30 @@
 // the store's axios instance throws, its logger or onFailure hook throws). It must end as a
 // reported failure of that one event: never an unhandled rejection, a crash, or a delivery slot
 // that stays taken so that later events wait forever.
-import { createWebhookEmitter, type DeliveryFailure, type WebhookEmitterOptions } from '@hiwelink/core';
+import type { WebhookEmitterOptions } from '@hiwelink/core';
 import axios from 'axios';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import { quiet, TOKEN } from '../support/durable.js';
-import { startReceiver } from '../support/receiver.js';
+import { cleanupsAfterEach, memoryEmitter } from '../support/emitters.js';
 
-const closers: (() => Promise<unknown>)[] = [];
+const defer = cleanupsAfterEach();
 const unhandled: unknown[] = [];
 const onUnhandled = (reason: unknown) => unhandled.push(reason);
 process.on('unhandledRejection', onUnhandled);
-afterEach(async () => {
-  await Promise.all(closers.splice(0).map((close) => close()));
+afterEach(() => {
   unhandled.length = 0;
 });
 afterAll(() => {
   process.off('unhandledRejection', onUnhandled);
 });
 
-async function setup(options: Partial<WebhookEmitterOptions>) {
-  const receiver = await startReceiver();
-  closers.push(receiver.close);
-  const failures: DeliveryFailure[] = [];
-  const emitter = createWebhookEmitter(
-    {
-      url: receiver.url,
-      storeToken: TOKEN,
-      // One slot: a slot lost to the failing event would hold back the next one for good.
-      concurrency: 1,
-      retryDelaysMs: [10],
-      jitter: 0,
-      logger: quiet,
-      onFailure: (failure) => failures.push(failure),
-      mapping: { products: { passthrough: ['extra'] } },
-      ...options,
-    },
-    {},
-  );
-  closers.push(() => emitter.close(1000));
-  return { receiver, emitter, failures };
-}
+const setup = (options: Partial<WebhookEmitterOptions>) =>
+  memoryEmitter(defer, undefined, {
+    // One slot: a slot lost to the failing event would hold back the next one for good.
+    concurrency: 1,
+    retryDelaysMs: [10],
+    mapping: { products: { passthrough: ['extra'] } },
+    ...options,
+  });
 
 describe('a failure inside a background delivery stays with its event', () => {
   it('an event whose data throws when serialised is reported, and the next one is delivered', async () => {
@@ -90,7 +74,7 @@ describe('a failure inside a background delivery stays with its event', () => {
       },
     });
     const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
-    closers.push(async () => errors.mockRestore());
+    defer(async () => errors.mockRestore());
     emitter.productUpdated({ id: 1, name: 'Broken', extra: { toJSON: throwing } });
     emitter.productUpdated({ id: 2, name: 'Fine' });
     expect(await emitter.flush(5000)).toEqual({ remaining: 0 });

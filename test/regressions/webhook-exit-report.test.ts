@@ -2,42 +2,18 @@
 // (a script that emits and falls off its end, or calls process.exit). Events still queued at exit
 // are reported (the log and onFailure), the hook neither keeps the process alive nor throws, and
 // a script that closes properly or whose events were all delivered reports nothing extra.
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { createWebhookEmitter } from '@hiwelink/core';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { cleanupsAfterEach, runScript } from '../support/emitters.js';
 import { startReceiver } from '../support/receiver.js';
 
 const CHILD = fileURLToPath(new URL('../support/webhooks-exit-child.mjs', import.meta.url));
-const closers: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  await Promise.all(closers.splice(0).map((close) => close()));
-});
+const defer = cleanupsAfterEach();
 
-/** Runs the script to its end; rejects if it is still running after 10 s (a hang). */
-async function run(config: { url: string; events: number; end: 'fall-off' | 'exit' | 'close' }) {
-  const child = spawn(process.execPath, [CHILD], {
-    env: { ...process.env, HIWELINK_CHILD: JSON.stringify(config) },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk) => {
-    stdout += chunk;
-  });
-  child.stderr.on('data', (chunk) => {
-    stderr += chunk;
-  });
-  const hang = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  const [code, signal] = await once(child, 'exit');
-  clearTimeout(hang);
-  const lines = stdout
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => JSON.parse(line));
-  return { code, signal, stdout: lines, stderr };
-}
+/** Runs the script to its end (a hang is killed after 10 s). */
+const run = (config: { url: string; events: number; end: 'fall-off' | 'exit' | 'close' }) =>
+  runScript(CHILD, config, 10_000);
 
 /** A port where nothing listens: the receiver is down. */
 async function downUrl() {
@@ -72,7 +48,7 @@ describe('events still queued when the process exits are reported', () => {
 
   it('a script whose events were all delivered before it ended reports nothing', async () => {
     const receiver = await startReceiver();
-    closers.push(receiver.close);
+    defer(receiver.close);
     const result = await run({ url: receiver.url, events: 3, end: 'fall-off' });
     expect(result).toMatchObject({ code: 0, signal: null, stdout: [] });
     expect(receiver.delivered()).toHaveLength(3);

@@ -3,22 +3,17 @@
 // when the event is in Redis, and otherwise holds it in a bounded local buffer that is written to
 // Redis, in order, once Redis answers again; what the buffer cannot take, and what it still
 // holds at close() or at process exit, is reported (log and onFailure), never dropped in silence.
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import type { DeliveryFailure } from '@hiwelink/core';
 import { createDurableWebhookEmitter, type DurableWebhookEmitterOptions } from '@hiwelink/webhooks-bullmq';
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { quiet, TOKEN } from '../support/durable.js';
+import { describe, expect, it, vi } from 'vitest';
+import { cleanupsAfterEach, quiet, runScript, TOKEN } from '../support/emitters.js';
 import { startReceiver } from '../support/receiver.js';
 import { freePort, privateRedis, redisServerAvailable } from '../support/redis-server.js';
 
 const available = redisServerAvailable();
 const CHILD = fileURLToPath(new URL('../support/webhooks-bullmq-exit-child.mjs', import.meta.url));
-const cleanups: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const defer = cleanupsAfterEach();
 
 function durable(connection: string, url: string, options: Partial<DurableWebhookEmitterOptions> = {}) {
   const emitter = createDurableWebhookEmitter(
@@ -34,7 +29,7 @@ function durable(connection: string, url: string, options: Partial<DurableWebhoo
     },
     {},
   );
-  cleanups.push(() => emitter.close(2000));
+  defer(() => emitter.close(2000));
   return emitter;
 }
 
@@ -48,10 +43,10 @@ async function timed(emit: () => Promise<boolean>) {
 describe.skipIf(!available)('emitting while Redis is down', () => {
   it('answers within the budget, holds the events, stores and delivers them in order once Redis is back', async () => {
     const redis = privateRedis(await freePort());
-    cleanups.push(() => redis.kill());
+    defer(() => redis.kill());
     await redis.start();
     const receiver = await startReceiver();
-    cleanups.push(receiver.close);
+    defer(receiver.close);
     const emitter = durable(redis.url, receiver.url);
     expect(await emitter.productUpdated({ id: 1, name: 'v1' })).toBe(true);
     await vi.waitFor(() => expect(receiver.delivered()).toHaveLength(1), { timeout: 10_000 });
@@ -113,34 +108,17 @@ describe.skipIf(!available)('emitting while Redis is down', () => {
   it.each(['exit', 'close'] as const)(
     'a script that ends (%s) with events held reports them',
     async (end) => {
-      const child = spawn(process.execPath, [CHILD], {
-        env: {
-          ...process.env,
-          HIWELINK_CHILD: JSON.stringify({
-            connection: `redis://127.0.0.1:${await freePort()}`,
-            url: 'http://127.0.0.1:9',
-            events: 2,
-            end,
-          }),
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
+      const {
+        code,
+        stdout: lines,
+        stderr,
+      } = await runScript(CHILD, {
+        connection: `redis://127.0.0.1:${await freePort()}`,
+        url: 'http://127.0.0.1:9',
+        events: 2,
+        end,
       });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (chunk) => {
-        stdout += chunk;
-      });
-      child.stderr.on('data', (chunk) => {
-        stderr += chunk;
-      });
-      const hang = setTimeout(() => child.kill('SIGKILL'), 15_000);
-      const [code] = await once(child, 'exit');
-      clearTimeout(hang);
       expect(code).toBe(0);
-      const lines = stdout
-        .split('\n')
-        .filter(Boolean)
-        .map((line) => JSON.parse(line));
       const reason =
         end === 'exit' ? 'process exited before Redis took the event' : 'not stored in Redis before close()';
       expect(lines).toEqual([

@@ -2,25 +2,16 @@
 // however big the body (2xx, 4xx or 5xx; chunked or with a content-length; endless), an attempt
 // reads at most RESPONSE_EXCERPT_BYTES of it and closes the connection, in the in-memory emitter
 // and in the durable (BullMQ) one. The receiver sees its answer cut short.
-import {
-  createWebhookEmitter,
-  type DeliveryFailure,
-  type Logger,
-  RESPONSE_EXCERPT_BYTES,
-} from '@hiwelink/core';
-import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import { durableEmitters, quiet, TOKEN } from '../support/durable.js';
+import { createWebhookEmitter, type Logger, RESPONSE_EXCERPT_BYTES } from '@hiwelink/core';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { cleanupsAfterEach, durableEmitters, memoryEmitter, quiet, TOKEN } from '../support/emitters.js';
 import { type Behaviour, hugeBody, type Received, startReceiver } from '../support/receiver.js';
 import { connectRedis } from '../support/services.js';
 
 const redis = await connectRedis();
-const durable = durableEmitters(redis);
-const closers: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  await Promise.all(closers.splice(0).map((close) => close()));
-  await durable.cleanup();
-});
 afterAll(() => redis?.disconnect());
+const defer = cleanupsAfterEach();
+const durable = durableEmitters(redis, defer);
 
 const MB = 1024 * 1024;
 
@@ -55,26 +46,15 @@ const cases: [number, 'chunked' | 'content-length', string][] = [
 
 describe('in-memory emitter: the answer is read up to 4 KiB', () => {
   it.each(cases)('a %i with a 50 MB %s body: %s on its status alone', async (status, framing) => {
-    const receiver = await startReceiver(huge(status, framing));
-    closers.push(receiver.close);
-    const failures: DeliveryFailure[] = [];
     const errors: { details: Record<string, unknown>; message: string }[] = [];
     const logger: Logger = {
       warn() {},
       error: (details, message) => errors.push({ details: details as Record<string, unknown>, message }),
     };
-    const emitter = createWebhookEmitter(
-      {
-        url: receiver.url,
-        storeToken: TOKEN,
-        retryDelaysMs: [30],
-        jitter: 0,
-        logger,
-        onFailure: (failure) => failures.push(failure),
-      },
-      {},
-    );
-    closers.push(() => emitter.close(1000));
+    const { receiver, emitter, failures } = await memoryEmitter(defer, huge(status, framing), {
+      retryDelaysMs: [30],
+      logger,
+    });
     emitter.productUpdated({ id: 1, name: 'Mug' });
     expect(await emitter.flush(10_000)).toEqual({ remaining: 0 });
     if (status === 200) {
@@ -93,9 +73,9 @@ describe('in-memory emitter: the answer is read up to 4 KiB', () => {
 
   it('an endless 200 body is delivered, not read forever', async () => {
     const receiver = await startReceiver(() => ({ status: 200, body: hugeBody(Number.POSITIVE_INFINITY) }));
-    closers.push(receiver.close);
+    defer(receiver.close);
     const emitter = createWebhookEmitter({ url: receiver.url, storeToken: TOKEN, logger: quiet }, {});
-    closers.push(() => emitter.close(1000));
+    defer(() => emitter.close(1000));
     for (let id = 1; id <= 4; id++) emitter.productUpdated({ id, name: 'Mug' });
     expect(await emitter.flush(10_000)).toEqual({ remaining: 0 });
     expect(emitter.stats()).toMatchObject({ delivered: 4, failed: 0 });
@@ -110,8 +90,8 @@ describe.skipIf(!redis)('durable emitter: the answer is read up to 4 KiB', () =>
   ] as const)('a %i with an %s body: decided on its status alone', async (status, size) => {
     const bytes = size === 'endless' ? Number.POSITIVE_INFINITY : 50 * MB;
     const receiver = await startReceiver(() => ({ status, body: hugeBody(bytes) }));
-    durable.defer(receiver.close);
-    const failures: DeliveryFailure[] = [];
+    defer(receiver.close);
+    const failures: { status?: number; attempts: number }[] = [];
     const emitter = durable.emitter(durable.queueName(), receiver.url, {
       retryDelaysMs: [30],
       onFailure: (failure) => failures.push(failure),

@@ -95,3 +95,4 @@ export {
   verifyWebhook,
   type WebhookHeaders,
 } from './webhooks/signing.js';
+export { LATE, within } from './webhooks/within.js';

@@ -3,12 +3,14 @@ import {
   type DeliveryOptions,
   deliverySetup,
   failureReporter,
+  LATE,
   newWebhookId,
   type RecordEvents,
   type RetryOptions,
   retryDelay,
   type WebhookEvents,
   type WebhookMessage,
+  within,
 } from '@hiwelink/core';
 import { DelayedError, type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
@@ -220,20 +222,6 @@ export function createDurableWebhookEmitter<Product = unknown, Order = unknown>(
   });
   client.on('ready', holding.drain);
 
-  /** `work`'s result, or `late` when it takes longer than the emit budget; never rejects. */
-  function withinBudget<T>(work: Promise<T>): Promise<{ value: T } | { error: Error } | 'late'> {
-    let timer: NodeJS.Timeout | undefined;
-    return Promise.race([
-      work.then(
-        (value) => ({ value }),
-        (error: Error) => ({ error }),
-      ),
-      new Promise<'late'>((resolve) => {
-        timer = setTimeout(resolve, emitTimeoutMs, 'late');
-      }),
-    ]).finally(() => clearTimeout(timer));
-  }
-
   async function enqueue(message: WebhookMessage, line: string, jobId: string, replays?: number) {
     await lines.join(line, jobId);
     await queue.add(
@@ -267,15 +255,16 @@ export function createDurableWebhookEmitter<Product = unknown, Order = unknown>(
     const line = `${message.topic}:${message.entity}`;
     if (holding.size === 0 && client.status === 'ready') {
       const storing = enqueue(message, line, message.id);
-      const result = await withinBudget(storing);
-      if (result !== 'late' && 'value' in result) return true;
-      holding.hold(
-        message,
-        line,
-        result === 'late' ? `no answer within ${emitTimeoutMs} ms` : result.error.message,
-      );
-      // A write that outlives the budget may still land: the event is then no longer held.
-      if (result === 'late') storing.then(() => holding.stored(message.id), holding.drain);
+      let why: string;
+      try {
+        if ((await within(storing, emitTimeoutMs)) !== LATE) return true;
+        why = `no answer within ${emitTimeoutMs} ms`;
+        // A write that outlives the budget may still land: the event is then no longer held.
+        storing.then(() => holding.stored(message.id), holding.drain);
+      } catch (error) {
+        why = (error as Error).message;
+      }
+      holding.hold(message, line, why);
       return false;
     }
     // Behind the events already held, so that one entity's events keep their order.
@@ -284,8 +273,7 @@ export function createDurableWebhookEmitter<Product = unknown, Order = unknown>(
     holding.drain();
     // Known to be down (reconnecting, or closed): no use waiting.
     if (!['connecting', 'connect', 'ready'].includes(client.status)) return false;
-    const result = await withinBudget(entry.stored);
-    return result !== 'late' && 'value' in result && result.value;
+    return (await within(entry.stored, emitTimeoutMs)) === true;
   }
 
   const worker = options.worker === false ? undefined : startWorker();

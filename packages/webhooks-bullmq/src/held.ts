@@ -1,4 +1,4 @@
-import { type DeliveryFailure, type Logger, reportAtExit, type WebhookMessage } from '@hiwelink/core';
+import { type DeliveryFailure, type Logger, reportAtExit, type WebhookMessage, within } from '@hiwelink/core';
 
 /** An event emitted while Redis could not take it, held in this process until it can. */
 export interface HeldEvent {
@@ -181,14 +181,7 @@ export function createHoldingBuffer(options: HoldingOptions) {
     async close(timeoutMs: number, reason: string): Promise<HeldEvent[]> {
       if (entries.size > 0) {
         drain();
-        let timer: NodeJS.Timeout | undefined;
-        await Promise.race([
-          new Promise<void>((resolve) => emptied.push(resolve)),
-          new Promise<void>((resolve) => {
-            timer = setTimeout(resolve, timeoutMs);
-          }),
-        ]);
-        clearTimeout(timer);
+        await within(new Promise<void>((resolve) => emptied.push(resolve)), timeoutMs);
       }
       stopped = true;
       clearTimeout(retry);

@@ -107,7 +107,8 @@ function readPrefix(stream: Readable, limit: number, signal: AbortSignal) {
     const onError = () => finish(false);
     const onClose = () => finish(false);
     const onAbort = () => finish(false);
-    if (signal.aborted) return finish(false);
+    // Already aborted or destroyed: its 'close' has come and gone.
+    if (signal.aborted || stream.destroyed) return finish(false);
     signal.addEventListener('abort', onAbort, { once: true });
     stream.on('data', onData).once('end', onEnd).once('error', onError).once('close', onClose);
   });

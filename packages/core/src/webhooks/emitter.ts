@@ -12,6 +12,7 @@ import {
 import { reportAtExit } from './exit-report.js';
 import { createDeliveryQueue, type Delivery } from './queue.js';
 import { newWebhookId } from './signing.js';
+import { within } from './within.js';
 
 /** One event on its way to HiWelink. Its `id` (the `webhook-id` header) stays the same on every retry. */
 export interface QueuedEvent {
@@ -318,16 +319,7 @@ export function createWebhookEmitter<Product = unknown, Order = unknown>(
     };
 
   async function flush(timeoutMs = 30_000) {
-    if (queue.size > 0) {
-      let deadline: NodeJS.Timeout | undefined;
-      await Promise.race([
-        new Promise<void>((resolve) => idle.push(resolve)),
-        new Promise<void>((resolve) => {
-          deadline = setTimeout(resolve, timeoutMs);
-        }),
-      ]);
-      clearTimeout(deadline);
-    }
+    if (queue.size > 0) await within(new Promise<void>((resolve) => idle.push(resolve)), timeoutMs);
     return { remaining: queue.size };
   }
 
