@@ -66,6 +66,7 @@ export {
   type Deliverer,
   type DeliveryOptions,
   deliverySetup,
+  MAX_RETRY_AFTER_MS,
   type Outcome,
   RESPONSE_EXCERPT_BYTES,
   type RecordEvents,

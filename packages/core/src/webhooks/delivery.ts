@@ -188,11 +188,22 @@ export function createDeliverer(options: DeliveryOptions, env: NodeJS.ProcessEnv
   };
 }
 
+/**
+ * The longest `Retry-After` honoured (24 h, in ms): a receiver asking for more (years, by mistake
+ * or not) gets its retry a day later rather than an event held for ever.
+ */
+export const MAX_RETRY_AFTER_MS = 86_400_000;
+
+/** A `Retry-After` header (RFC 9110 §10.2.3: seconds, or an HTTP date) in ms, at most `MAX_RETRY_AFTER_MS`. */
 function retryAfterMs(value: unknown): number | undefined {
   if (typeof value !== 'string') return undefined;
-  if (/^\d+$/.test(value.trim())) return Number(value) * 1000;
   const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+  const wait = /^\d+$/.test(value.trim())
+    ? Number(value) * 1000
+    : Number.isNaN(date)
+      ? undefined
+      : Math.max(0, date - Date.now());
+  return wait === undefined ? undefined : Math.min(wait, MAX_RETRY_AFTER_MS);
 }
 
 /** 2xx is done; 408, 429, 5xx and network errors are worth retrying; any other status is final. */

@@ -31,6 +31,9 @@ export interface DeliveryFailure extends QueuedEvent {
 
 type Failed = Extract<Outcome, { done: false }>;
 
+/** The longest delay a Node timer holds (about 24.8 days). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /**
  * How both emitters report a failed attempt: a retry is a warning; an event given up is an error
  * line (unless `quiet`) and a call of `onFailure`, whose own throw is logged, never thrown.
@@ -257,7 +260,8 @@ export function createWebhookEmitter<Product = unknown, Order = unknown>(
     }
     const nextDue = active < concurrency ? queue.nextRetryAt() : undefined;
     if (nextDue !== undefined) {
-      timer = setTimeout(pump, nextDue - now);
+      // Node fires a longer timer after 1 ms (TimeoutOverflowWarning): wake up at the limit instead.
+      timer = setTimeout(pump, Math.min(nextDue - now, MAX_TIMER_MS));
       timer.unref();
     }
     if (queue.size === 0) {
