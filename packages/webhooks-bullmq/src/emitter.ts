@@ -265,6 +265,8 @@ export function createDurableWebhookEmitter<Product = unknown, Order = unknown>(
         why = (error as Error).message;
       }
       holding.hold(message, line, why);
+      // Redis may be up and refusing (out of memory, say): no reconnection will come to retry it.
+      holding.drain();
       return false;
     }
     // Behind the events already held, so that one entity's events keep their order.

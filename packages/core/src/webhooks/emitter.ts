@@ -114,9 +114,17 @@ export interface WebhookEvents<Product = unknown, Order = unknown, Result = bool
 }
 
 export interface WebhookEmitter<Product = unknown, Order = unknown> extends WebhookEvents<Product, Order> {
-  /** Resolves once everything queued is delivered or given up, or at the deadline; says how many remain. */
+  /**
+   * Resolves once everything queued is delivered or given up, or after `timeoutMs` (default 30000);
+   * says how many remain. Keeps the process alive meanwhile, so a script that emits can await it.
+   */
   flush(timeoutMs?: number): Promise<{ remaining: number }>;
-  /** Stops taking events, delivers what it can before the deadline, and reports the rest. */
+  /**
+   * Stops taking events, delivers what it can within `timeoutMs` (default 30000; waiting retries
+   * are tried at once), abandons requests still running then, and reports the rest. How a script
+   * that emits should end: events still queued when the process exits without it are only logged
+   * and passed to `onFailure`.
+   */
   close(timeoutMs?: number): Promise<CloseReport>;
   stats(): WebhookStats;
   /** False when no URL or store token is configured: every emit is then a no-op. */
