@@ -6,6 +6,7 @@
 import { fileURLToPath } from 'node:url';
 import type { DeliveryFailure } from '@hiwelink/core';
 import { createDurableWebhookEmitter, type DurableWebhookEmitterOptions } from '@hiwelink/webhooks-bullmq';
+import { Redis } from 'ioredis';
 import { describe, expect, it, vi } from 'vitest';
 import { cleanupsAfterEach, quiet, runScript, TOKEN } from '../support/emitters.js';
 import { startReceiver } from '../support/receiver.js';
@@ -81,6 +82,26 @@ describe.skipIf(!available)('emitting while Redis is down', () => {
     // With Redis back, an emit is stored again.
     expect(await emitter.productUpdated({ id: 2, name: 'v2' })).toBe(true);
   }, 40_000);
+
+  it('holds events that a running Redis refuses (out of memory), and stores them once it accepts', async () => {
+    const redis = privateRedis(await freePort());
+    defer(() => redis.kill());
+    await redis.start();
+    const admin = new Redis(redis.url);
+    defer(async () => admin.disconnect());
+    const receiver = await startReceiver();
+    defer(receiver.close);
+    const emitter = durable(redis.url, receiver.url);
+    expect(await emitter.productUpdated({ id: 1, name: 'v1' })).toBe(true);
+    await admin.config('SET', 'maxmemory-policy', 'noeviction');
+    await admin.config('SET', 'maxmemory', '1');
+    expect(await emitter.productUpdated({ id: 1, name: 'v2' })).toBe(false);
+    expect(emitter.held().map((event) => event.data.name)).toEqual(['v2']);
+    await admin.config('SET', 'maxmemory', '0');
+    await vi.waitFor(() => expect(receiver.delivered()).toHaveLength(2), { timeout: 10_000 });
+    expect(receiver.delivered().map((entry) => entry.body.data.name)).toEqual(['v1', 'v2']);
+    expect(emitter.held()).toEqual([]);
+  });
 
   it('bounds the buffer, and reports what it refuses and what close() could not store', async () => {
     const failures: DeliveryFailure[] = [];
