@@ -6,37 +6,15 @@ import {
   type WebhookEmitterOptions,
 } from '@hiwelink/core';
 import { Webhook } from 'standardwebhooks';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { cleanupsAfterEach, memoryEmitter, quiet, TOKEN } from './support/emitters.js';
 import { type Behaviour, startReceiver } from './support/receiver.js';
 
-const TOKEN = '88bedac0-a8da-4700-8d07-5dbbf4fdfd6d';
 const SECRET = `whsec_${Buffer.from('a 32-byte webhook signing secret').toString('base64')}`;
-const quiet = { warn() {}, error() {} };
-const closers: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  await Promise.all(closers.splice(0).map((close) => close()));
-});
+const defer = cleanupsAfterEach();
 
-async function setup(behaviour?: Behaviour, options: Partial<WebhookEmitterOptions> = {}) {
-  const receiver = await startReceiver(behaviour);
-  closers.push(receiver.close);
-  const failures: DeliveryFailure[] = [];
-  const emitter = createWebhookEmitter(
-    {
-      url: receiver.url,
-      storeToken: TOKEN,
-      secret: SECRET,
-      retryDelaysMs: [30, 30, 30, 30, 30],
-      jitter: 0,
-      logger: quiet,
-      onFailure: (failure) => failures.push(failure),
-      ...options,
-    },
-    {},
-  );
-  closers.push(() => emitter.close(2000));
-  return { receiver, emitter, failures };
-}
+const setup = (behaviour?: Behaviour, options: Partial<WebhookEmitterOptions> = {}) =>
+  memoryEmitter(defer, behaviour, { secret: SECRET, retryDelaysMs: [30, 30, 30, 30, 30], ...options });
 
 describe('webhook delivery', () => {
   it('returns from emit before anything reaches the network, then delivers', async () => {
@@ -67,7 +45,7 @@ describe('webhook delivery', () => {
       },
       {},
     );
-    closers.push(() => withPassthrough.close(2000));
+    defer(() => withPassthrough.close(2000));
     emitter.productUpdated(product);
     withPassthrough.productUpdated(product);
     product.tags.push('sale');
@@ -269,7 +247,7 @@ describe('webhook delivery', () => {
     await new Promise((resolve) => setTimeout(resolve, 10_000));
     expect(emitter.stats()).toMatchObject({ queued: 5, delivered: 0 });
     const receiver = await startReceiver(undefined, port);
-    closers.push(receiver.close);
+    defer(receiver.close);
     await emitter.flush(20_000);
     expect(
       receiver

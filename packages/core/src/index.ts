@@ -67,7 +67,9 @@ export {
   type Deliverer,
   type DeliveryOptions,
   deliverySetup,
+  MAX_RETRY_AFTER_MS,
   type Outcome,
+  RESPONSE_EXCERPT_BYTES,
   type RecordEvents,
   type RetryOptions,
   retryDelay,
@@ -86,10 +88,13 @@ export {
   type WebhookEvents,
   type WebhookStats,
 } from './webhooks/emitter.js';
+export { reportAtExit } from './webhooks/exit-report.js';
 export {
   newWebhookId,
   signatureHeaders,
   signingKey,
   type VerifyResult,
   verifyWebhook,
+  type WebhookHeaders,
 } from './webhooks/signing.js';
+export { LATE, within } from './webhooks/within.js';

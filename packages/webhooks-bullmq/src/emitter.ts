@@ -3,15 +3,18 @@ import {
   type DeliveryOptions,
   deliverySetup,
   failureReporter,
+  LATE,
   newWebhookId,
   type RecordEvents,
   type RetryOptions,
   retryDelay,
   type WebhookEvents,
   type WebhookMessage,
+  within,
 } from '@hiwelink/core';
 import { DelayedError, type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
+import { createHoldingBuffer, type HeldEvent } from './held.js';
 import { createLines } from './ordering.js';
 
 export interface DurableWebhookEmitterOptions<Product = unknown, Order = unknown>
@@ -31,8 +34,29 @@ export interface DurableWebhookEmitterOptions<Product = unknown, Order = unknown
    * (SIGKILL, OOM, lost host) hands its events to the others about this long after. @default 30000
    */
   lockDurationMs?: number;
-  /** Called for each event given up (a permanent 4xx, or the last retry failing), in the worker that gave up. */
+  /**
+   * Called for each event given up: a permanent 4xx or the last retry failing (in the worker that
+   * gave up), or, in the emitting process, an event Redis could not take that the local buffer
+   * could not hold, or that was still held at close() or at process exit.
+   */
   onFailure?: (failure: DeliveryFailure) => void;
+  /**
+   * The time budget of one emit, in ms: a method resolves `false` no later than this when Redis has
+   * not stored the event by then (it is then held, see `maxHeldEvents`). While Redis is known to be
+   * down (ioredis reconnecting), methods resolve `false` at once. @default 500
+   */
+  emitTimeoutMs?: number;
+  /**
+   * Events held in this process's memory, at most, while Redis cannot take them; written to Redis in
+   * emit order once it can. Past it, an event is refused: logged and passed to `onFailure`.
+   * @default 1000
+   */
+  maxHeldEvents?: number;
+}
+
+/** What close() could not do: the events still held in memory, never stored in Redis (each also went to onFailure). */
+export interface DurableCloseReport {
+  held: HeldEvent[];
 }
 
 export interface DurableWebhookStats {
@@ -60,11 +84,19 @@ export interface DurableWebhookEmitter<Product = unknown, Order = unknown>
   /** Puts every dead-lettered event back on the queue, with its webhook-id; resolves with how many. */
   replayDead(): Promise<number>;
   /**
-   * Stops taking events, lets this worker finish its deliveries in progress (at most `timeoutMs`,
-   * after which they are left to the other workers' stalled check) and closes the connections.
-   * Queued events stay in Redis.
+   * The events this process holds in memory because Redis could not take them when they were
+   * emitted (each of those emits resolved `false`), oldest first. They go to Redis by themselves
+   * once it answers; until then they are lost if the process dies.
    */
-  close(timeoutMs?: number): Promise<void>;
+  held(): HeldEvent[];
+  /**
+   * Stops taking events, writes the events held in memory to Redis if it answers, lets this worker
+   * finish its deliveries in progress (all within `timeoutMs`, after which deliveries are left to the
+   * other workers' stalled check) and closes the connections. Queued events stay in Redis; the
+   * report lists the held events that never reached it (also logged and passed to `onFailure`).
+   * @default 30000
+   */
+  close(timeoutMs?: number): Promise<DurableCloseReport>;
 }
 
 /** What each job holds: the message exactly as emitted, so every redelivery has the same webhook-id. */
@@ -148,7 +180,8 @@ export function createDurableWebhookEmitter<Product = unknown, Order = unknown>(
       requestSync: off,
       stats: async () => ({ queued: 0, active: 0, delivered: 0, failed: 0, dead: 0 }),
       replayDead: async () => 0,
-      close: async () => {},
+      held: () => [],
+      close: async () => ({ held: [] }),
     };
   }
 
@@ -177,7 +210,17 @@ export function createDurableWebhookEmitter<Product = unknown, Order = unknown>(
   const lines = createLines(client, `${PREFIX}:${queueName}:hiwelink`);
 
   let closed = false;
-  let closing: Promise<void> | undefined;
+  let closing: Promise<DurableCloseReport> | undefined;
+  const emitTimeoutMs = options.emitTimeoutMs ?? 500;
+
+  const holding = createHoldingBuffer({
+    max: options.maxHeldEvents ?? 1000,
+    store: (message, line) => enqueue(message, line, message.id),
+    ready: () => client.status === 'ready',
+    logger,
+    givenUp: (event, reason, quiet) => report.givenUp(event, reason, undefined, quiet),
+  });
+  client.on('ready', holding.drain);
 
   async function enqueue(message: WebhookMessage, line: string, jobId: string, replays?: number) {
     await lines.join(line, jobId);
@@ -209,16 +252,30 @@ export function createDurableWebhookEmitter<Product = unknown, Order = unknown>(
       );
       return false;
     }
-    try {
-      await enqueue(message, `${message.topic}:${message.entity}`, message.id);
-      return true;
-    } catch (error) {
-      logger.error(
-        { err: error, event: message.event, entity: message.entity },
-        `webhook ${message.event} not queued: ${(error as Error).message}`,
-      );
+    const line = `${message.topic}:${message.entity}`;
+    if (holding.size === 0 && client.status === 'ready') {
+      const storing = enqueue(message, line, message.id);
+      let why: string;
+      try {
+        if ((await within(storing, emitTimeoutMs)) !== LATE) return true;
+        why = `no answer within ${emitTimeoutMs} ms`;
+        // A write that outlives the budget may still land: the event is then no longer held.
+        storing.then(() => holding.stored(message.id), holding.drain);
+      } catch (error) {
+        why = (error as Error).message;
+      }
+      holding.hold(message, line, why);
+      // Redis may be up and refusing (out of memory, say): no reconnection will come to retry it.
+      holding.drain();
       return false;
     }
+    // Behind the events already held, so that one entity's events keep their order.
+    const entry = holding.hold(message, line, outage ?? `Redis connection ${client.status}`);
+    if (!entry) return false;
+    holding.drain();
+    // Known to be down (reconnecting, or closed): no use waiting.
+    if (!['connecting', 'connect', 'ready'].includes(client.status)) return false;
+    return (await within(entry.stored, emitTimeoutMs)) === true;
   }
 
   const worker = options.worker === false ? undefined : startWorker();
@@ -270,11 +327,12 @@ export function createDurableWebhookEmitter<Product = unknown, Order = unknown>(
       }
     }
 
-    async function deliver(job: Job<EventJob>, token?: string) {
+    async function deliver(job: Job<EventJob>, token?: string, signal?: AbortSignal) {
       const jobId = job.id as string;
       const { message, line } = job.data;
       await waitTurn(job, token, jobId);
-      const outcome = await deliverer.send(message);
+      // Ended by its own deadline (`timeoutMs`) at the latest, or by BullMQ cancelling the job.
+      const outcome = await deliverer.send(message, signal);
       const attempts = job.attemptsMade + 1;
       if (outcome.done) {
         await settle(line, jobId);
@@ -297,7 +355,7 @@ export function createDurableWebhookEmitter<Product = unknown, Order = unknown>(
       };
       await deadQueue.add(message.event, dead, { jobId });
       await settle(line, jobId);
-      report.givenUp({ id, event, data, attempts }, reason, status);
+      report.givenUp({ id, event, data, attempts }, reason, outcome);
       throw new UnrecoverableError(reason);
     }
 
@@ -363,6 +421,10 @@ export function createDurableWebhookEmitter<Product = unknown, Order = unknown>(
   async function close(timeoutMs = 30_000) {
     closed = true;
     closing ??= (async () => {
+      const deadline = Date.now() + timeoutMs;
+      const held = await holding.close(timeoutMs, 'not stored in Redis before close()');
+      // The worker gets what is left of the deadline, and a moment at least to stop cleanly.
+      const workerMs = Math.max(100, deadline - Date.now());
       if (worker) {
         // Without Redis nothing can be finished: stop reconnecting, or BullMQ's close waits for it forever.
         if (worker.workerClient.status !== 'ready') stopping = true;
@@ -373,7 +435,7 @@ export function createDurableWebhookEmitter<Product = unknown, Order = unknown>(
             return true;
           },
         );
-        if (!(await Promise.race([stopped, delay(timeoutMs).then(() => false)]))) {
+        if (!(await Promise.race([stopped, delay(workerMs).then(() => false)]))) {
           logger.warn(
             { queue: queueName, timeoutMs },
             'webhook deliveries still in progress at close(); other workers redeliver them once their lock expires',
@@ -386,6 +448,7 @@ export function createDurableWebhookEmitter<Product = unknown, Order = unknown>(
       stopping = true;
       await Promise.allSettled([queue.close(), deadQueue.close()]);
       await client.quit().catch(() => client.disconnect());
+      return { held };
     })();
     return closing;
   }
@@ -401,6 +464,7 @@ export function createDurableWebhookEmitter<Product = unknown, Order = unknown>(
     requestSync: () => emit(() => ({ event: 'sync.requested', topic: 'sync', entity: 'all', data: {} })),
     stats,
     replayDead,
+    held: holding.list,
     close,
   };
 }

@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import type { AxiosInstance, AxiosResponse } from 'axios';
 import axios from 'axios';
 import { consoleLogger, type Logger, safeLogger } from '../logger.js';
@@ -27,9 +28,20 @@ export interface WebhookMessage {
   data: Record<string, unknown>;
 }
 
+/**
+ * What one attempt came to. `response` is the start of the receiver's answer (at most
+ * `RESPONSE_EXCERPT_BYTES` bytes, as text) when it was not a 2xx, for the logs.
+ */
 export type Outcome =
   | { done: true }
-  | { done: false; retry: boolean; reason: string; status?: number; retryAfterMs?: number };
+  | {
+      done: false;
+      retry: boolean;
+      reason: string;
+      status?: number;
+      retryAfterMs?: number;
+      response?: string;
+    };
 
 /** Where and how deliveries go; shared by the in-memory emitter and the durable (BullMQ) one. */
 export interface DeliveryOptions {
@@ -41,9 +53,21 @@ export interface DeliveryOptions {
   secret?: string;
   /** Your own axios instance, for proxies and interceptors. @default axios.create() */
   http?: AxiosInstance;
-  /** One attempt's time limit. @default 10000 */
+  /**
+   * One attempt's deadline in ms, counted from its start: name lookup, connect, sending, the
+   * status line and the first `RESPONSE_EXCERPT_BYTES` of the answer must all fit in it. An
+   * attempt still running then is abandoned and counts as a retryable failure
+   * (`timed out after <n> ms`). @default 10000
+   */
   timeoutMs?: number;
 }
+
+/**
+ * How much of a receiver's answer is read (4 KiB): only the status and `Retry-After` decide the
+ * outcome, so the body is read up to this many bytes (kept for the log when the status is not
+ * 2xx) and the connection is then closed: a huge or endless body costs nothing more.
+ */
+export const RESPONSE_EXCERPT_BYTES = 4096;
 
 export const DEFAULT_RETRY_DELAYS = [
   10_000, 30_000, 120_000, 300_000, 900_000, 1_800_000, 3_600_000, 7_200_000,
@@ -52,8 +76,44 @@ export const DEFAULT_RETRY_DELAYS = [
 export interface Deliverer {
   /** False without a URL or store token: nothing can be sent. */
   enabled: boolean;
-  /** One attempt; `signal` abandons it (the outcome is then a retryable network error). */
+  /**
+   * One attempt, ended by its own deadline (`timeoutMs`) at the latest. `signal` abandons it
+   * sooner (the outcome is then a retryable failure); the listener added to it is removed when
+   * the attempt ends, so one signal may serve any number of attempts. Never rejects: anything
+   * that goes wrong is an outcome.
+   */
   send(message: WebhookMessage, signal?: AbortSignal): Promise<Outcome>;
+}
+
+/**
+ * Reads `stream` until it ends, `limit` bytes have come, it fails, or `signal` aborts, then
+ * destroys it. Resolves with the bytes read and whether the read was complete (ended or at the
+ * limit); never rejects.
+ */
+function readPrefix(stream: Readable, limit: number, signal: AbortSignal) {
+  return new Promise<{ bytes: Buffer; complete: boolean }>((resolve) => {
+    const chunks: Buffer[] = [];
+    let length = 0;
+    const finish = (complete: boolean) => {
+      stream.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose);
+      signal.removeEventListener('abort', onAbort);
+      stream.destroy();
+      resolve({ bytes: Buffer.concat(chunks).subarray(0, limit), complete });
+    };
+    const onData = (chunk: Buffer) => {
+      chunks.push(chunk);
+      length += chunk.length;
+      if (length >= limit) finish(true);
+    };
+    const onEnd = () => finish(true);
+    const onError = () => finish(false);
+    const onClose = () => finish(false);
+    const onAbort = () => finish(false);
+    // Already aborted or destroyed: its 'close' has come and gone.
+    if (signal.aborted || stream.destroyed) return finish(false);
+    signal.addEventListener('abort', onAbort, { once: true });
+    stream.on('data', onData).once('end', onEnd).once('error', onError).once('close', onClose);
+  });
 }
 
 /** Resolves the target from options and environment; throws when the URL cannot be one. */
@@ -68,42 +128,88 @@ export function createDeliverer(options: DeliveryOptions, env: NodeJS.ProcessEnv
   if (enabled && !/^https?:\/\//.test(base)) {
     throw new Error(`HiWelink webhook URL must start with http:// or https://, got '${base}'`);
   }
+  const timedOut = `timed out after ${timeout} ms`;
   return {
     enabled,
     async send(message, signal) {
-      const body = JSON.stringify({ event: message.event, data: message.data });
-      const headers: Record<string, string> = { 'content-type': 'application/json' };
-      if (key) Object.assign(headers, signatureHeaders(body, key, message.id, Math.floor(Date.now() / 1000)));
-      const url = `${base}/api/generic-api/webhooks/${encodeURIComponent(token)}/${message.topic}`;
+      let body: string;
       try {
-        const response = await http.post(url, body, {
+        body = JSON.stringify({ event: message.event, data: message.data });
+      } catch (error) {
+        // The same bytes would fail on every retry: final, and reported like a 4xx.
+        const why = error instanceof Error ? error.message : String(error);
+        return { done: false, retry: false, reason: `the event could not be serialised: ${why}` };
+      }
+      // One controller and one timer per attempt, both gone when it ends: the deadline covers the
+      // whole exchange (axios's own `timeout` is only an idle timer), and a caller's signal gets
+      // one listener for the attempt's lifetime only.
+      const attempt = new AbortController();
+      const deadline = setTimeout(() => attempt.abort(), timeout);
+      const abandon = () => attempt.abort();
+      signal?.addEventListener('abort', abandon, { once: true });
+      if (signal?.aborted) abandon();
+      /** Why the attempt was cut off, if it was: the caller gave it up, or its deadline passed. */
+      const aborted = () => (signal?.aborted ? 'abandoned' : attempt.signal.aborted ? timedOut : undefined);
+      let answer: Readable | undefined;
+      try {
+        const headers: Record<string, string> = { 'content-type': 'application/json' };
+        if (key)
+          Object.assign(headers, signatureHeaders(body, key, message.id, Math.floor(Date.now() / 1000)));
+        const url = `${base}/api/generic-api/webhooks/${encodeURIComponent(token)}/${message.topic}`;
+        const response = await http.post<Readable>(url, body, {
           headers,
-          timeout,
           maxRedirects: 0,
-          responseType: 'text',
+          responseType: 'stream',
           // The body was signed as these exact bytes: axios must send them untouched.
           transformRequest: [(data: string) => data],
           validateStatus: () => true,
-          ...(signal ? { signal } : {}),
+          signal: attempt.signal,
         });
-        return outcomeOf(response);
+        answer = response.data;
+        const read = await readPrefix(answer, RESPONSE_EXCERPT_BYTES, attempt.signal);
+        if (!read.complete) {
+          return {
+            done: false,
+            retry: true,
+            reason: aborted() ?? 'answer cut short',
+            status: response.status,
+          };
+        }
+        return outcomeOf(response, read.bytes);
       } catch (error) {
+        const reason = aborted();
+        if (reason) return { done: false, retry: true, reason };
         const code = (error as { code?: string }).code;
         return { done: false, retry: true, reason: code ? `network error ${code}` : String(error) };
+      } finally {
+        clearTimeout(deadline);
+        signal?.removeEventListener('abort', abandon);
+        answer?.destroy();
       }
     },
   };
 }
 
+/**
+ * The longest `Retry-After` honoured (24 h, in ms): a receiver asking for more (years, by mistake
+ * or not) gets its retry a day later rather than an event held for ever.
+ */
+export const MAX_RETRY_AFTER_MS = 86_400_000;
+
+/** A `Retry-After` header (RFC 9110 §10.2.3: seconds, or an HTTP date) in ms, at most `MAX_RETRY_AFTER_MS`. */
 function retryAfterMs(value: unknown): number | undefined {
   if (typeof value !== 'string') return undefined;
-  if (/^\d+$/.test(value.trim())) return Number(value) * 1000;
   const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+  const wait = /^\d+$/.test(value.trim())
+    ? Number(value) * 1000
+    : Number.isNaN(date)
+      ? undefined
+      : Math.max(0, date - Date.now());
+  return wait === undefined ? undefined : Math.min(wait, MAX_RETRY_AFTER_MS);
 }
 
 /** 2xx is done; 408, 429, 5xx and network errors are worth retrying; any other status is final. */
-function outcomeOf(response: AxiosResponse): Outcome {
+function outcomeOf(response: AxiosResponse, excerpt: Buffer): Outcome {
   const { status } = response;
   if (status >= 200 && status < 300) return { done: true };
   const retry = status === 408 || status === 429 || status >= 500;
@@ -114,6 +220,7 @@ function outcomeOf(response: AxiosResponse): Outcome {
     reason: `HTTP ${status}`,
     status,
     ...(wait === undefined ? {} : { retryAfterMs: wait }),
+    ...(excerpt.length === 0 ? {} : { response: excerpt.toString('utf8') }),
   };
 }
 

@@ -9,8 +9,10 @@ import {
   type WebhookEventName,
   type WebhookMessage,
 } from './delivery.js';
+import { reportAtExit } from './exit-report.js';
 import { createDeliveryQueue, type Delivery } from './queue.js';
 import { newWebhookId } from './signing.js';
+import { within } from './within.js';
 
 /** One event on its way to HiWelink. Its `id` (the `webhook-id` header) stays the same on every retry. */
 export interface QueuedEvent {
@@ -29,23 +31,39 @@ export interface DeliveryFailure extends QueuedEvent {
 
 type Failed = Extract<Outcome, { done: false }>;
 
+/** The longest delay a Node timer holds (about 24.8 days). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /**
  * How both emitters report a failed attempt: a retry is a warning; an event given up is an error
  * line (unless `quiet`) and a call of `onFailure`, whose own throw is logged, never thrown.
  */
 export function failureReporter(logger: Logger, onFailure: ((failure: DeliveryFailure) => void) | undefined) {
+  /** The receiver's answer, when there was one, for the log line's details. */
+  const answer = (outcome: { response?: string }) =>
+    outcome.response === undefined ? {} : { response: outcome.response };
   return {
     retrying({ id, event, attempts }: QueuedEvent, outcome: Failed, waitMs: number) {
       logger.warn(
-        { id, event, attempts, reason: outcome.reason },
+        { id, event, attempts, reason: outcome.reason, ...answer(outcome) },
         `webhook ${event} failed (${outcome.reason}); retrying in ${Math.round(waitMs / 1000)} s`,
       );
     },
     /** The reason an event is given up after `outcome`: a permanent status, or the last retry. */
     finalReason: (outcome: Failed, attempts: number) =>
       outcome.retry ? `${outcome.reason} after ${attempts} attempts` : outcome.reason,
-    givenUp({ id, event, data, attempts }: QueuedEvent, reason: string, status?: number, quiet = false) {
-      if (!quiet) logger.error({ id, event, attempts, reason }, `webhook ${event} given up: ${reason}`);
+    /**
+     * Reports an event given up for `reason`; `last` is the final attempt's outcome, if it was
+     * one (its status and answer go to the log and to `onFailure`).
+     */
+    givenUp({ id, event, data, attempts }: QueuedEvent, reason: string, last?: Failed, quiet = false) {
+      const status = last?.status;
+      if (!quiet) {
+        logger.error(
+          { id, event, attempts, reason, ...answer(last ?? {}) },
+          `webhook ${event} given up: ${reason}`,
+        );
+      }
       try {
         onFailure?.({ id, event, data, attempts, reason, ...(status === undefined ? {} : { status }) });
       } catch (error) {
@@ -96,9 +114,17 @@ export interface WebhookEvents<Product = unknown, Order = unknown, Result = bool
 }
 
 export interface WebhookEmitter<Product = unknown, Order = unknown> extends WebhookEvents<Product, Order> {
-  /** Resolves once everything queued is delivered or given up, or at the deadline; says how many remain. */
+  /**
+   * Resolves once everything queued is delivered or given up, or after `timeoutMs` (default 30000);
+   * says how many remain. Keeps the process alive meanwhile, so a script that emits can await it.
+   */
   flush(timeoutMs?: number): Promise<{ remaining: number }>;
-  /** Stops taking events, delivers what it can before the deadline, and reports the rest. */
+  /**
+   * Stops taking events, delivers what it can within `timeoutMs` (default 30000; waiting retries
+   * are tried at once), abandons requests still running then, and reports the rest. How a script
+   * that emits should end: events still queued when the process exits without it are only logged
+   * and passed to `onFailure`.
+   */
   close(timeoutMs?: number): Promise<CloseReport>;
   stats(): WebhookStats;
   /** False when no URL or store token is configured: every emit is then a no-op. */
@@ -154,9 +180,26 @@ export function createWebhookEmitter<Product = unknown, Order = unknown>(
 
   const report = failureReporter(logger, options.onFailure);
 
-  function giveUp(delivery: QueuedEvent, reason: string, status?: number, quiet = false) {
+  const held = (): QueuedEvent[] =>
+    queue.list().map(({ id, event, data, attempts }) => ({ id, event, data, attempts }));
+
+  /** At exit with events still queued (no flush() or close() awaited): they are named, not lost in silence. */
+  function reportExit() {
+    const left = held();
+    logger.error(
+      { ids: left.map((event) => event.id) },
+      `${left.length} webhook(s) still queued at process exit, not delivered: ` +
+        'end a script with `await webhooks.close()` (or `await webhooks.flush()`) so that they are sent first',
+    );
+    for (const event of left)
+      report.givenUp(event, 'process exited with the event still queued', undefined, true);
+  }
+  /** Unregisters the exit report; set while the queue holds events. */
+  let unregisterExit: (() => void) | undefined;
+
+  function giveUp(delivery: QueuedEvent, reason: string, last?: Failed, quiet = false) {
     stats.failed += 1;
-    report.givenUp(delivery, reason, status, quiet);
+    report.givenUp(delivery, reason, last, quiet);
   }
 
   function settle(delivery: Delivery, outcome: Outcome) {
@@ -168,7 +211,7 @@ export function createWebhookEmitter<Product = unknown, Order = unknown>(
       stats.delivered += 1;
     } else if (wait === undefined) {
       queue.remove(delivery);
-      giveUp(delivery, report.finalReason(outcome, delivery.attempts), outcome.status);
+      giveUp(delivery, report.finalReason(outcome, delivery.attempts), outcome);
     } else {
       if (!stopped) {
         delivery.nextAttemptAt = Date.now() + wait;
@@ -179,12 +222,32 @@ export function createWebhookEmitter<Product = unknown, Order = unknown>(
     pump();
   }
 
-  // Aborted at close()'s deadline: a request still running then is reported undelivered, and must
-  // neither keep the process alive until its timeout nor land after the report.
-  const abandon = new AbortController();
+  // One controller per attempt in flight, aborted at close()'s deadline: a request still running
+  // then is reported undelivered, and must neither keep the process alive until its own deadline
+  // nor land after the report. One per attempt rather than one shared signal: a shared one would
+  // collect a listener per attempt in flight (MaxListenersExceededWarning past 10).
+  const attempts = new Set<AbortController>();
 
+  /** One attempt, in the background: whatever goes wrong is logged, never an unhandled rejection. */
   function send(delivery: Delivery) {
-    void deliverer.send(delivery, abandon.signal).then((outcome) => settle(delivery, outcome));
+    const attempt = new AbortController();
+    attempts.add(attempt);
+    deliverer
+      .send(delivery, attempt.signal)
+      .catch(
+        (error: unknown): Outcome => ({
+          done: false,
+          retry: false,
+          reason: `delivery failed: ${error instanceof Error ? error.message : String(error)}`,
+        }),
+      )
+      .then((outcome) => {
+        attempts.delete(attempt);
+        settle(delivery, outcome);
+      })
+      .catch((error: unknown) =>
+        logger.error({ err: error, id: delivery.id }, 'webhook delivery bookkeeping failed'),
+      );
   }
 
   /** Starts every delivery that may go now: due, its entity not busy, within the concurrency. */
@@ -205,10 +268,15 @@ export function createWebhookEmitter<Product = unknown, Order = unknown>(
     }
     const nextDue = active < concurrency ? queue.nextRetryAt() : undefined;
     if (nextDue !== undefined) {
-      timer = setTimeout(pump, nextDue - now);
+      // Node fires a longer timer after 1 ms (TimeoutOverflowWarning): wake up at the limit instead.
+      timer = setTimeout(pump, Math.min(nextDue - now, MAX_TIMER_MS));
       timer.unref();
     }
-    if (queue.size === 0) for (const resolve of idle.splice(0)) resolve();
+    if (queue.size === 0) {
+      unregisterExit?.();
+      unregisterExit = undefined;
+      for (const resolve of idle.splice(0)) resolve();
+    }
   }
 
   function enqueue(message: Omit<WebhookMessage, 'id'>): boolean {
@@ -246,6 +314,7 @@ export function createWebhookEmitter<Product = unknown, Order = unknown>(
       logOverflowSummary();
     }
     queue.add({ ...message, id });
+    unregisterExit ??= reportAtExit(reportExit);
     pump();
     return true;
   }
@@ -262,16 +331,7 @@ export function createWebhookEmitter<Product = unknown, Order = unknown>(
     };
 
   async function flush(timeoutMs = 30_000) {
-    if (queue.size > 0) {
-      let deadline: NodeJS.Timeout | undefined;
-      await Promise.race([
-        new Promise<void>((resolve) => idle.push(resolve)),
-        new Promise<void>((resolve) => {
-          deadline = setTimeout(resolve, timeoutMs);
-        }),
-      ]);
-      clearTimeout(deadline);
-    }
+    if (queue.size > 0) await within(new Promise<void>((resolve) => idle.push(resolve)), timeoutMs);
     return { remaining: queue.size };
   }
 
@@ -284,8 +344,10 @@ export function createWebhookEmitter<Product = unknown, Order = unknown>(
     await flush(timeoutMs);
     stopped = true;
     clearTimeout(timer);
-    abandon.abort();
-    const undelivered = queue.list().map(({ id, event, data, attempts }) => ({ id, event, data, attempts }));
+    for (const attempt of attempts) attempt.abort();
+    // Reported here: the exit report would repeat it.
+    unregisterExit?.();
+    const undelivered = held();
     if (undelivered.length > 0) {
       logger.error(
         { ids: undelivered.map((event) => event.id) },

@@ -53,10 +53,47 @@ export type VerifyResult =
   | { ok: true; scheme: 'standard-webhooks' | 'hmac-sha256' }
   | { ok: false; reason: string };
 
-const header = (headers: Record<string, string | string[] | undefined>, name: string) => {
-  const value = headers[name] ?? headers[name.toLowerCase()];
+/** Request headers as Node, Express, Fastify and Koa give them, or a Fetch `Headers`. */
+export type WebhookHeaders = Record<string, string | string[] | undefined> | Headers;
+
+const header = (headers: WebhookHeaders, name: string) => {
+  if (typeof (headers as Headers).get === 'function') return (headers as Headers).get(name) ?? undefined;
+  const plain = headers as Record<string, string | string[] | undefined>;
+  const value = plain[name] ?? plain[name.toLowerCase()];
   return Array.isArray(value) ? value[0] : value;
 };
+
+const kindOf = (value: unknown) =>
+  value === null
+    ? 'null'
+    : Array.isArray(value)
+      ? 'an array'
+      : typeof value === 'object'
+        ? 'an object'
+        : typeof value === 'undefined'
+          ? 'undefined'
+          : `a ${typeof value}`;
+
+/** How to get the raw body in each framework; the error for a parsed or missing one says it. */
+const RAW_BODY_HOWTO =
+  "Express: express.raw({ type: 'application/json' }) on the route, then req.body; " +
+  "Fastify: app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) => done(null, body)), then req.body; " +
+  "Koa: read ctx.req to the end into a Buffer before any body parser (or koa-bodyparser's ctx.request.rawBody)";
+
+/** The body as bytes; a TypeError that says what to pass for anything else. */
+function rawBytes(rawBody: unknown): Buffer {
+  if (typeof rawBody === 'string') return Buffer.from(rawBody, 'utf8');
+  if (rawBody instanceof Uint8Array)
+    return Buffer.from(rawBody.buffer, rawBody.byteOffset, rawBody.byteLength);
+  if (rawBody instanceof ArrayBuffer) return Buffer.from(rawBody);
+  const parsed =
+    typeof rawBody === 'object' && rawBody !== null
+      ? ': a body already parsed as JSON, whose exact bytes are gone'
+      : '';
+  throw new TypeError(
+    `verifyWebhook: rawBody must be the request body exactly as received, as a Buffer or string (got ${kindOf(rawBody)}${parsed}). ${RAW_BODY_HOWTO}.`,
+  );
+}
 
 function sameBytes(a: Buffer, b: Buffer): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
@@ -65,16 +102,30 @@ function sameBytes(a: Buffer, b: Buffer): boolean {
 /**
  * Checks a received webhook against `secret`: the Standard Webhooks signature when its headers are
  * there (rejecting timestamps more than `toleranceSeconds` away, against replays), otherwise
- * `X-Webhook-Signature`. `rawBody` must be the bytes as received, before any JSON parsing.
+ * `X-Webhook-Signature`. `rawBody` must be the bytes as received, before any JSON parsing (a
+ * Buffer, Uint8Array, ArrayBuffer or string); `headers` the request's headers (`req.headers`,
+ * `ctx.headers`, or a Fetch `Headers`). Throws a TypeError that says what to pass when `rawBody`
+ * is anything else (a parsed object, `undefined`), when `headers` is not an object, or when
+ * `secret` is missing or empty (an empty key would accept signatures anyone can make).
  */
 export function verifyWebhook(
-  rawBody: string | Buffer,
-  headers: Record<string, string | string[] | undefined>,
+  rawBody: string | Buffer | Uint8Array | ArrayBuffer,
+  headers: WebhookHeaders,
   secret: string,
   { toleranceSeconds = 300, now = Date.now() }: { toleranceSeconds?: number; now?: number } = {},
 ): VerifyResult {
+  if (typeof secret !== 'string' || secret === '') {
+    throw new TypeError(
+      `verifyWebhook: secret is missing (got ${secret === '' ? 'an empty string' : kindOf(secret)}): pass the webhook secret from the HiWelink dashboard, usually process.env.HIWELINK_WEBHOOK_SECRET (is it set in this process?)`,
+    );
+  }
+  if (typeof headers !== 'object' || headers === null) {
+    throw new TypeError(
+      `verifyWebhook: headers must be the request's headers object (req.headers in Express and Fastify, ctx.headers in Koa, or a Fetch Headers), got ${kindOf(headers)}`,
+    );
+  }
+  const body = rawBytes(rawBody);
   const key = signingKey(secret);
-  const body = Buffer.isBuffer(rawBody) ? rawBody : Buffer.from(rawBody, 'utf8');
   const id = header(headers, 'webhook-id');
   const timestamp = header(headers, 'webhook-timestamp');
   const signatures = header(headers, 'webhook-signature');
