@@ -28,23 +28,21 @@ const setup = (options: Partial<WebhookEmitterOptions>) =>
   });
 
 describe('a failure inside a background delivery stays with its event', () => {
-  it('an event whose data throws when serialised is reported, and the next one is delivered', async () => {
+  it('a field that throws when serialised costs that field, not the event nor the next one', async () => {
     const { receiver, emitter, failures } = await setup({});
     const extra = {
       toJSON() {
         throw new Error('lazy relation loaded outside its session');
       },
     };
-    const accepted = emitter.productUpdated({ id: 1, name: 'Broken', extra });
+    // The kit's JSON rule (records/json.ts) drops the field at emit, with a warning naming it.
+    expect(emitter.productUpdated({ id: 1, name: 'Broken', extra })).toBe(true);
     emitter.productUpdated({ id: 2, name: 'Fine' });
     expect(await emitter.flush(5000)).toEqual({ remaining: 0 });
-    expect(receiver.delivered().map((entry) => entry.body.data.id)).toEqual(['2']);
-    // Refused at emit, or given up at once when sent: either way reported, not retried.
-    if (accepted) {
-      expect(failures).toMatchObject([
-        { attempts: 1, reason: expect.stringContaining('lazy relation loaded outside its session') },
-      ]);
-    }
+    const delivered = receiver.delivered().map((entry) => entry.body.data);
+    expect(delivered.map((data) => data.id)).toEqual(['1', '2']);
+    expect(delivered[0]).not.toHaveProperty('extra');
+    expect(failures).toEqual([]);
     expect(emitter.stats().inFlight).toBe(0);
     expect(unhandled).toEqual([]);
   });
@@ -78,7 +76,7 @@ describe('a failure inside a background delivery stays with its event', () => {
     emitter.productUpdated({ id: 1, name: 'Broken', extra: { toJSON: throwing } });
     emitter.productUpdated({ id: 2, name: 'Fine' });
     expect(await emitter.flush(5000)).toEqual({ remaining: 0 });
-    expect(receiver.delivered().map((entry) => entry.body.data.id)).toEqual(['2']);
+    expect(receiver.delivered().map((entry) => entry.body.data.id)).toEqual(['1', '2']);
     expect(unhandled).toEqual([]);
   });
 });
