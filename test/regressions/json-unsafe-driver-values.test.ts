@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createWebhookEmitter, type HiwelinkOptions } from '@hiwelink/core';
 import fc from 'fast-check';
+import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   BrokenModel,
@@ -19,9 +20,11 @@ import {
   throwingGetter,
   withCycle,
 } from '../support/driver-values.js';
+import { cleanupsAfterEach, durableEmitters } from '../support/emitters.js';
 import { frameworks, type RunningApp } from '../support/frameworks.js';
 import { send } from '../support/http-client.js';
 import { startReceiver } from '../support/receiver.js';
+import { connectRedis } from '../support/services.js';
 
 const KEY = 'sk_test_json_unsafe_driver_values_0123456789';
 const auth = { 'x-api-key': KEY };
@@ -180,6 +183,31 @@ describe('the in-memory emitter', () => {
     } finally {
       await receiver.close();
     }
+  });
+});
+
+describe('the durable (BullMQ) emitter on the real Redis', () => {
+  const defer = cleanupsAfterEach();
+  let redis: Redis | undefined;
+  beforeAll(async () => {
+    redis = await connectRedis();
+  });
+  afterAll(() => redis?.disconnect());
+
+  it('stores records holding driver values in Redis and sends the same JSON as the page', async (context) => {
+    if (!redis) return context.skip();
+    const receiver = await startReceiver();
+    defer(receiver.close);
+    const durable = durableEmitters(redis, defer);
+    const emitter = durable.emitter(durable.queueName(), receiver.url, {
+      mapping: { products: { passthrough: true } },
+    });
+    // true: stored in Redis, which BullMQ does with JSON.stringify (a bigint would throw there).
+    expect(await emitter.productUpdated(driverProduct(1))).toBe(true);
+    expect(await emitter.productUpdated(driverProduct(2))).toBe(true);
+    await expect.poll(() => receiver.delivered().length, { timeout: 10_000 }).toBe(2);
+    const sent = receiver.delivered().map((entry) => entry.body.data);
+    expect(sent).toEqual(expect.arrayContaining([expected(1), expected(2)]));
   });
 });
 
