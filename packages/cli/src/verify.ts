@@ -11,8 +11,18 @@ export interface VerifyOptions {
   baseUrl: string;
   credential: Credential;
   paths?: { health?: string; products?: string; orders?: string };
-  /** Page size the crawl asks for, as HiWelink does. @default 50 */
+  /**
+   * Page size of the main crawl, whose records the field, duplicate and latency checks read: the
+   * one set in the HiWelink dashboard. @default 50
+   */
   perPage?: number;
+  /**
+   * Every page size the crawler may use; each list is crawled once more at each size other than
+   * `perPage`, and every crawl must reach as many distinct records as the store says it holds.
+   * HiWelink's Generic API documents 50 as the default `per_page` and 100 as its maximum.
+   * Integers from 1 to 100. @default [50, 100]
+   */
+  pageSizes?: number[];
   /** One request's time limit. @default 30000 */
   timeoutMs?: number;
   /** Stop crawling a list after this many pages. @default 10000 */
@@ -106,17 +116,72 @@ function deepPagesCheck(list: string, title: string, latencies: number[]): Check
 }
 
 interface ListCrawl {
+  /** The `per_page` this crawl asked for. */
+  perPage: number;
   records: MappedRecord[];
   ids: string[];
   pages: number;
   failedPage?: { page: number; status: number };
-  stoppedShort?: { page: number; count: number };
+  /** The page that ended the crawl by holding fewer records than asked for. */
+  end?: { page: number; count: number };
   metaTotal?: number;
   metaLastPage?: number;
+  /** `meta.per_page` of page 1, when the store sends one. */
+  metaPerPage?: number;
   metaProblems: string[];
   bareArray: boolean;
   latencies: number[];
   rateLimited: number;
+}
+
+/** How many records the store says a list holds: `meta.total`, or the most any crawl reached. */
+function heldCount(crawls: ListCrawl[]): number {
+  const reached = Math.max(0, ...crawls.map((crawl) => new Set(crawl.ids).size));
+  return crawls.find((crawl) => crawl.metaTotal !== undefined)?.metaTotal ?? reached;
+}
+
+/**
+ * The crawler's own rule applied to each crawl: it stops at the first page holding fewer records
+ * than it asked for, so every crawl must have reached as many distinct ids as the store holds.
+ */
+function completenessCheck(list: 'products' | 'orders', title: string, crawls: ListCrawl[]): Check {
+  const held = heldCount(crawls);
+  const passed: string[] = [];
+  const problems: string[] = [];
+  let clamped = false;
+  for (const crawl of crawls) {
+    const size = `per_page=${crawl.perPage}`;
+    const total = crawl.metaTotal ?? held;
+    const distinct = new Set(crawl.ids).size;
+    if (crawl.failedPage) {
+      const { page, status } = crawl.failedPage;
+      problems.push(`${size}: page ${page} ${status === 200 ? 'is not a list' : `answered ${status}`}`);
+    } else if (distinct === total) {
+      passed.push(`${size}: ${distinct} of ${total}`);
+    } else if (distinct > total) {
+      problems.push(`${size}: ${distinct} distinct ${list} crawled but meta.total says ${total}`);
+    } else {
+      const ended = crawl.end
+        ? `; page ${crawl.end.page} held ${crawl.end.count} records and ended the crawl`
+        : `; stopped after ${crawl.pages} page(s)`;
+      const echoed =
+        crawl.metaPerPage !== undefined && crawl.metaPerPage !== crawl.perPage
+          ? ` (meta.per_page ${crawl.metaPerPage})`
+          : '';
+      problems.push(`${size}: ${distinct} of ${total} ${list}${ended}${echoed}`);
+      if (crawl.end?.page === 1 || echoed !== '') clamped = true;
+    }
+  }
+  const check = { id: `${list}-complete`, title: `${title}: every record crawled` };
+  if (problems.length === 0) return { ...check, status: 'ok', detail: passed.join('; ') };
+  return {
+    ...check,
+    status: 'failed',
+    detail: problems.join('; '),
+    hint: clamped
+      ? 'Answer every per_page up to 100 with that many records: a store that caps it lower ends the sync after page 1'
+      : 'Every page but the last must hold exactly per_page records (HiWelink stops at the first shorter one), and meta.total must count what the pages hold',
+  };
 }
 
 /**
@@ -127,6 +192,11 @@ export async function verifyStore(options: VerifyOptions): Promise<VerifyReport>
   const base = options.baseUrl.replace(/\/+$/, '');
   const paths = { health: '/health', products: '/api/products', orders: '/api/orders', ...options.paths };
   const perPage = options.perPage ?? 50;
+  const pageSizes = [...new Set(options.pageSizes ?? [50, 100])];
+  for (const size of [perPage, ...pageSizes]) {
+    if (!Number.isInteger(size) || size < 1 || size > 100)
+      throw new RangeError(`page sizes must be integers from 1 to 100, got ${size}`);
+  }
   const timeoutMs = options.timeoutMs ?? 30_000;
   const checks: Check[] = [];
   const add = (check: Check) => checks.push(check);
@@ -261,9 +331,13 @@ export async function verifyStore(options: VerifyOptions): Promise<VerifyReport>
     );
   }
 
-  async function crawl(list: 'products' | 'orders'): Promise<ListCrawl> {
+  /** One crawl of `list` at `size` records a page, stopping where HiWelink's crawler stops. */
+  async function crawl(list: 'products' | 'orders', size: number): Promise<ListCrawl> {
     const mapper = createRecordMapper(list);
+    // Problems seen at a page size other than the dashboard's say which size they came from.
+    const at = size === perPage ? '' : `per_page=${size} `;
     const result: ListCrawl = {
+      perPage: size,
       records: [],
       ids: [],
       pages: 0,
@@ -274,7 +348,7 @@ export async function verifyStore(options: VerifyOptions): Promise<VerifyReport>
     };
     const maxPages = options.maxPages ?? 10_000;
     for (let page = 1; page <= maxPages; page++) {
-      const answer = await get(`${paths[list]}?page=${page}&per_page=${perPage}`);
+      const answer = await get(`${paths[list]}?page=${page}&per_page=${size}`);
       result.latencies.push(answer.ms);
       if (answer.rateLimited) result.rateLimited += 1;
       if (answer.status !== 200) {
@@ -294,15 +368,18 @@ export async function verifyStore(options: VerifyOptions): Promise<VerifyReport>
         if (page === 1) {
           result.metaTotal = typeof meta.total === 'number' ? meta.total : undefined;
           result.metaLastPage = typeof meta.last_page === 'number' ? meta.last_page : undefined;
+          result.metaPerPage = typeof meta.per_page === 'number' ? meta.per_page : undefined;
         }
         if (meta.current_page !== page)
-          result.metaProblems.push(`page ${page}: meta.current_page is ${JSON.stringify(meta.current_page)}`);
-        if (meta.per_page !== perPage)
           result.metaProblems.push(
-            `page ${page}: meta.per_page is ${JSON.stringify(meta.per_page)}, asked ${perPage}`,
+            `${at}page ${page}: meta.current_page is ${JSON.stringify(meta.current_page)}`,
+          );
+        if (meta.per_page !== size)
+          result.metaProblems.push(
+            `${at}page ${page}: meta.per_page is ${JSON.stringify(meta.per_page)}, asked ${size}`,
           );
         if (meta.total !== result.metaTotal)
-          result.metaProblems.push(`page ${page}: meta.total changed to ${JSON.stringify(meta.total)}`);
+          result.metaProblems.push(`${at}page ${page}: meta.total changed to ${JSON.stringify(meta.total)}`);
       }
       for (const item of data) {
         const mapped = mapper(item);
@@ -310,9 +387,9 @@ export async function verifyStore(options: VerifyOptions): Promise<VerifyReport>
         if (typeof mapped.record.id === 'string') result.ids.push(mapped.record.id);
       }
       options.onProgress?.(list, page, result.metaLastPage);
-      if (data.length < perPage) {
-        if (result.metaLastPage !== undefined && page < result.metaLastPage)
-          result.stoppedShort = { page, count: data.length };
+      // The crawler's stop rule: a page shorter than asked for is the last one it reads.
+      if (data.length < size) {
+        result.end = { page, count: data.length };
         return result;
       }
     }
@@ -321,11 +398,17 @@ export async function verifyStore(options: VerifyOptions): Promise<VerifyReport>
 
   let slowestPageMs = 0;
   let pagesCrawled = 0;
+  /** What each list holds, by the store's own account (see heldCount). */
+  const heldBy = { products: 0, orders: 0 };
   for (const list of ['products', 'orders'] as const) {
     const title = list === 'products' ? 'Products' : 'Orders';
-    const result = await crawl(list);
+    const result = await crawl(list, perPage);
+    const crawls = [result];
+    for (const size of pageSizes) if (size !== perPage) crawls.push(await crawl(list, size));
+    crawls.sort((a, b) => a.perPage - b.perPage);
+    heldBy[list] = heldCount(crawls);
     pagesCrawled += result.pages;
-    slowestPageMs = Math.max(slowestPageMs, ...result.latencies);
+    slowestPageMs = Math.max(slowestPageMs, ...crawls.flatMap((entry) => entry.latencies));
     if (result.failedPage) {
       const { page, status } = result.failedPage;
       add({
@@ -367,28 +450,18 @@ export async function verifyStore(options: VerifyOptions): Promise<VerifyReport>
             hint: 'Sort by a stable unique key (ORDER BY id): an unstable order repeats some records and hides others',
           },
     );
-    if (result.stoppedShort) {
-      const { page, count } = result.stoppedShort;
-      add({
-        id: `${list}-short-page`,
-        title: `${title}: no short page before the last`,
-        status: 'failed',
-        detail: `page ${page} held ${count} of ${perPage} records but meta.last_page is ${result.metaLastPage}: HiWelink stops there`,
-        hint: 'Every page but the last must hold exactly per_page records: never drop a record from a page',
-      });
-    }
+    add(completenessCheck(list, title, crawls));
     if (!result.bareArray && !result.failedPage) {
-      const problems = [...result.metaProblems];
+      // What the pages hold against meta.total is the completeness check's; this one reads meta alone.
+      const problems = crawls.flatMap((entry) => entry.metaProblems);
       if (result.metaTotal === undefined) problems.push('meta.total is missing');
-      else if (!result.stoppedShort && result.metaTotal !== result.records.length)
-        problems.push(`meta.total is ${result.metaTotal}, the crawl saw ${result.records.length}`);
-      if (
-        result.metaTotal !== undefined &&
-        result.metaLastPage !== Math.max(1, Math.ceil(result.metaTotal / perPage))
-      ) {
-        problems.push(
-          `meta.last_page is ${result.metaLastPage}, expected ${Math.max(1, Math.ceil(result.metaTotal / perPage))}`,
-        );
+      for (const entry of crawls) {
+        if (entry.metaTotal === undefined || entry.bareArray || entry.failedPage) continue;
+        const expected = Math.max(1, Math.ceil(entry.metaTotal / entry.perPage));
+        if (entry.metaLastPage !== expected)
+          problems.push(
+            `per_page=${entry.perPage}: meta.last_page is ${entry.metaLastPage}, expected ${expected}`,
+          );
       }
       add(
         problems.length === 0
@@ -464,27 +537,17 @@ export async function verifyStore(options: VerifyOptions): Promise<VerifyReport>
     }
   }
 
-  // per_page: the cap must be honoured exactly, and anything above refused rather than clamped.
-  const hundred = await get(`${paths.products}?page=1&per_page=100`);
-  const hundredData = dataOf(hundred.body);
-  add(
-    hundred.status === 200 && Array.isArray(hundredData) && hundredData.length <= 100
-      ? {
-          id: 'per-page-100',
-          title: 'per_page=100 honoured',
-          status: 'ok',
-          detail: `${hundredData.length} record(s)`,
-        }
-      : {
-          id: 'per-page-100',
-          title: 'per_page=100 honoured',
-          status: 'failed',
-          detail: `answered ${hundred.status}${Array.isArray(hundredData) ? ` with ${hundredData.length} records` : ''}`,
-          hint: 'Accept per_page up to 100, the documented maximum',
-        },
-  );
+  // per_page above the documented maximum: refused, or honoured, but never clamped. A clamp shows
+  // as a page shorter than both 101 and the catalog, or as a meta.per_page other than 101.
   const over = await get(`${paths.products}?page=1&per_page=101`);
   const overData = dataOf(over.body);
+  const overPerPage = Array.isArray(over.body)
+    ? undefined
+    : (over.body as { meta?: { per_page?: unknown } } | undefined)?.meta?.per_page;
+  const overClamped =
+    over.status === 200 &&
+    Array.isArray(overData) &&
+    (overData.length < Math.min(101, heldBy.products) || (overPerPage !== undefined && overPerPage !== 101));
   if (over.status >= 500) {
     add({
       id: 'per-page-101',
@@ -493,12 +556,12 @@ export async function verifyStore(options: VerifyOptions): Promise<VerifyReport>
       detail: `answered ${over.status}`,
       hint: 'Answer 400 naming per_page, not a server error',
     });
-  } else if (over.status === 200 && Array.isArray(overData) && overData.length === 100) {
+  } else if (overClamped) {
     add({
       id: 'per-page-101',
       title: 'per_page=101 not clamped',
       status: 'failed',
-      detail: 'answered 100 records: clamped silently',
+      detail: `answered ${overData.length} record(s)${overPerPage === undefined ? '' : ` with meta.per_page ${JSON.stringify(overPerPage)}`}: clamped silently`,
       hint: 'A silent clamp makes the crawler see a short page and stop: answer 400 instead',
     });
   } else {
