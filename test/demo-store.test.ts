@@ -1237,7 +1237,7 @@ describe('demo store: database file', () => {
       old.exec('CREATE TABLE products (id INTEGER PRIMARY KEY, title TEXT, list_price_cents INTEGER)');
       old.close();
       expect(() => createStore(readConfig({ DATABASE_FILE: file }))).toThrow(
-        `DATABASE_FILE '${file}' was created by an older version of the demo store (schema 0, this one reads 2)`,
+        `DATABASE_FILE '${file}' holds tables this store did not create (another application's database, or a demo store from before schema versions)`,
       );
 
       const fresh = join(dir, 'fresh.db');
