@@ -88,8 +88,10 @@ async function expectRefusals(target: StoreTarget) {
   // The other application's database is left as it was: no table of ours was added.
   const other = new Database(join(files, 'other-app.db'), { readonly: true });
   const tables = other.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all();
+  const journal = other.pragma('journal_mode', { simple: true });
   other.close();
   expect(tables, target.name).toEqual(['users']);
+  expect(journal, `${target.name}: journal mode of the other database`).toBe('delete');
   expect(readFileSync(join(files, 'garbage.db'), 'utf8'), target.name).toMatch(/^this is not a database/);
 
   // A missing parent directory is created, and the store starts.

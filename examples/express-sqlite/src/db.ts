@@ -81,13 +81,6 @@ function migrate(db: Database.Database, file: string) {
     .prepare("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'")
     .pluck()
     .get() as number;
-  if (tables > 0 && version === 0) {
-    // No version mark at all: another application's database, or a demo one from before schema 1.
-    throw new Error(
-      `DATABASE_FILE '${file}' holds tables this store did not create (another application's database, ` +
-        'or a demo store from before schema versions): set DATABASE_FILE to a new file, or delete this one if it is an old demo database',
-    );
-  }
   if (tables > 0) {
     throw new Error(
       `DATABASE_FILE '${file}' was created by ${version < SCHEMA_VERSION ? 'an older' : 'a newer'} version of the demo store ` +
@@ -128,8 +121,7 @@ export function openDatabase(file: string, seed: SeedSize): Db {
     }).immediate();
   } catch (error) {
     db.close();
-    // SQLite's and the file system's errors carry a code; the store's own already name DATABASE_FILE.
-    throw typeof (error as { code?: unknown }).code === 'string' ? unusable(file, error) : error;
+    throw hasCode(error) ? unusable(file, error) : error;
   }
   return db;
 }
@@ -141,13 +133,33 @@ function openFile(file: string): Db {
   try {
     if (!inMemory) mkdirSync(dirname(resolve(file)), { recursive: true });
     db = new Database(file);
-    // The first statement is where SQLite finds a file that is not a database, or one it cannot
-    // write beside (WAL keeps <file>-wal and <file>-shm next to it).
+    // The first read is where SQLite finds a file that is not a database. Another application's
+    // file is refused before anything is written to it, WAL mode included.
+    refuseForeign(db, file);
+    // WAL keeps <file>-wal and <file>-shm beside the file: where a store that cannot write fails.
     if (!inMemory) db.pragma('journal_mode = WAL');
     return db;
   } catch (error) {
     db?.close();
-    throw unusable(file, error);
+    throw hasCode(error) ? unusable(file, error) : error;
+  }
+}
+
+/** SQLite's and the file system's errors carry a code; the store's own already name DATABASE_FILE. */
+const hasCode = (error: unknown) => typeof (error as { code?: unknown }).code === 'string';
+
+/** Throws when `db` holds tables without the demo's schema version: not a file of this store. */
+function refuseForeign(db: Db, file: string) {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  const tables = db
+    .prepare("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'")
+    .pluck()
+    .get() as number;
+  if (version === 0 && tables > 0) {
+    throw new Error(
+      `DATABASE_FILE '${file}' holds tables this store did not create (another application's database, ` +
+        'or a demo store from before schema versions): set DATABASE_FILE to a new file, or delete this one if it is an old demo database',
+    );
   }
 }
 

@@ -168,9 +168,8 @@ function openDatabase(file) {
   try {
     if (file !== ':memory:') mkdirSync(dirname(resolve(file)), { recursive: true });
     db = new Database(file);
-    // The first statement is where SQLite finds a file that is not a database, or one it cannot
-    // write beside (WAL keeps <file>-wal and <file>-shm next to it).
-    db.pragma('journal_mode = WAL');
+    // The first read is where SQLite finds a file that is not a database. Another application's
+    // file is refused before anything is written to it, WAL mode included.
     const version = db.pragma('user_version', { simple: true });
     const tables = db.prepare("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'").pluck().get();
     if (version !== SCHEMA_VERSION && tables !== 0) {
@@ -178,6 +177,8 @@ function openDatabase(file) {
         `DATABASE_FILE '${file}' holds tables this store did not create (another application's database?): set DATABASE_FILE to a new file`,
       );
     }
+    // WAL keeps <file>-wal and <file>-shm beside the file: where a store that cannot write fails.
+    db.pragma('journal_mode = WAL');
     db.exec(SCHEMA);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
     return db;
