@@ -1022,6 +1022,8 @@ describe('demo store: configuration', () => {
   it('has the documented defaults', () => {
     expect(readConfig({})).toEqual({
       port: 3000,
+      host: '127.0.0.1',
+      timeouts: { headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 5_000 },
       auth: { method: 'api-key' },
       apiKey: undefined,
       adminToken: undefined,
@@ -1034,6 +1036,16 @@ describe('demo store: configuration', () => {
     expect(readConfig({ HIWELINK_STRICT: '1' }).strict).toBe(true);
     expect(readConfig({ HIWELINK_STRICT: '0' }).strict).toBe(false);
     expect(() => readConfig({ HIWELINK_STRICT: 'yes' })).toThrow("HIWELINK_STRICT must be 0 or 1, got 'yes'");
+    expect(() => readConfig({ HEADERS_TIMEOUT_MS: '40000' })).toThrow(
+      'HEADERS_TIMEOUT_MS (40000) must be more than 0 and at most REQUEST_TIMEOUT_MS (30000)',
+    );
+    expect(() => readConfig({ KEEP_ALIVE_TIMEOUT_MS: '5s' })).toThrow(
+      "KEEP_ALIVE_TIMEOUT_MS must be a whole number of milliseconds up to 3600000, got '5s'",
+    );
+    expect(readConfig({ HOST: '', REQUEST_TIMEOUT_MS: '60000' })).toMatchObject({
+      host: '127.0.0.1',
+      timeouts: { requestTimeoutMs: 60_000 },
+    });
     expect(
       readConfig({ PORT: '0', SEED_PRODUCTS: '0', SEED_ORDERS: '0', HIWELINK_AUTH: 'api-key' }),
     ).toMatchObject({
