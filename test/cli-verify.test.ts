@@ -6,6 +6,7 @@ import { verifyStore } from '@hiwelink/cli';
 import { hiwelink } from '@hiwelink/express';
 import express from 'express';
 import { afterEach, describe, expect, it } from 'vitest';
+import { catalog } from './support/catalog.js';
 
 const KEY = 'hwk_test_verify_key';
 const bin = fileURLToPath(new URL('../packages/cli/dist/bin.js', import.meta.url));
@@ -19,16 +20,6 @@ async function listen(server: Server) {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
-
-const product = (id: number) => ({
-  id: String(id),
-  name: `Product ${id}`,
-  price: 10,
-  slug: `p-${id}`,
-  images: ['https://x.test/a.jpg'],
-  stock_status: 'in_stock',
-});
-const catalog = (count: number) => Array.from({ length: count }, (_, index) => product(index + 1));
 
 /** The store done right: the kit over an in-memory catalog. */
 function healthyStore(products = catalog(123)) {

@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { formatReport, type VerifyReport, verifyStore } from '@hiwelink/cli';
 import { afterEach, describe, expect, it } from 'vitest';
+import { catalog } from '../support/catalog.js';
 
 /*
  * Kind: a `hiwelink verify` check weaker than the crawler's own stop rule. HiWelink asks for page 1,
@@ -27,19 +28,10 @@ interface Quirks {
   lastPage?: (perPage: number) => number | undefined;
 }
 
-const product = (id: number) => ({
-  id: String(id),
-  name: `Product ${id}`,
-  price: 10,
-  slug: `p-${id}`,
-  images: ['https://x.test/a.jpg'],
-  stock_status: 'in_stock',
-});
-
 /** A hand-written store over `count` products and 7 orders, with the quirks asked for. */
 async function store(count: number, quirks: Quirks = {}): Promise<string> {
   const lists = {
-    '/api/products': Array.from({ length: count }, (_, index) => product(index + 1)),
+    '/api/products': catalog(count),
     '/api/orders': Array.from({ length: 7 }, (_, index) => ({ id: String(index + 1) })),
   };
   const server = createServer((request, response) => {
