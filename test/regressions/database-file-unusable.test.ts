@@ -71,7 +71,7 @@ async function expectRefusals(target: StoreTarget) {
   for (const entry of CASES) {
     const path = entry.path();
     const store = target.launch({ DATABASE_FILE: path });
-    const code = await store.exited;
+    const code = await store.refusal();
     const where = `${target.name}, ${entry.name}: ${store.stderr()}`;
     expect(code, where).not.toBe(0);
     expect(code, where).not.toBeNull();

@@ -1,8 +1,10 @@
 import { connect } from 'node:net';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectPostgres, type Postgres } from '../support/postgres.js';
 import {
   demoStore,
   FRAMEWORKS,
+  fastifyPostgresExample,
   listening,
   STACK_LINE,
   type StoreTarget,
@@ -11,7 +13,8 @@ import {
 } from '../support/stores.js';
 
 /*
- * Kind: a store that listens somewhere other than where its banner says. The default is HOST
+ * Kind: a store that listens somewhere other than where its banner says (the demo, the
+ * scaffolds, examples/fastify-postgres). The default is HOST
  * 127.0.0.1, this machine only, and the banner prints the address really bound; HOST=0.0.0.0
  * opens every interface (containers); an empty HOST is the default, and a HOST that is no address
  * of this machine stops the start with one line naming it. 127.0.0.2 stands for "another
@@ -51,7 +54,7 @@ async function expectListening(target: StoreTarget) {
   }
 
   const store = target.launch({ HOST: 'no-such-host.invalid' });
-  const code = await store.exited;
+  const code = await store.refusal();
   const where = `${target.name}: ${store.stderr()}`;
   expect(code, where).toBe(1);
   expect(store.stderr(), where).not.toMatch(STACK_LINE);
@@ -70,4 +73,22 @@ describe('stores listen where the banner says: HOST, default 127.0.0.1', () => {
       await expectListening(scaffoldStore(root.dir, framework, 'sqlite'));
     });
   }
+
+  describe('on PostgreSQL', () => {
+    let postgres: Postgres | undefined;
+    let drop = async () => {};
+    beforeAll(async () => {
+      postgres = await connectPostgres();
+    });
+    afterAll(async () => {
+      await drop();
+      await postgres?.close();
+    });
+    it('the fastify-postgres example', async (context) => {
+      if (!postgres) return context.skip('PostgreSQL is not reachable (see the warning above)');
+      const schema = await postgres.createSchema('listen_example');
+      drop = schema.drop;
+      await expectListening(fastifyPostgresExample(postgres.url, schema.name));
+    });
+  });
 });

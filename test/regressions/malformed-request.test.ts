@@ -4,6 +4,7 @@ import { connectPostgres, type Postgres } from '../support/postgres.js';
 import {
   demoStore,
   FRAMEWORKS,
+  fastifyPostgresExample,
   listening,
   STACK_LINE,
   type StoreTarget,
@@ -189,6 +190,46 @@ async function expectAnswers(target: StoreTarget, env: Record<string, string> = 
   expect(store.stderr(), `${target.name} logged an error`).not.toMatch(/error/i);
 }
 
+/**
+ * examples/fastify-postgres answers with Fastify's own codes (FST_ERR_...): any 4xx JSON with a
+ * code passes, and no other spelling of an id may reach product 1.
+ */
+async function expectExampleAnswers(target: StoreTarget) {
+  const store = target.launch();
+  try {
+    const url = await listening(store);
+    const admin = { authorization: `Bearer ${target.adminToken}`, 'content-type': json };
+    const stockOfFirst = async () => {
+      const reply = await send(`${url}/api/products?page=1&per_page=1`, { headers: target.apiHeaders });
+      return (reply.json() as { data: { id: string; stock_quantity: number }[] }).data[0];
+    };
+    const before = await stockOfFirst();
+    expect(before?.id).toBe('1');
+    const requests: [string, string, string?][] = [
+      ['PATCH', '/admin/products/%zz', '{"stock":777}'],
+      ['DELETE', '/admin/products/%E0%A4%A'],
+      ['POST', '/admin/products', '{"title":'],
+      ['POST', '/admin/products', '[1]'],
+      ...['01', '+1', '1e0', '0x1', '1.0', '99999999999999999999'].map((id): [string, string, string] => [
+        'PATCH',
+        `/admin/products/${id}`,
+        '{"stock":777}',
+      ]),
+    ];
+    for (const [method, path, body] of requests) {
+      const reply = await send(`${url}${path}`, { method, headers: admin, body });
+      const where = `${target.name}: ${method} ${path} answered ${reply.status} ${reply.body.slice(0, 200)}`;
+      expect(reply.status >= 400 && reply.status < 500, where).toBe(true);
+      expect(reply.headers['content-type'], where).toMatch(/^application\/json/);
+      expect(typeof (reply.json() as { code?: unknown }).code, where).toBe('string');
+    }
+    expect(await stockOfFirst(), `${target.name}: product 1 was changed`).toEqual(before);
+  } finally {
+    await store.stop();
+  }
+  expect(store.stderr(), `${target.name} logged a stack`).not.toMatch(STACK_LINE);
+}
+
 const root = scaffoldRoot();
 afterAll(root.remove);
 
@@ -212,6 +253,12 @@ describe('malformed requests get a 4xx JSON answer with a code', () => {
     afterAll(async () => {
       for (const drop of drops) await drop();
       await postgres?.close();
+    });
+    it('in the fastify-postgres example', async (context) => {
+      if (!postgres) return context.skip('PostgreSQL is not reachable (see the warning above)');
+      const schema = await postgres.createSchema('malformed_example');
+      drops.push(schema.drop);
+      await expectExampleAnswers(fastifyPostgresExample(postgres.url, schema.name));
     });
     for (const framework of FRAMEWORKS) {
       it(`in the ${framework} scaffold`, async (context) => {

@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const cli = join(repo, 'packages/cli/dist/bin.js');
 const demoMain = join(repo, 'examples/express-sqlite/dist/main.js');
+const fastifyExampleMain = join(repo, 'examples/fastify-postgres/dist/main.js');
 
 /** Variables of the test runner's environment a store would otherwise pick up. */
 const STORE_VARIABLES = [
@@ -31,6 +32,9 @@ const STORE_VARIABLES = [
   'HIWELINK_WEBHOOK_URL',
   'HIWELINK_STORE_TOKEN',
   'HIWELINK_WEBHOOK_SECRET',
+  'HEADERS_TIMEOUT_MS',
+  'REQUEST_TIMEOUT_MS',
+  'KEEP_ALIVE_TIMEOUT_MS',
 ];
 
 function cleanEnvironment(env: Record<string, string>): NodeJS.ProcessEnv {
@@ -48,6 +52,11 @@ export interface StoreProcess {
   exited: Promise<number | null>;
   /** SIGTERM, then SIGKILL after 5 s; resolves once the process is gone. */
   stop(): Promise<void>;
+  /**
+   * For a store expected to refuse to start: its exit code, or a rejection (and the process
+   * stopped) if it is still running after `timeoutMs`.
+   */
+  refusal(timeoutMs?: number): Promise<number | null>;
 }
 
 function launch(args: string[], cwd: string, env: Record<string, string>): StoreProcess {
@@ -76,6 +85,17 @@ function launch(args: string[], cwd: string, env: Record<string, string>): Store
       const force = setTimeout(() => child.kill('SIGKILL'), 5_000);
       await exited;
       clearTimeout(force);
+    },
+    async refusal(timeoutMs = 15_000) {
+      let timer: NodeJS.Timeout | undefined;
+      const running = new Promise<'running'>((resolve) => {
+        timer = setTimeout(resolve, timeoutMs, 'running');
+      });
+      const outcome = await Promise.race([exited, running]);
+      clearTimeout(timer);
+      if (outcome !== 'running') return outcome;
+      await this.stop();
+      throw new Error(`still running after ${timeoutMs} ms, expected a refusal:\n${stdout}${stderr}`);
     },
   };
 }
@@ -114,6 +134,30 @@ export const demoStore: StoreTarget = {
   adminToken: DEMO_ADMIN,
   apiHeaders: { 'x-api-key': DEMO_KEY },
 };
+
+const EXAMPLE_KEY = 'sk_test_fastify_postgres_example_key';
+const EXAMPLE_ADMIN = 'adm_test_fastify_postgres_example';
+
+/** examples/fastify-postgres on `databaseUrl`, in its own `schema`, webhooks off. */
+export function fastifyPostgresExample(databaseUrl: string, schema: string): StoreTarget {
+  return {
+    name: 'fastify-postgres example',
+    environment: (env = {}) => ({
+      PORT: '0',
+      DATABASE_URL: databaseUrl,
+      DATABASE_SCHEMA: schema,
+      HIWELINK_API_KEY: EXAMPLE_KEY,
+      ADMIN_TOKEN: EXAMPLE_ADMIN,
+      LOG_LEVEL: 'error',
+      ...env,
+    }),
+    launch(env = {}) {
+      return launch([fastifyExampleMain], repo, this.environment(env));
+    },
+    adminToken: EXAMPLE_ADMIN,
+    apiHeaders: { 'x-api-key': EXAMPLE_KEY },
+  };
+}
 
 export const FRAMEWORKS = ['express', 'fastify', 'koa'] as const;
 export type Framework = (typeof FRAMEWORKS)[number];
