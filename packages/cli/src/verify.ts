@@ -186,7 +186,11 @@ function completenessCheck(list: 'products' | 'orders', title: string, crawls: L
 
 /**
  * Crawls a store the way HiWelink's connector does (health first, then every page of products
- * and orders until a short page) and checks everything that would make the sync go wrong.
+ * and orders until a page holds fewer records than asked for) and checks everything that would make
+ * the sync go wrong. Each list is crawled at `perPage` and again at every other size of
+ * `pageSizes`; every crawl must reach as many distinct records as the store says it holds.
+ * Never rejects for a store's fault: an unreachable or broken store is a failed check.
+ * @throws {RangeError} when `perPage` or a `pageSizes` entry is not an integer from 1 to 100
  */
 export async function verifyStore(options: VerifyOptions): Promise<VerifyReport> {
   const base = options.baseUrl.replace(/\/+$/, '');
