@@ -49,12 +49,19 @@ export interface VerifyReport {
 }
 
 interface Answer {
+  /** The HTTP status; 0 when there was no answer at all (see `noAnswer`). */
   status: number;
+  /** Why there was no answer: the connection was refused or dropped, or the time limit passed. */
+  noAnswer?: string;
   body: unknown;
   ms: number;
   /** It answered 429 first and was asked again after Retry-After. */
   rateLimited: boolean;
 }
+
+/** 'answered 500', or 'got no answer (why)' when the store did not answer at all. */
+const outcome = ({ status, noAnswer }: { status: number; noAnswer?: string }) =>
+  status === 0 ? `got no answer (${noAnswer})` : `answered ${status}`;
 
 /** The headers that carry `credential`, as HiWelink's crawler sends them. */
 export function credentialHeaders(credential: Credential): Record<string, string> {
@@ -121,7 +128,7 @@ interface ListCrawl {
   records: MappedRecord[];
   ids: string[];
   pages: number;
-  failedPage?: { page: number; status: number };
+  failedPage?: { page: number; status: number; noAnswer?: string };
   /** The page that ended the crawl by holding fewer records than asked for. */
   end?: { page: number; count: number };
   metaTotal?: number;
@@ -155,7 +162,7 @@ function completenessCheck(list: 'products' | 'orders', title: string, crawls: L
     const distinct = new Set(crawl.ids).size;
     if (crawl.failedPage) {
       const { page, status } = crawl.failedPage;
-      problems.push(`${size}: page ${page} ${status === 200 ? 'is not a list' : `answered ${status}`}`);
+      problems.push(`${size}: page ${page} ${status === 200 ? 'is not a list' : outcome(crawl.failedPage)}`);
     } else if (distinct === total) {
       passed.push(`${size}: ${distinct} of ${total}`);
     } else if (distinct > total) {
@@ -208,11 +215,29 @@ export async function verifyStore(options: VerifyOptions): Promise<VerifyReport>
   async function get(path: string, credential: Credential = options.credential): Promise<Answer> {
     for (let attempt = 0; ; attempt++) {
       const started = performance.now();
-      const response = await fetch(`${base}${path}`, {
-        headers: { accept: 'application/json', ...credentialHeaders(credential) },
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-      const text = await response.text();
+      let response: Response;
+      let text: string;
+      try {
+        response = await fetch(`${base}${path}`, {
+          headers: { accept: 'application/json', ...credentialHeaders(credential) },
+          signal: AbortSignal.timeout(timeoutMs),
+        });
+        text = await response.text();
+      } catch (error) {
+        // The crawler's sync ends here too: a check to fail, not a reason for verify to throw.
+        const cause = (error as { cause?: { message?: string } }).cause?.message;
+        const noAnswer =
+          (error as Error).name === 'TimeoutError'
+            ? `nothing within ${timeoutMs} ms`
+            : `${(error as Error).message}${cause ? `: ${cause}` : ''}`;
+        return {
+          status: 0,
+          noAnswer,
+          body: undefined,
+          ms: performance.now() - started,
+          rateLimited: attempt > 0,
+        };
+      }
       if (response.status === 429 && attempt < 3) {
         // HiWelink backs off on 429, and so does the check; the crawl reports it.
         const wait = Math.min(60, Number(response.headers.get('retry-after')) || 1);
@@ -261,56 +286,55 @@ export async function verifyStore(options: VerifyOptions): Promise<VerifyReport>
   );
 
   // Health first, as the connector does when it connects.
-  try {
-    const health = await get(paths.health);
-    const body = health.body as { status?: unknown } | undefined;
-    if (health.status !== 200) {
-      add({
-        id: 'health',
-        title: 'Health',
-        status: 'failed',
-        detail: `${paths.health} answered ${health.status}`,
-        hint: 'It must answer 200 with the credential, or HiWelink will not connect',
-      });
-    } else {
-      add({
-        id: 'health',
-        title: 'Health',
-        status: body?.status === 'ok' ? 'ok' : 'warning',
-        detail:
-          body?.status === 'ok'
-            ? `200 in ${Math.round(health.ms)} ms`
-            : `200, but the body is not {"status":"ok",...}`,
-        ...(body?.status === 'ok' ? {} : { hint: 'Answer {"status":"ok","timestamp":"<ISO 8601>"}' }),
-      });
-    }
-    const anonymous = await get(paths.health, {});
-    add(
-      anonymous.status === 401 || anonymous.status === 403
-        ? {
-            id: 'health-auth',
-            title: 'Health needs the credential',
-            status: 'ok',
-            detail: `${anonymous.status} without it`,
-          }
-        : {
-            id: 'health-auth',
-            title: 'Health needs the credential',
-            status: 'failed',
-            detail: `${paths.health} answered ${anonymous.status} without a credential`,
-            hint: 'Guard /health like the other paths',
-          },
-    );
-  } catch (error) {
+  const health = await get(paths.health);
+  if (health.status === 0) {
     add({
       id: 'health',
       title: 'Health',
       status: 'failed',
-      detail: `no answer: ${(error as Error).message}`,
+      detail: `no answer: ${health.noAnswer}`,
       hint: 'Is the store running and reachable at this URL?',
     });
     return { baseUrl: base, checks, ok: false };
   }
+  const body = health.body as { status?: unknown } | undefined;
+  if (health.status !== 200) {
+    add({
+      id: 'health',
+      title: 'Health',
+      status: 'failed',
+      detail: `${paths.health} ${outcome(health)}`,
+      hint: 'It must answer 200 with the credential, or HiWelink will not connect',
+    });
+  } else {
+    add({
+      id: 'health',
+      title: 'Health',
+      status: body?.status === 'ok' ? 'ok' : 'warning',
+      detail:
+        body?.status === 'ok'
+          ? `200 in ${Math.round(health.ms)} ms`
+          : `200, but the body is not {"status":"ok",...}`,
+      ...(body?.status === 'ok' ? {} : { hint: 'Answer {"status":"ok","timestamp":"<ISO 8601>"}' }),
+    });
+  }
+  const anonymous = await get(paths.health, {});
+  add(
+    anonymous.status === 401 || anonymous.status === 403
+      ? {
+          id: 'health-auth',
+          title: 'Health needs the credential',
+          status: 'ok',
+          detail: `${anonymous.status} without it`,
+        }
+      : {
+          id: 'health-auth',
+          title: 'Health needs the credential',
+          status: 'failed',
+          detail: `${paths.health} ${outcome(anonymous)} without a credential`,
+          hint: 'Guard /health like the other paths',
+        },
+  );
 
   for (const [name, credential] of [
     ['no credential', {}],
@@ -329,7 +353,7 @@ export async function verifyStore(options: VerifyOptions): Promise<VerifyReport>
             id: `refuses-${name.replaceAll(' ', '-')}`,
             title: `Refuses ${name}`,
             status: 'failed',
-            detail: `${paths.products} answered ${answer.status} to ${name}`,
+            detail: `${paths.products} ${outcome(answer)} to ${name}`,
             hint: 'Every path must answer 401 without the right credential',
           },
     );
@@ -356,7 +380,7 @@ export async function verifyStore(options: VerifyOptions): Promise<VerifyReport>
       result.latencies.push(answer.ms);
       if (answer.rateLimited) result.rateLimited += 1;
       if (answer.status !== 200) {
-        result.failedPage = { page, status: answer.status };
+        result.failedPage = { page, status: answer.status, noAnswer: answer.noAnswer };
         return result;
       }
       const body = answer.body as { meta?: Record<string, unknown> } | unknown[] | undefined;
@@ -422,7 +446,7 @@ export async function verifyStore(options: VerifyOptions): Promise<VerifyReport>
         detail:
           status === 200
             ? `page ${page} is not {data:[...]} or a JSON array`
-            : `page ${page} answered ${status}`,
+            : `page ${page} ${outcome(result.failedPage)}`,
         hint:
           status >= 500
             ? 'A server error on a deep page ends the sync there: check the store logs for that page'
@@ -552,12 +576,12 @@ export async function verifyStore(options: VerifyOptions): Promise<VerifyReport>
     over.status === 200 &&
     Array.isArray(overData) &&
     (overData.length < Math.min(101, heldBy.products) || (overPerPage !== undefined && overPerPage !== 101));
-  if (over.status >= 500) {
+  if (over.status >= 500 || over.status === 0) {
     add({
       id: 'per-page-101',
       title: 'per_page=101 not clamped',
       status: 'failed',
-      detail: `answered ${over.status}`,
+      detail: outcome(over),
       hint: 'Answer 400 naming per_page, not a server error',
     });
   } else if (overClamped) {
@@ -584,8 +608,8 @@ export async function verifyStore(options: VerifyOptions): Promise<VerifyReport>
       : {
           id: 'past-the-end',
           title: 'A page past the end is empty',
-          status: beyond.status >= 500 ? 'failed' : 'warning',
-          detail: `answered ${beyond.status}${Array.isArray(beyondData) ? ` with ${beyondData.length} records` : ''}`,
+          status: beyond.status >= 500 || beyond.status === 0 ? 'failed' : 'warning',
+          detail: `${outcome(beyond)}${Array.isArray(beyondData) ? ` with ${beyondData.length} records` : ''}`,
           hint: 'Answer 200 with "data": [] past the last page',
         },
   );
