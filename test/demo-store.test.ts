@@ -1022,6 +1022,8 @@ describe('demo store: configuration', () => {
   it('has the documented defaults', () => {
     expect(readConfig({})).toEqual({
       port: 3000,
+      host: '127.0.0.1',
+      timeouts: { headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 5_000 },
       auth: { method: 'api-key' },
       apiKey: undefined,
       adminToken: undefined,
@@ -1034,6 +1036,16 @@ describe('demo store: configuration', () => {
     expect(readConfig({ HIWELINK_STRICT: '1' }).strict).toBe(true);
     expect(readConfig({ HIWELINK_STRICT: '0' }).strict).toBe(false);
     expect(() => readConfig({ HIWELINK_STRICT: 'yes' })).toThrow("HIWELINK_STRICT must be 0 or 1, got 'yes'");
+    expect(() => readConfig({ HEADERS_TIMEOUT_MS: '40000' })).toThrow(
+      'HEADERS_TIMEOUT_MS (40000) must be more than 0 and at most REQUEST_TIMEOUT_MS (30000)',
+    );
+    expect(() => readConfig({ KEEP_ALIVE_TIMEOUT_MS: '5s' })).toThrow(
+      "KEEP_ALIVE_TIMEOUT_MS must be a whole number of milliseconds up to 3600000, got '5s'",
+    );
+    expect(readConfig({ HOST: '', REQUEST_TIMEOUT_MS: '60000' })).toMatchObject({
+      host: '127.0.0.1',
+      timeouts: { requestTimeoutMs: 60_000 },
+    });
     expect(
       readConfig({ PORT: '0', SEED_PRODUCTS: '0', SEED_ORDERS: '0', HIWELINK_AUTH: 'api-key' }),
     ).toMatchObject({
@@ -1237,7 +1249,7 @@ describe('demo store: database file', () => {
       old.exec('CREATE TABLE products (id INTEGER PRIMARY KEY, title TEXT, list_price_cents INTEGER)');
       old.close();
       expect(() => createStore(readConfig({ DATABASE_FILE: file }))).toThrow(
-        `DATABASE_FILE '${file}' was created by an older version of the demo store (schema 0, this one reads 2)`,
+        `DATABASE_FILE '${file}' holds tables this store did not create (another application's database, or a demo store from before schema versions)`,
       );
 
       const fresh = join(dir, 'fresh.db');

@@ -36,6 +36,8 @@ describe('examples/fastify-postgres configuration', () => {
   it('has the documented defaults', () => {
     expect(readConfig({ HIWELINK_API_KEY: 'k' })).toEqual({
       port: 3001,
+      host: '127.0.0.1',
+      timeouts: { headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 5_000 },
       databaseUrl: 'postgres://postgres@127.0.0.1:5432/test',
       schema: 'hiwelink_demo',
       redisUrl: 'redis://127.0.0.1:6379',

@@ -26,8 +26,21 @@ export interface WebhookConfig {
 
 /** The demo store's settings, read once from the environment at startup. */
 export interface StoreConfig {
-  /** Listen port; 0 picks a free one. @default 3000 */
+  /** Listen port; 0 picks a free one (`PORT`). @default 3000 */
   port: number;
+  /**
+   * The address to listen on (`HOST`): 127.0.0.1 serves this machine only; 0.0.0.0 (or ::) every
+   * interface, as a container or a proxy on another host needs. @default '127.0.0.1'
+   */
+  host: string;
+  /**
+   * Time limits for slow clients, in ms: `headersTimeoutMs` to send the request headers
+   * (`HEADERS_TIMEOUT_MS`, default 10000; Node's own is 60000), `requestTimeoutMs` for the whole
+   * request, body included (`REQUEST_TIMEOUT_MS`, default 30000; Node's own is 300000; at least
+   * the headers' limit), `keepAliveTimeoutMs` for an idle keep-alive connection
+   * (`KEEP_ALIVE_TIMEOUT_MS`, default 5000; behind a load balancer, above its idle timeout).
+   */
+  timeouts: { headersTimeoutMs: number; requestTimeoutMs: number; keepAliveTimeoutMs: number };
   /** How HiWelink authenticates (`HIWELINK_AUTH`). @default { method: 'api-key' } */
   auth: AuthConfig;
   /** The key, static bearer token or basic password HiWelink sends. @default generated once and kept in the database */
@@ -199,6 +212,25 @@ function webhookConfig(env: NodeJS.ProcessEnv): WebhookConfig {
   return config;
 }
 
+const HOUR_MS = 3_600_000;
+
+function timeouts(env: NodeJS.ProcessEnv): StoreConfig['timeouts'] {
+  const ms = 'a whole number of milliseconds up to 3600000';
+  const headersTimeoutMs = integer(env, 'HEADERS_TIMEOUT_MS', 10_000, HOUR_MS, ms);
+  const requestTimeoutMs = integer(env, 'REQUEST_TIMEOUT_MS', 30_000, HOUR_MS, ms);
+  // Node refuses a headers limit above the request's, and 0 would turn the headers limit off.
+  if (headersTimeoutMs === 0 || headersTimeoutMs > requestTimeoutMs) {
+    throw new Error(
+      `HEADERS_TIMEOUT_MS (${headersTimeoutMs}) must be more than 0 and at most REQUEST_TIMEOUT_MS (${requestTimeoutMs})`,
+    );
+  }
+  return {
+    headersTimeoutMs,
+    requestTimeoutMs,
+    keepAliveTimeoutMs: integer(env, 'KEEP_ALIVE_TIMEOUT_MS', 5_000, HOUR_MS, ms),
+  };
+}
+
 /** Reads and checks the environment; throws an Error naming the variable when a value cannot work. */
 export function readConfig(env: NodeJS.ProcessEnv = process.env): StoreConfig {
   const method = authMethod(env);
@@ -212,6 +244,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): StoreConfig {
   }
   return {
     port: integer(env, 'PORT', 3000, 65_535, 'an integer from 0 to 65535'),
+    host: read(env, 'HOST') ?? '127.0.0.1',
+    timeouts: timeouts(env),
     auth: authConfig(env, method),
     apiKey: apiKey(env, method),
     adminToken: secret(env, 'ADMIN_TOKEN'),

@@ -1,5 +1,5 @@
-import { mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { mkdirSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { seedCatalog } from './seed.js';
 
@@ -102,11 +102,8 @@ export interface SeedSize {
  * through the admin API does not bring the demo data back on the next restart.
  */
 export function openDatabase(file: string, seed: SeedSize): Db {
-  const inMemory = file === ':memory:';
-  if (!inMemory) mkdirSync(dirname(resolve(file)), { recursive: true });
-  const db = new Database(file);
+  const db = openFile(file);
   try {
-    if (!inMemory) db.pragma('journal_mode = WAL');
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 5000');
     // A crawl's next page seeks past the last id served (the kit's `after`), so it reads each row
@@ -124,7 +121,83 @@ export function openDatabase(file: string, seed: SeedSize): Db {
     }).immediate();
   } catch (error) {
     db.close();
-    throw error;
+    throw hasCode(error) ? unusable(file, error) : error;
   }
   return db;
+}
+
+/** Opens `file`, creating its directory; any failure is explained by `unusable`. */
+function openFile(file: string): Db {
+  const inMemory = file === ':memory:';
+  let db: Db | undefined;
+  try {
+    if (!inMemory) mkdirSync(dirname(resolve(file)), { recursive: true });
+    db = new Database(file);
+    // The first read is where SQLite finds a file that is not a database. Another application's
+    // file is refused before anything is written to it, WAL mode included.
+    refuseForeign(db, file);
+    // WAL keeps <file>-wal and <file>-shm beside the file: where a store that cannot write fails.
+    if (!inMemory) db.pragma('journal_mode = WAL');
+    return db;
+  } catch (error) {
+    db?.close();
+    throw hasCode(error) ? unusable(file, error) : error;
+  }
+}
+
+/** SQLite's and the file system's errors carry a code; the store's own already name DATABASE_FILE. */
+const hasCode = (error: unknown) => typeof (error as { code?: unknown }).code === 'string';
+
+/** Throws when `db` holds tables without the demo's schema version: not a file of this store. */
+function refuseForeign(db: Db, file: string) {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  const tables = db
+    .prepare("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'")
+    .pluck()
+    .get() as number;
+  if (version === 0 && tables > 0) {
+    throw new Error(
+      `DATABASE_FILE '${file}' holds tables this store did not create (another application's database, ` +
+        'or a demo store from before schema versions): set DATABASE_FILE to a new file, or delete this one if it is an old demo database',
+    );
+  }
+}
+
+/** Whether `path` is a directory; false when it, or a directory above it, is missing or a file. */
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Why `file` cannot hold the database, in one sentence that names DATABASE_FILE, the path and what
+ * to do, in place of SQLite's "unable to open database file", which names neither.
+ */
+function unusable(file: string, error: unknown): Error {
+  const path = resolve(file);
+  const shown = path === file ? `'${file}'` : `'${file}' (${path})`;
+  const { code, message } = error as { code?: string; message?: string };
+  let reason: string;
+  if (isDirectory(path)) {
+    reason = `is a directory: name a file inside it, such as ${join(file, 'store.db')}`;
+  } else if (code === 'SQLITE_NOTADB') {
+    reason = 'is not a SQLite database: move it away, or set DATABASE_FILE to another path';
+  } else if (!isDirectory(dirname(path))) {
+    // mkdir failed: a file where a directory should be, or no right to create it.
+    reason = `cannot create the directory ${dirname(path)} (${message}): set DATABASE_FILE to a path in a writable directory`;
+  } else if (
+    code?.startsWith('SQLITE_CANTOPEN') ||
+    code?.startsWith('SQLITE_READONLY') ||
+    code?.startsWith('SQLITE_IOERR') ||
+    code?.startsWith('E')
+  ) {
+    reason =
+      'cannot be created or opened for writing, nor its -wal and -shm files beside it: check the permissions of the file and its directory, or set DATABASE_FILE to another path';
+  } else {
+    reason = `cannot be used: ${message}`;
+  }
+  return new Error(`DATABASE_FILE ${shown} ${reason}`, { cause: error });
 }

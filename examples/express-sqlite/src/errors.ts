@@ -14,26 +14,45 @@ export class HttpError extends Error {
   }
 }
 
-/** The shape body-parser gives its errors (`express.json()`). */
-interface BodyParserError {
+/**
+ * The shape of the errors Express's router and body-parser raise for a request they cannot read
+ * (http-errors: `status` 4xx; body-parser adds `type`). The router's URIError for a bad `%` escape
+ * in a path parameter carries `status` 400 and nothing else.
+ */
+interface RequestError {
   status: number;
-  type: string;
-  expose: boolean;
+  type?: string;
 }
 
-function isBodyParserError(error: unknown): error is BodyParserError {
-  const candidate = error as Partial<BodyParserError> | null;
-  return (
-    typeof candidate?.status === 'number' && typeof candidate.type === 'string' && candidate.expose === true
-  );
+function isRequestError(error: unknown): error is RequestError {
+  const status = (error as Partial<RequestError> | null)?.status;
+  return typeof status === 'number' && status >= 400 && status < 500;
 }
+
+/** body-parser's error types, as the store's stable codes. */
+const BODY_ERRORS: Record<string, { status: number; code: string; message: string }> = {
+  'entity.parse.failed': { status: 400, code: 'invalid_json', message: 'Malformed JSON body' },
+  'entity.too.large': { status: 413, code: 'body_too_large', message: 'Request body too large' },
+  'charset.unsupported': {
+    status: 415,
+    code: 'unsupported_media_type',
+    message: 'The body must be UTF-8 JSON',
+  },
+  'encoding.unsupported': {
+    status: 415,
+    code: 'unsupported_media_type',
+    message: 'Unsupported Content-Encoding: send the body uncompressed or gzip, deflate or br',
+  },
+};
 
 function clientError(error: unknown): HttpError | undefined {
   if (error instanceof HttpError) return error;
-  if (!isBodyParserError(error) || error.status < 400 || error.status >= 500) return undefined;
-  if (error.type === 'entity.parse.failed') return new HttpError(400, 'invalid_json', 'Malformed JSON body');
-  if (error.type === 'entity.too.large')
-    return new HttpError(413, 'body_too_large', 'Request body too large');
+  if (!isRequestError(error)) return undefined;
+  if (error instanceof URIError)
+    return new HttpError(400, 'invalid_path', 'Malformed percent-encoding in the request path');
+  const known = error.type === undefined ? undefined : BODY_ERRORS[error.type];
+  if (known) return new HttpError(known.status, known.code, known.message);
+  // Another client mistake Express detected (an aborted body, a bad Content-Length): its own words.
   return new HttpError(error.status, 'bad_request', (error as unknown as Error).message);
 }
 

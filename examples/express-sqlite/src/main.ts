@@ -64,12 +64,33 @@ async function credentials(generated: string): Promise<{ lines: string[]; curl: 
   }
 }
 
-const server = createServer(store.app);
+const { headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs } = config.timeouts;
+const server = createServer(
+  {
+    headersTimeout: headersTimeoutMs,
+    requestTimeout: requestTimeoutMs,
+    // Node checks both limits on a timer, every 30 s by default: at most 1 s here, so a slow
+    // client is closed close to its deadline.
+    connectionsCheckingInterval: Math.min(1_000, headersTimeoutMs),
+  },
+  store.app,
+);
+server.keepAliveTimeout = keepAliveTimeoutMs;
+
+/** What to change when the store cannot listen, naming the variable at fault. */
+function listenProblem(error: NodeJS.ErrnoException): string {
+  const { port, host } = config;
+  if (error.code === 'EADDRINUSE')
+    return `PORT ${port} is in use on ${host}: set PORT to a free port, or 0 for any`;
+  if (error.code === 'EACCES') return `PORT ${port} needs privileges: use a port above 1023`;
+  if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND' || error.code === 'EAI_AGAIN')
+    return `HOST '${host}' is not an address of this machine: use 127.0.0.1 (this machine only) or 0.0.0.0 (every interface)`;
+  return `cannot listen on ${host}:${port}: ${messageOf(error)}`;
+}
 
 server.once('error', (error: NodeJS.ErrnoException) => {
   store.close();
-  const hint = error.code === 'EADDRINUSE' ? ' (set PORT to a free port, or 0 for any)' : '';
-  exitWith(`${messageOf(error)}${hint}`);
+  exitWith(listenProblem(error));
 });
 
 /** Whether the admin API's changes reach HiWelink as webhooks, and how to turn them on. */
@@ -85,9 +106,12 @@ function webhooksLine(): string {
   return `on: admin changes go to ${url.replace(/\/+$/, '')}/api/generic-api/webhooks/<HIWELINK_STORE_TOKEN>/..., ${signing}`;
 }
 
-server.listen(config.port, async () => {
-  const { port } = server.address() as AddressInfo;
-  const url = `http://127.0.0.1:${port}`;
+server.listen(config.port, config.host, async () => {
+  const { address, family, port } = server.address() as AddressInfo;
+  // The address really bound; curl gets a loopback one when that is every interface.
+  const bound = `http://${family === 'IPv6' ? `[${address}]` : address}:${port}`;
+  const everywhere = address === '0.0.0.0' || address === '::';
+  const url = everywhere ? `http://${family === 'IPv6' ? '[::1]' : '127.0.0.1'}:${port}` : bound;
   const counts = store.db
     .prepare('SELECT (SELECT COUNT(*) FROM products) AS products, (SELECT COUNT(*) FROM orders) AS orders')
     .get() as { products: number; orders: number };
@@ -97,7 +121,7 @@ server.listen(config.port, async () => {
   const generated = (variable: string, value: string | undefined) =>
     value === undefined ? `  (generated ${kept}; set ${variable} to choose your own)` : '';
   const { lines, curl } = await credentials(generated('HIWELINK_API_KEY', config.apiKey));
-  console.log(`HiWelink demo store listening on ${url}`);
+  console.log(`HiWelink demo store listening on ${bound}${everywhere ? ' (every interface)' : ''}`);
   console.log(`  database     ${where} (${counts.products} products, ${counts.orders} orders)`);
   for (const line of lines) console.log(`  ${line}`);
   if (config.strict) console.log('  strict       on: a page with a record HiWelink would skip answers 500');

@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { UniqueConstraintError } from 'sequelize';
+import { type Transaction, UniqueConstraintError } from 'sequelize';
 import type { Db } from './db.js';
 
 interface ProductInput {
@@ -23,11 +23,14 @@ const newProduct = {
   additionalProperties: false,
 };
 const productPatch = { type: 'object', properties: fields, minProperties: 1, additionalProperties: false };
+// A plain decimal id, matched as text: typed 'integer', Ajv would coerce '0x10' to 16 and '1e1'
+// to 10, so another spelling would reach another product. Past 2^31 - 1 is a 404 (no such row).
 const byId = {
   type: 'object',
-  properties: { id: { type: 'integer', minimum: 1, maximum: 2_147_483_647 } },
+  properties: { id: { type: 'string', pattern: '^[1-9][0-9]{0,9}$' } },
   required: ['id'],
 };
+const MAX_ID = 2_147_483_647;
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
@@ -37,6 +40,10 @@ const digest = (value: string) => createHash('sha256').update(value).digest();
  */
 export function adminRoutes({ sequelize, Product }: Db, token: string) {
   const expected = digest(`Bearer ${token}`);
+
+  /** The product with this id, locked until the transaction ends; null when there is none. */
+  const lockProduct = (id: string, transaction: Transaction) =>
+    Number(id) > MAX_ID ? null : Product.findByPk(id, { transaction, lock: true });
 
   return async (admin: FastifyInstance) => {
     admin.addHook('onRequest', async (request, reply) => {
@@ -73,12 +80,12 @@ export function adminRoutes({ sequelize, Product }: Db, token: string) {
       },
     );
 
-    admin.patch<{ Params: { id: number }; Body: Partial<ProductInput> }>(
+    admin.patch<{ Params: { id: string }; Body: Partial<ProductInput> }>(
       '/products/:id',
       { schema: { params: byId, body: productPatch } },
       async (request, reply) => {
         const updated = await sequelize.transaction(async (transaction) => {
-          const product = await Product.findByPk(request.params.id, { transaction, lock: true });
+          const product = await lockProduct(request.params.id, transaction);
           // instance.update() runs the per-row hooks; Product.update(values, { where }) would not.
           return product?.update(request.body, { transaction });
         });
@@ -87,12 +94,12 @@ export function adminRoutes({ sequelize, Product }: Db, token: string) {
       },
     );
 
-    admin.delete<{ Params: { id: number } }>(
+    admin.delete<{ Params: { id: string } }>(
       '/products/:id',
       { schema: { params: byId } },
       async (request, reply) => {
         const deleted = await sequelize.transaction(async (transaction) => {
-          const product = await Product.findByPk(request.params.id, { transaction, lock: true });
+          const product = await lockProduct(request.params.id, transaction);
           await product?.destroy({ transaction });
           return product !== null;
         });

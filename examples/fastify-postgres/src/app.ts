@@ -63,8 +63,17 @@ const answersWithin = (promise: Promise<unknown>, ms: number) =>
 
 /** Connects to PostgreSQL and Redis, prepares the tables and builds the app. Does not listen. */
 export async function createStore(config: StoreConfig = readConfig()): Promise<Store> {
+  const { headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs } = config.timeouts;
   const app = Fastify({
     logger: { level: config.logLevel },
+    // Slow clients are closed: Node checks these limits every connectionsCheckingInterval (30 s by
+    // default), here every second at most, so a socket is closed close to its deadline.
+    http: {
+      headersTimeout: headersTimeoutMs,
+      connectionsCheckingInterval: Math.min(1_000, headersTimeoutMs),
+    },
+    requestTimeout: requestTimeoutMs,
+    keepAliveTimeout: keepAliveTimeoutMs,
     // Reject unknown fields with a 400 rather than dropping them silently (Fastify's default).
     ajv: { customOptions: { removeAdditional: false } },
   });

@@ -2,6 +2,18 @@
 export interface StoreConfig {
   /** Listen port; 0 picks a free one (`PORT`). @default 3001 */
   port: number;
+  /**
+   * The address to listen on (`HOST`): 127.0.0.1 serves this machine only; 0.0.0.0 (or ::) every
+   * interface, as a container or a proxy on another host needs. @default '127.0.0.1'
+   */
+  host: string;
+  /**
+   * Time limits for slow clients, in ms: the request headers (`HEADERS_TIMEOUT_MS`, default 10000;
+   * Node's own is 60000), the whole request (`REQUEST_TIMEOUT_MS`, default 30000; at least the
+   * headers' limit), an idle keep-alive connection (`KEEP_ALIVE_TIMEOUT_MS`, default 5000; behind a
+   * load balancer, above its idle timeout).
+   */
+  timeouts: { headersTimeoutMs: number; requestTimeoutMs: number; keepAliveTimeoutMs: number };
   /** PostgreSQL connection string (`DATABASE_URL`). @default postgres://postgres@127.0.0.1:5432/test */
   databaseUrl: string;
   /** The store's own PostgreSQL schema, created if missing (`DATABASE_SCHEMA`). @default hiwelink_demo */
@@ -53,12 +65,33 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): StoreConfig {
   if (webhookUrl !== undefined && !/^https?:\/\/[^/]/.test(webhookUrl)) {
     throw new Error(`HIWELINK_WEBHOOK_URL must be an http(s) URL, got '${webhookUrl}'`);
   }
+  /** A whole number of milliseconds, at most an hour. */
+  const ms = (name: string, fallback: number) => {
+    const value = read(name) ?? String(fallback);
+    if (!/^\d{1,7}$/.test(value) || Number(value) > 3_600_000) {
+      throw new Error(`${name} must be a whole number of milliseconds up to 3600000, got '${value}'`);
+    }
+    return Number(value);
+  };
+  const timeouts = {
+    headersTimeoutMs: ms('HEADERS_TIMEOUT_MS', 10_000),
+    requestTimeoutMs: ms('REQUEST_TIMEOUT_MS', 30_000),
+    keepAliveTimeoutMs: ms('KEEP_ALIVE_TIMEOUT_MS', 5_000),
+  };
+  // Node refuses a headers limit above the request's, and 0 would turn the headers limit off.
+  if (timeouts.headersTimeoutMs === 0 || timeouts.headersTimeoutMs > timeouts.requestTimeoutMs) {
+    throw new Error(
+      `HEADERS_TIMEOUT_MS (${timeouts.headersTimeoutMs}) must be more than 0 and at most REQUEST_TIMEOUT_MS (${timeouts.requestTimeoutMs})`,
+    );
+  }
   const logLevel = read('LOG_LEVEL') ?? 'info';
   if (!LOG_LEVELS.includes(logLevel)) {
     throw new Error(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got '${logLevel}'`);
   }
   return {
     port: Number(port),
+    host: read('HOST') ?? '127.0.0.1',
+    timeouts,
     databaseUrl: read('DATABASE_URL') ?? 'postgres://postgres@127.0.0.1:5432/test',
     schema,
     redisUrl: read('REDIS_URL') ?? 'redis://127.0.0.1:6379',

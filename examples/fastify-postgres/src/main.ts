@@ -17,14 +17,30 @@ let store: Store;
 try {
   config = readConfig();
   store = await createStore(config);
-  await store.app.listen({ port: config.port, host: '0.0.0.0' });
+  await store.app.listen({ port: config.port, host: config.host }).catch(async (error) => {
+    await store.close();
+    throw new Error(listenProblem(error, config));
+  });
 } catch (error) {
   console.error(`Cannot start the store: ${error instanceof Error ? error.message : String(error)}`);
   process.exit(1);
 }
 
-const { port } = store.app.server.address() as AddressInfo;
-const url = `http://127.0.0.1:${port}`;
+/** What to change when the store cannot listen, naming the variable at fault. */
+function listenProblem(error: NodeJS.ErrnoException, { port, host }: StoreConfig): string {
+  if (error.code === 'EADDRINUSE')
+    return `PORT ${port} is in use on ${host}: set PORT to a free port, or 0 for any`;
+  if (error.code === 'EACCES') return `PORT ${port} needs privileges: use a port above 1023`;
+  if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND' || error.code === 'EAI_AGAIN')
+    return `HOST '${host}' is not an address of this machine: use 127.0.0.1 (this machine only) or 0.0.0.0 (every interface)`;
+  return `cannot listen on ${host}:${port}: ${error.message}`;
+}
+
+const { address, family, port } = store.app.server.address() as AddressInfo;
+// The address really bound; the curl lines get a loopback one when that is every interface.
+const bound = `http://${family === 'IPv6' ? `[${address}]` : address}:${port}`;
+const everywhere = address === '0.0.0.0' || address === '::';
+const url = everywhere ? `http://${family === 'IPv6' ? '[::1]' : '127.0.0.1'}:${port}` : bound;
 const [products, orders] = await Promise.all([
   store.sequelize.model('Product').count(),
   store.sequelize.model('Order').count(),
@@ -33,7 +49,9 @@ const webhooks = store.webhooks.enabled
   ? `on: queued in ${redact(config.redisUrl)} as '${config.queueName}', sent to ${config.webhookUrl}`
   : 'off (set HIWELINK_WEBHOOK_URL and HIWELINK_STORE_TOKEN to send changes to HiWelink)';
 
-console.log(`HiWelink example store (Fastify + PostgreSQL) listening on ${url}`);
+console.log(
+  `HiWelink example store (Fastify + PostgreSQL) listening on ${bound}${everywhere ? ' (every interface)' : ''}`,
+);
 console.log(
   `  database  ${redact(config.databaseUrl)}, schema ${config.schema} (${products} products, ${orders} orders)`,
 );

@@ -11,8 +11,18 @@ export interface VerifyOptions {
   baseUrl: string;
   credential: Credential;
   paths?: { health?: string; products?: string; orders?: string };
-  /** Page size the crawl asks for, as HiWelink does. @default 50 */
+  /**
+   * Page size of the main crawl, whose records the field, duplicate and latency checks read: the
+   * one set in the HiWelink dashboard. @default 50
+   */
   perPage?: number;
+  /**
+   * Every page size the crawler may use; each list is crawled once more at each size other than
+   * `perPage`, and every crawl must reach as many distinct records as the store says it holds.
+   * HiWelink's Generic API documents 50 as the default `per_page` and 100 as its maximum.
+   * Integers from 1 to 100. @default [50, 100]
+   */
+  pageSizes?: number[];
   /** One request's time limit. @default 30000 */
   timeoutMs?: number;
   /** Stop crawling a list after this many pages. @default 10000 */
@@ -39,12 +49,19 @@ export interface VerifyReport {
 }
 
 interface Answer {
+  /** The HTTP status; 0 when there was no answer at all (see `noAnswer`). */
   status: number;
+  /** Why there was no answer: the connection was refused or dropped, or the time limit passed. */
+  noAnswer?: string;
   body: unknown;
   ms: number;
   /** It answered 429 first and was asked again after Retry-After. */
   rateLimited: boolean;
 }
+
+/** 'answered 500', or 'got no answer (why)' when the store did not answer at all. */
+const outcome = ({ status, noAnswer }: { status: number; noAnswer?: string }) =>
+  status === 0 ? `got no answer (${noAnswer})` : `answered ${status}`;
 
 /** The headers that carry `credential`, as HiWelink's crawler sends them. */
 export function credentialHeaders(credential: Credential): Record<string, string> {
@@ -106,27 +123,91 @@ function deepPagesCheck(list: string, title: string, latencies: number[]): Check
 }
 
 interface ListCrawl {
+  /** The `per_page` this crawl asked for. */
+  perPage: number;
   records: MappedRecord[];
   ids: string[];
   pages: number;
-  failedPage?: { page: number; status: number };
-  stoppedShort?: { page: number; count: number };
+  failedPage?: { page: number; status: number; noAnswer?: string };
+  /** The page that ended the crawl by holding fewer records than asked for. */
+  end?: { page: number; count: number };
   metaTotal?: number;
   metaLastPage?: number;
+  /** `meta.per_page` of page 1, when the store sends one. */
+  metaPerPage?: number;
   metaProblems: string[];
   bareArray: boolean;
   latencies: number[];
   rateLimited: number;
 }
 
+/** How many records the store says a list holds: `meta.total`, or the most any crawl reached. */
+function heldCount(crawls: ListCrawl[]): number {
+  const reached = Math.max(0, ...crawls.map((crawl) => new Set(crawl.ids).size));
+  return crawls.find((crawl) => crawl.metaTotal !== undefined)?.metaTotal ?? reached;
+}
+
+/**
+ * The crawler's own rule applied to each crawl: it stops at the first page holding fewer records
+ * than it asked for, so every crawl must have reached as many distinct ids as the store holds.
+ */
+function completenessCheck(list: 'products' | 'orders', title: string, crawls: ListCrawl[]): Check {
+  const held = heldCount(crawls);
+  const passed: string[] = [];
+  const problems: string[] = [];
+  let clamped = false;
+  for (const crawl of crawls) {
+    const size = `per_page=${crawl.perPage}`;
+    const total = crawl.metaTotal ?? held;
+    const distinct = new Set(crawl.ids).size;
+    if (crawl.failedPage) {
+      const { page, status } = crawl.failedPage;
+      problems.push(`${size}: page ${page} ${status === 200 ? 'is not a list' : outcome(crawl.failedPage)}`);
+    } else if (distinct === total) {
+      passed.push(`${size}: ${distinct} of ${total}`);
+    } else if (distinct > total) {
+      problems.push(`${size}: ${distinct} distinct ${list} crawled but meta.total says ${total}`);
+    } else {
+      const ended = crawl.end
+        ? `; page ${crawl.end.page} held ${crawl.end.count} records and ended the crawl`
+        : `; stopped after ${crawl.pages} page(s)`;
+      const echoed =
+        crawl.metaPerPage !== undefined && crawl.metaPerPage !== crawl.perPage
+          ? ` (meta.per_page ${crawl.metaPerPage})`
+          : '';
+      problems.push(`${size}: ${distinct} of ${total} ${list}${ended}${echoed}`);
+      if (crawl.end?.page === 1 || echoed !== '') clamped = true;
+    }
+  }
+  const check = { id: `${list}-complete`, title: `${title}: every record crawled` };
+  if (problems.length === 0) return { ...check, status: 'ok', detail: passed.join('; ') };
+  return {
+    ...check,
+    status: 'failed',
+    detail: problems.join('; '),
+    hint: clamped
+      ? 'Answer every per_page up to 100 with that many records: a store that caps it lower ends the sync after page 1'
+      : 'Every page but the last must hold exactly per_page records (HiWelink stops at the first shorter one), and meta.total must count what the pages hold',
+  };
+}
+
 /**
  * Crawls a store the way HiWelink's connector does (health first, then every page of products
- * and orders until a short page) and checks everything that would make the sync go wrong.
+ * and orders until a page holds fewer records than asked for) and checks everything that would make
+ * the sync go wrong. Each list is crawled at `perPage` and again at every other size of
+ * `pageSizes`; every crawl must reach as many distinct records as the store says it holds.
+ * Never rejects for a store's fault: an unreachable or broken store is a failed check.
+ * @throws {RangeError} when `perPage` or a `pageSizes` entry is not an integer from 1 to 100
  */
 export async function verifyStore(options: VerifyOptions): Promise<VerifyReport> {
   const base = options.baseUrl.replace(/\/+$/, '');
   const paths = { health: '/health', products: '/api/products', orders: '/api/orders', ...options.paths };
   const perPage = options.perPage ?? 50;
+  const pageSizes = [...new Set(options.pageSizes ?? [50, 100])];
+  for (const size of [perPage, ...pageSizes]) {
+    if (!Number.isInteger(size) || size < 1 || size > 100)
+      throw new RangeError(`page sizes must be integers from 1 to 100, got ${size}`);
+  }
   const timeoutMs = options.timeoutMs ?? 30_000;
   const checks: Check[] = [];
   const add = (check: Check) => checks.push(check);
@@ -134,11 +215,29 @@ export async function verifyStore(options: VerifyOptions): Promise<VerifyReport>
   async function get(path: string, credential: Credential = options.credential): Promise<Answer> {
     for (let attempt = 0; ; attempt++) {
       const started = performance.now();
-      const response = await fetch(`${base}${path}`, {
-        headers: { accept: 'application/json', ...credentialHeaders(credential) },
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-      const text = await response.text();
+      let response: Response;
+      let text: string;
+      try {
+        response = await fetch(`${base}${path}`, {
+          headers: { accept: 'application/json', ...credentialHeaders(credential) },
+          signal: AbortSignal.timeout(timeoutMs),
+        });
+        text = await response.text();
+      } catch (error) {
+        // The crawler's sync ends here too: a check to fail, not a reason for verify to throw.
+        const cause = (error as { cause?: { message?: string } }).cause?.message;
+        const noAnswer =
+          (error as Error).name === 'TimeoutError'
+            ? `nothing within ${timeoutMs} ms`
+            : `${(error as Error).message}${cause ? `: ${cause}` : ''}`;
+        return {
+          status: 0,
+          noAnswer,
+          body: undefined,
+          ms: performance.now() - started,
+          rateLimited: attempt > 0,
+        };
+      }
       if (response.status === 429 && attempt < 3) {
         // HiWelink backs off on 429, and so does the check; the crawl reports it.
         const wait = Math.min(60, Number(response.headers.get('retry-after')) || 1);
@@ -187,83 +286,86 @@ export async function verifyStore(options: VerifyOptions): Promise<VerifyReport>
   );
 
   // Health first, as the connector does when it connects.
-  try {
-    const health = await get(paths.health);
-    const body = health.body as { status?: unknown } | undefined;
-    if (health.status !== 200) {
-      add({
-        id: 'health',
-        title: 'Health',
-        status: 'failed',
-        detail: `${paths.health} answered ${health.status}`,
-        hint: 'It must answer 200 with the credential, or HiWelink will not connect',
-      });
-    } else {
-      add({
-        id: 'health',
-        title: 'Health',
-        status: body?.status === 'ok' ? 'ok' : 'warning',
-        detail:
-          body?.status === 'ok'
-            ? `200 in ${Math.round(health.ms)} ms`
-            : `200, but the body is not {"status":"ok",...}`,
-        ...(body?.status === 'ok' ? {} : { hint: 'Answer {"status":"ok","timestamp":"<ISO 8601>"}' }),
-      });
-    }
-    const anonymous = await get(paths.health, {});
-    add(
-      anonymous.status === 401 || anonymous.status === 403
-        ? {
-            id: 'health-auth',
-            title: 'Health needs the credential',
-            status: 'ok',
-            detail: `${anonymous.status} without it`,
-          }
-        : {
-            id: 'health-auth',
-            title: 'Health needs the credential',
-            status: 'failed',
-            detail: `${paths.health} answered ${anonymous.status} without a credential`,
-            hint: 'Guard /health like the other paths',
-          },
-    );
-  } catch (error) {
+  const health = await get(paths.health);
+  if (health.status === 0) {
     add({
       id: 'health',
       title: 'Health',
       status: 'failed',
-      detail: `no answer: ${(error as Error).message}`,
+      detail: `no answer: ${health.noAnswer}`,
       hint: 'Is the store running and reachable at this URL?',
     });
     return { baseUrl: base, checks, ok: false };
   }
+  const body = health.body as { status?: unknown } | undefined;
+  if (health.status !== 200) {
+    add({
+      id: 'health',
+      title: 'Health',
+      status: 'failed',
+      detail: `${paths.health} ${outcome(health)}`,
+      hint: 'It must answer 200 with the credential, or HiWelink will not connect',
+    });
+  } else {
+    add({
+      id: 'health',
+      title: 'Health',
+      status: body?.status === 'ok' ? 'ok' : 'warning',
+      detail:
+        body?.status === 'ok'
+          ? `200 in ${Math.round(health.ms)} ms`
+          : `200, but the body is not {"status":"ok",...}`,
+      ...(body?.status === 'ok' ? {} : { hint: 'Answer {"status":"ok","timestamp":"<ISO 8601>"}' }),
+    });
+  }
+  const anonymous = await get(paths.health, {});
+  add(
+    anonymous.status === 401 || anonymous.status === 403
+      ? {
+          id: 'health-auth',
+          title: 'Health needs the credential',
+          status: 'ok',
+          detail: `${anonymous.status} without it`,
+        }
+      : {
+          id: 'health-auth',
+          title: 'Health needs the credential',
+          status: 'failed',
+          detail: `${paths.health} ${outcome(anonymous)} without a credential`,
+          hint: 'Guard /health like the other paths',
+        },
+  );
 
+  // Both lists, as the crawler reads both (health-auth covers /health): one unguarded path is a leak.
   for (const [name, credential] of [
     ['no credential', {}],
     ['a wrong credential', wrongCredential(options.credential)],
   ] as const) {
-    const answer = await get(`${paths.products}?page=1&per_page=1`, credential);
+    const answers = [];
+    for (const path of [paths.products, paths.orders]) {
+      answers.push({ path, answer: await get(`${path}?page=1&per_page=1`, credential) });
+    }
+    const open = answers.filter(({ answer }) => answer.status !== 401 && answer.status !== 403);
+    const check = { id: `refuses-${name.replaceAll(' ', '-')}`, title: `Refuses ${name}` };
     add(
-      answer.status === 401 || answer.status === 403
-        ? {
-            id: `refuses-${name.replaceAll(' ', '-')}`,
-            title: `Refuses ${name}`,
-            status: 'ok',
-            detail: String(answer.status),
-          }
+      open.length === 0
+        ? { ...check, status: 'ok', detail: answers.map(({ answer }) => answer.status).join(', ') }
         : {
-            id: `refuses-${name.replaceAll(' ', '-')}`,
-            title: `Refuses ${name}`,
+            ...check,
             status: 'failed',
-            detail: `${paths.products} answered ${answer.status} to ${name}`,
+            detail: open.map(({ path, answer }) => `${path} ${outcome(answer)} to ${name}`).join('; '),
             hint: 'Every path must answer 401 without the right credential',
           },
     );
   }
 
-  async function crawl(list: 'products' | 'orders'): Promise<ListCrawl> {
+  /** One crawl of `list` at `size` records a page, stopping where HiWelink's crawler stops. */
+  async function crawl(list: 'products' | 'orders', size: number): Promise<ListCrawl> {
     const mapper = createRecordMapper(list);
+    // Problems seen at a page size other than the dashboard's say which size they came from.
+    const at = size === perPage ? '' : `per_page=${size} `;
     const result: ListCrawl = {
+      perPage: size,
       records: [],
       ids: [],
       pages: 0,
@@ -274,11 +376,11 @@ export async function verifyStore(options: VerifyOptions): Promise<VerifyReport>
     };
     const maxPages = options.maxPages ?? 10_000;
     for (let page = 1; page <= maxPages; page++) {
-      const answer = await get(`${paths[list]}?page=${page}&per_page=${perPage}`);
+      const answer = await get(`${paths[list]}?page=${page}&per_page=${size}`);
       result.latencies.push(answer.ms);
       if (answer.rateLimited) result.rateLimited += 1;
       if (answer.status !== 200) {
-        result.failedPage = { page, status: answer.status };
+        result.failedPage = { page, status: answer.status, noAnswer: answer.noAnswer };
         return result;
       }
       const body = answer.body as { meta?: Record<string, unknown> } | unknown[] | undefined;
@@ -294,15 +396,18 @@ export async function verifyStore(options: VerifyOptions): Promise<VerifyReport>
         if (page === 1) {
           result.metaTotal = typeof meta.total === 'number' ? meta.total : undefined;
           result.metaLastPage = typeof meta.last_page === 'number' ? meta.last_page : undefined;
+          result.metaPerPage = typeof meta.per_page === 'number' ? meta.per_page : undefined;
         }
         if (meta.current_page !== page)
-          result.metaProblems.push(`page ${page}: meta.current_page is ${JSON.stringify(meta.current_page)}`);
-        if (meta.per_page !== perPage)
           result.metaProblems.push(
-            `page ${page}: meta.per_page is ${JSON.stringify(meta.per_page)}, asked ${perPage}`,
+            `${at}page ${page}: meta.current_page is ${JSON.stringify(meta.current_page)}`,
+          );
+        if (meta.per_page !== size)
+          result.metaProblems.push(
+            `${at}page ${page}: meta.per_page is ${JSON.stringify(meta.per_page)}, asked ${size}`,
           );
         if (meta.total !== result.metaTotal)
-          result.metaProblems.push(`page ${page}: meta.total changed to ${JSON.stringify(meta.total)}`);
+          result.metaProblems.push(`${at}page ${page}: meta.total changed to ${JSON.stringify(meta.total)}`);
       }
       for (const item of data) {
         const mapped = mapper(item);
@@ -310,9 +415,9 @@ export async function verifyStore(options: VerifyOptions): Promise<VerifyReport>
         if (typeof mapped.record.id === 'string') result.ids.push(mapped.record.id);
       }
       options.onProgress?.(list, page, result.metaLastPage);
-      if (data.length < perPage) {
-        if (result.metaLastPage !== undefined && page < result.metaLastPage)
-          result.stoppedShort = { page, count: data.length };
+      // The crawler's stop rule: a page shorter than asked for is the last one it reads.
+      if (data.length < size) {
+        result.end = { page, count: data.length };
         return result;
       }
     }
@@ -321,11 +426,17 @@ export async function verifyStore(options: VerifyOptions): Promise<VerifyReport>
 
   let slowestPageMs = 0;
   let pagesCrawled = 0;
+  /** What each list holds, by the store's own account (see heldCount). */
+  const heldBy = { products: 0, orders: 0 };
   for (const list of ['products', 'orders'] as const) {
     const title = list === 'products' ? 'Products' : 'Orders';
-    const result = await crawl(list);
+    const result = await crawl(list, perPage);
+    const crawls = [result];
+    for (const size of pageSizes) if (size !== perPage) crawls.push(await crawl(list, size));
+    crawls.sort((a, b) => a.perPage - b.perPage);
+    heldBy[list] = heldCount(crawls);
     pagesCrawled += result.pages;
-    slowestPageMs = Math.max(slowestPageMs, ...result.latencies);
+    slowestPageMs = Math.max(slowestPageMs, ...crawls.flatMap((entry) => entry.latencies));
     if (result.failedPage) {
       const { page, status } = result.failedPage;
       add({
@@ -335,7 +446,7 @@ export async function verifyStore(options: VerifyOptions): Promise<VerifyReport>
         detail:
           status === 200
             ? `page ${page} is not {data:[...]} or a JSON array`
-            : `page ${page} answered ${status}`,
+            : `page ${page} ${outcome(result.failedPage)}`,
         hint:
           status >= 500
             ? 'A server error on a deep page ends the sync there: check the store logs for that page'
@@ -367,28 +478,18 @@ export async function verifyStore(options: VerifyOptions): Promise<VerifyReport>
             hint: 'Sort by a stable unique key (ORDER BY id): an unstable order repeats some records and hides others',
           },
     );
-    if (result.stoppedShort) {
-      const { page, count } = result.stoppedShort;
-      add({
-        id: `${list}-short-page`,
-        title: `${title}: no short page before the last`,
-        status: 'failed',
-        detail: `page ${page} held ${count} of ${perPage} records but meta.last_page is ${result.metaLastPage}: HiWelink stops there`,
-        hint: 'Every page but the last must hold exactly per_page records: never drop a record from a page',
-      });
-    }
+    add(completenessCheck(list, title, crawls));
     if (!result.bareArray && !result.failedPage) {
-      const problems = [...result.metaProblems];
+      // What the pages hold against meta.total is the completeness check's; this one reads meta alone.
+      const problems = crawls.flatMap((entry) => entry.metaProblems);
       if (result.metaTotal === undefined) problems.push('meta.total is missing');
-      else if (!result.stoppedShort && result.metaTotal !== result.records.length)
-        problems.push(`meta.total is ${result.metaTotal}, the crawl saw ${result.records.length}`);
-      if (
-        result.metaTotal !== undefined &&
-        result.metaLastPage !== Math.max(1, Math.ceil(result.metaTotal / perPage))
-      ) {
-        problems.push(
-          `meta.last_page is ${result.metaLastPage}, expected ${Math.max(1, Math.ceil(result.metaTotal / perPage))}`,
-        );
+      for (const entry of crawls) {
+        if (entry.metaTotal === undefined || entry.bareArray || entry.failedPage) continue;
+        const expected = Math.max(1, Math.ceil(entry.metaTotal / entry.perPage));
+        if (entry.metaLastPage !== expected)
+          problems.push(
+            `per_page=${entry.perPage}: meta.last_page is ${entry.metaLastPage}, expected ${expected}`,
+          );
       }
       add(
         problems.length === 0
@@ -464,41 +565,31 @@ export async function verifyStore(options: VerifyOptions): Promise<VerifyReport>
     }
   }
 
-  // per_page: the cap must be honoured exactly, and anything above refused rather than clamped.
-  const hundred = await get(`${paths.products}?page=1&per_page=100`);
-  const hundredData = dataOf(hundred.body);
-  add(
-    hundred.status === 200 && Array.isArray(hundredData) && hundredData.length <= 100
-      ? {
-          id: 'per-page-100',
-          title: 'per_page=100 honoured',
-          status: 'ok',
-          detail: `${hundredData.length} record(s)`,
-        }
-      : {
-          id: 'per-page-100',
-          title: 'per_page=100 honoured',
-          status: 'failed',
-          detail: `answered ${hundred.status}${Array.isArray(hundredData) ? ` with ${hundredData.length} records` : ''}`,
-          hint: 'Accept per_page up to 100, the documented maximum',
-        },
-  );
+  // per_page above the documented maximum: refused, or honoured, but never clamped. A clamp shows
+  // as a page shorter than both 101 and the catalog, or as a meta.per_page other than 101.
   const over = await get(`${paths.products}?page=1&per_page=101`);
   const overData = dataOf(over.body);
-  if (over.status >= 500) {
+  const overPerPage = Array.isArray(over.body)
+    ? undefined
+    : (over.body as { meta?: { per_page?: unknown } } | undefined)?.meta?.per_page;
+  const overClamped =
+    over.status === 200 &&
+    Array.isArray(overData) &&
+    (overData.length < Math.min(101, heldBy.products) || (overPerPage !== undefined && overPerPage !== 101));
+  if (over.status >= 500 || over.status === 0) {
     add({
       id: 'per-page-101',
       title: 'per_page=101 not clamped',
       status: 'failed',
-      detail: `answered ${over.status}`,
+      detail: outcome(over),
       hint: 'Answer 400 naming per_page, not a server error',
     });
-  } else if (over.status === 200 && Array.isArray(overData) && overData.length === 100) {
+  } else if (overClamped) {
     add({
       id: 'per-page-101',
       title: 'per_page=101 not clamped',
       status: 'failed',
-      detail: 'answered 100 records: clamped silently',
+      detail: `answered ${overData.length} record(s)${overPerPage === undefined ? '' : ` with meta.per_page ${JSON.stringify(overPerPage)}`}: clamped silently`,
       hint: 'A silent clamp makes the crawler see a short page and stop: answer 400 instead',
     });
   } else {
@@ -517,8 +608,8 @@ export async function verifyStore(options: VerifyOptions): Promise<VerifyReport>
       : {
           id: 'past-the-end',
           title: 'A page past the end is empty',
-          status: beyond.status >= 500 ? 'failed' : 'warning',
-          detail: `answered ${beyond.status}${Array.isArray(beyondData) ? ` with ${beyondData.length} records` : ''}`,
+          status: beyond.status >= 500 || beyond.status === 0 ? 'failed' : 'warning',
+          detail: `${outcome(beyond)}${Array.isArray(beyondData) ? ` with ${beyondData.length} records` : ''}`,
           hint: 'Answer 200 with "data": [] past the last page',
         },
   );

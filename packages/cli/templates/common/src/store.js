@@ -1,5 +1,5 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { mkdirSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 
 /**
@@ -124,16 +124,81 @@ const slugify = (/** @type {string} */ text) =>
     .replace(/[^a-z0-9]+/g, '-')
     .replace(/^-+|-+$/g, '');
 
+/** Marks a database this store created (PRAGMA user_version), so that another one is never written into. */
+const SCHEMA_VERSION = 1;
+
+/** Whether `path` is a directory; false when it, or a directory above it, is missing or a file. */
+function isDirectory(/** @type {string} */ path) {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Why `file` cannot hold the database: one sentence naming DATABASE_FILE, the path and what to do,
+ * in place of SQLite's "unable to open database file", which names neither.
+ * @param {string} file @param {unknown} error
+ */
+function unusable(file, error) {
+  const path = resolve(file);
+  const shown = path === file ? `'${file}'` : `'${file}' (${path})`;
+  const { code = '', message = '' } = /** @type {{ code?: string, message?: string }} */ (error);
+  let reason = `cannot be used: ${message}`;
+  if (isDirectory(path)) reason = `is a directory: name a file inside it, such as ${join(file, 'store.db')}`;
+  else if (code === 'SQLITE_NOTADB')
+    reason = 'is not a SQLite database: move it away, or set DATABASE_FILE to another path';
+  else if (!isDirectory(dirname(path)))
+    reason = `cannot create the directory ${dirname(path)} (${message}): set DATABASE_FILE to a path in a writable directory`;
+  else if (/^(SQLITE_(CANTOPEN|READONLY|IOERR)|E[A-Z]+$)/.test(code))
+    reason =
+      'cannot be created or opened for writing, nor its -wal and -shm files beside it: check the permissions of the file and its directory, or set DATABASE_FILE to another path';
+  return new Error(`DATABASE_FILE ${shown} ${reason}`, { cause: error });
+}
+
+/**
+ * Opens the SQLite file, creating its directory, and makes sure it is this store's: an empty file
+ * gets the tables, a file holding other tables is refused. Every failure names DATABASE_FILE.
+ * @param {string} file
+ */
+function openDatabase(file) {
+  /** @type {Database.Database | undefined} */
+  let db;
+  try {
+    if (file !== ':memory:') mkdirSync(dirname(resolve(file)), { recursive: true });
+    db = new Database(file);
+    // The first read is where SQLite finds a file that is not a database. Another application's
+    // file is refused before anything is written to it, WAL mode included.
+    const version = db.pragma('user_version', { simple: true });
+    const tables = db.prepare("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'").pluck().get();
+    if (version !== SCHEMA_VERSION && tables !== 0) {
+      throw new Error(
+        `DATABASE_FILE '${file}' holds tables this store did not create (another application's database?): set DATABASE_FILE to a new file`,
+      );
+    }
+    // WAL keeps <file>-wal and <file>-shm beside the file: where a store that cannot write fails.
+    db.pragma('journal_mode = WAL');
+    db.exec(SCHEMA);
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    return db;
+  } catch (error) {
+    db?.close();
+    // SQLite's and the file system's errors carry a code; the one above already names DATABASE_FILE.
+    throw typeof (/** @type {{ code?: unknown }} */ (error).code) === 'string'
+      ? unusable(file, error)
+      : error;
+  }
+}
+
 /**
  * Opens (and on first start creates and seeds) the SQLite database: `file`, by default
- * DATABASE_FILE or data/store.db.
+ * DATABASE_FILE or data/store.db. A missing directory is created.
  * @param {{ file?: string, onChange?: (change: Change) => void }} [options]
+ * @throws {Error} naming DATABASE_FILE and the path, when the file cannot be this store's database
  */
-export function openStore({ file = process.env.DATABASE_FILE ?? 'data/store.db', onChange = () => {} } = {}) {
-  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
-  const db = new Database(file);
-  db.pragma('journal_mode = WAL');
-  db.exec(SCHEMA);
+export function openStore({ file = process.env.DATABASE_FILE || 'data/store.db', onChange = () => {} } = {}) {
+  const db = openDatabase(file);
   const { n } = /** @type {{ n: number }} */ (db.prepare('SELECT COUNT(*) AS n FROM products').get());
   if (n === 0) seed(db);
 

@@ -1,50 +1,66 @@
 import { hiwelink } from '@hiwelink/express';
 import express from 'express';
-import { createAdmin } from './admin.js';
-import { adminGuard, authFromEnv, listenFromEnv } from './config.js';
+import { ANSWERS, BODY_LIMIT, clientErrorAnswer, createAdmin } from './admin.js';
+import { adminGuard, authFromEnv, createHttpServer, listen, listenFromEnv, startup } from './config.js';
 import { openStore } from './store.js';
 import { announce, webhooks } from './webhooks.js';
 
+// Every setting is checked before anything listens; a bad one stops the start with one line.
+const config = await startup(() => listenFromEnv());
+const auth = await startup(() => authFromEnv());
+const guard = await startup(() => adminGuard());
 // SQLite (DATABASE_FILE) or PostgreSQL (DATABASE_URL), as chosen at `hiwelink init`: awaited either way.
-const store = await openStore({ onChange: announce });
-const admin = createAdmin(store, adminGuard());
+const store = await startup(() => openStore({ onChange: announce }));
+const admin = createAdmin(store, guard);
 const app = express();
+app.disable('x-powered-by');
 
 // GET /health, /api/products and /api/orders, as HiWelink crawls them.
 app.use(
-  hiwelink({
-    products: store.listProducts,
-    orders: store.listOrders,
-    health: () => store.ping(),
-    auth: authFromEnv(),
-  }),
+  hiwelink({ products: store.listProducts, orders: store.listOrders, health: () => store.ping(), auth }),
 );
 
-// The admin API: its changes reach HiWelink as webhooks.
+/** @param {express.Response} response @param {import('./admin.js').Answer} answer */
+const reply = (response, { status, body }) => {
+  if (body === undefined) response.status(status).end();
+  else response.status(status).json(body);
+};
+
+// The admin API: its changes reach HiWelink as webhooks. The token is checked before the body is read.
 /** @param {express.Request} request @param {express.Response} response */
 const adminRoute = async (request, response) => {
   const method = /** @type {'POST' | 'PATCH' | 'DELETE'} */ (request.method);
   const id = typeof request.params.id === 'string' ? request.params.id : undefined;
-  const { status, body } = await admin.handle(method, id, request.body);
-  if (body === undefined) response.status(status).end();
-  else response.status(status).json(body);
+  reply(response, await admin.handle(method, id, request.body));
 };
 /** @param {express.Request} request @param {express.Response} response @param {express.NextFunction} next */
-const requireAdmin = (request, response, next) => {
-  if (admin.authorized(request.get('authorization'))) next();
-  else
-    response.status(401).json({ error: 'missing or wrong admin token (Authorization: Bearer $ADMIN_TOKEN)' });
+const refuse = (request, response, next) => {
+  const refused = admin.refuse(request.method, {
+    authorization: request.get('authorization'),
+    contentType: request.get('content-type'),
+  });
+  if (refused) reply(response, refused);
+  else next();
 };
-app.post('/admin/products', requireAdmin, express.json(), adminRoute);
-app.patch('/admin/products/:id', requireAdmin, express.json(), adminRoute);
-app.delete('/admin/products/:id', requireAdmin, adminRoute);
+const json = express.json({ limit: BODY_LIMIT });
+app.post('/admin/products', refuse, json, adminRoute);
+app.patch('/admin/products/:id', refuse, json, adminRoute);
+app.delete('/admin/products/:id', refuse, adminRoute);
 
-const { port, host } = listenFromEnv();
-const server = app.listen(port, host, () => {
-  const address = server.address();
-  const bound = typeof address === 'object' && address ? address.port : port;
-  console.log(`Store listening on http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${bound}`);
-});
+// Anything else is a JSON 404; a request Express could not read (a bad % escape, malformed JSON,
+// a body over the limit) a JSON 4xx; only the store's own failures are logged, as a 500.
+app.use((_request, response) => reply(response, ANSWERS.notFound));
+/** @type {express.ErrorRequestHandler} */
+const onError = (error, request, response, next) => {
+  if (response.headersSent) return next(error);
+  const answer = clientErrorAnswer(error);
+  if (!answer) console.error(`${request.method} ${request.path} failed:`, error);
+  reply(response, answer ?? ANSWERS.internal);
+};
+app.use(onError);
+
+const server = createHttpServer(app, config);
+await listen(server, config);
 
 async function stop() {
   server.close();

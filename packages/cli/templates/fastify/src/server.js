@@ -1,21 +1,35 @@
 import { hiwelink } from '@hiwelink/fastify';
 import Fastify from 'fastify';
-import { createAdmin } from './admin.js';
-import { adminGuard, authFromEnv, listenFromEnv } from './config.js';
+import { ANSWERS, BODY_LIMIT, clientErrorAnswer, createAdmin } from './admin.js';
+import { adminGuard, authFromEnv, createHttpServer, listen, listenFromEnv, startup } from './config.js';
 import { openStore } from './store.js';
 import { announce, webhooks } from './webhooks.js';
 
+// Every setting is checked before anything listens; a bad one stops the start with one line.
+const config = await startup(() => listenFromEnv());
+const auth = await startup(() => authFromEnv());
+const guard = await startup(() => adminGuard());
 // SQLite (DATABASE_FILE) or PostgreSQL (DATABASE_URL), as chosen at `hiwelink init`: awaited either way.
-const store = await openStore({ onChange: announce });
-const admin = createAdmin(store, adminGuard());
-const app = Fastify({ logger: { level: process.env.LOG_LEVEL ?? 'warn' } });
+const store = await startup(() => openStore({ onChange: announce }));
+const admin = createAdmin(store, guard);
+const app = Fastify({
+  logger: { level: process.env.LOG_LEVEL ?? 'warn' },
+  bodyLimit: BODY_LIMIT,
+  // The store's own server, with the time limits of HEADERS_TIMEOUT_MS and the others.
+  serverFactory: (handler) => createHttpServer(handler, config),
+  // A URL Fastify cannot decode (a bad % escape) is answered here, before any route or hook.
+  frameworkErrors: (error, _request, reply) => {
+    const { status, body } = clientErrorAnswer(error) ?? ANSWERS.internal;
+    return /** @type {import('fastify').FastifyReply} */ (reply).code(status).send(body);
+  },
+});
 
 // GET /health, /api/products and /api/orders, as HiWelink crawls them.
 await app.register(hiwelink, {
   products: store.listProducts,
   orders: store.listOrders,
   health: () => store.ping(),
-  auth: authFromEnv(),
+  auth,
   logger: app.log,
 });
 
@@ -23,11 +37,11 @@ await app.register(hiwelink, {
 /** @type {import('fastify').RouteShorthandOptions} */
 const adminOnly = {
   onRequest: async (request, reply) => {
-    if (!admin.authorized(request.headers.authorization)) {
-      return reply
-        .code(401)
-        .send({ error: 'missing or wrong admin token (Authorization: Bearer $ADMIN_TOKEN)' });
-    }
+    const refused = admin.refuse(request.method, {
+      authorization: request.headers.authorization,
+      contentType: request.headers['content-type'],
+    });
+    if (refused) return reply.code(refused.status).send(refused.body);
   },
 };
 /** @param {import('fastify').FastifyRequest} request @param {import('fastify').FastifyReply} reply */
@@ -41,13 +55,22 @@ app.post('/admin/products', adminOnly, adminRoute);
 app.patch('/admin/products/:id', adminOnly, adminRoute);
 app.delete('/admin/products/:id', adminOnly, adminRoute);
 
-const { port, host } = listenFromEnv();
-await app.listen({ port, host });
-const address = app.server.address();
-const bound = typeof address === 'object' && address ? address.port : port;
-console.log(`Store listening on http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${bound}`);
+// Anything else is a JSON 404; a request Fastify could not read (a bad % escape, malformed JSON,
+// a body over the limit) a JSON 4xx with the store's codes; only the store's own failures are logged.
+app.setNotFoundHandler((_request, reply) => reply.code(404).send(ANSWERS.notFound.body));
+app.setErrorHandler((error, request, reply) => {
+  const answer = clientErrorAnswer(error);
+  if (!answer) request.log.error({ err: error }, `${request.method} ${request.url} failed`);
+  const { status, body } = answer ?? ANSWERS.internal;
+  return reply.code(status).send(body);
+});
+
+await app.ready();
+await listen(app.server, config);
 
 async function stop() {
+  app.server.closeIdleConnections();
+  await new Promise((resolve) => app.server.close(resolve));
   await app.close();
   await webhooks.close(5_000);
   await store.close();
