@@ -191,7 +191,7 @@ describe('a custom store that loses one call', () => {
   it('is probed again, and counts again once it answers, in every framework', async () => {
     const calls = new Map<string, number>();
     const instances = await startAll((prefix) => ({
-      hit(key) {
+      hit() {
         const call = (calls.get(prefix) ?? 0) + 1;
         calls.set(prefix, call);
         // The first call is lost; the store then counts every request as the first of its window.
