@@ -228,22 +228,28 @@ describe.each(frameworks)('lists and nested records on $name', (framework) => {
   });
 });
 
+/** A real receiver, and an in-memory emitter to it passing every product field through. */
+async function emitterToReceiver() {
+  const receiver = await startReceiver();
+  const logger = recordingLogger();
+  const emitter = createWebhookEmitter(
+    {
+      url: receiver.url,
+      storeToken: TOKEN,
+      retryDelaysMs: [],
+      logger,
+      mapping: { products: { passthrough: true } },
+    },
+    {},
+  );
+  return { receiver, logger, emitter };
+}
+
 describe('the in-memory emitter and records behind proxies', () => {
   // Review of #12: a proxy whose getPrototypeOf trap throws was refused (`instanceof` in the check
   // for an id given alone): the event was lost.
   it('sends what can be read of them, and warns for what cannot', async () => {
-    const receiver = await startReceiver();
-    const logger = recordingLogger();
-    const emitter = createWebhookEmitter(
-      {
-        url: receiver.url,
-        storeToken: TOKEN,
-        retryDelaysMs: [],
-        logger,
-        mapping: { products: { passthrough: true } },
-      },
-      {},
-    );
+    const { receiver, logger, emitter } = await emitterToReceiver();
     try {
       const [, proto, keys] = arrayProducts();
       expect([
@@ -309,18 +315,7 @@ describe('the in-memory emitter in a process of its own', () => {
 
 describe('the in-memory emitter', () => {
   it('sends the same JSON as the page, and warns once per dropped path', async () => {
-    const receiver = await startReceiver();
-    const logger = recordingLogger();
-    const emitter = createWebhookEmitter(
-      {
-        url: receiver.url,
-        storeToken: TOKEN,
-        retryDelaysMs: [],
-        logger,
-        mapping: { products: { passthrough: true } },
-      },
-      {},
-    );
+    const { receiver, logger, emitter } = await emitterToReceiver();
     try {
       expect(emitter.productUpdated(driverProduct(1))).toBe(true);
       expect(emitter.productUpdated(driverProduct(2))).toBe(true);
