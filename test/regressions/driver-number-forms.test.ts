@@ -2,9 +2,11 @@
 // "250", Prisma and better-sqlite3 (safeIntegers) as a bigint; the same forms reach `total`, a
 // product's `stock_quantity`, ids and the keyset key. Each safe form is read as the number it is;
 // a `total` that is not a non-negative safe integer stays a logged 500 that names what it was.
+// The canonical coercions take the same forms: dates (epoch seconds or ms in an int8 column),
+// prices (a Decimal in exponent notation too), stock flags (1n / 0n), quantities.
 import type { HiwelinkOptions, ListQuery } from '@hiwelink/core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { recordingLogger } from '../support/driver-values.js';
+import { DecimalLike, recordingLogger } from '../support/driver-values.js';
 import { frameworks, type RunningApp } from '../support/frameworks.js';
 import { send } from '../support/http-client.js';
 
@@ -123,5 +125,54 @@ describe.each(frameworks)('$name', (framework) => {
       { id: '9007199254740993', name: 'Cup', stock_quantity: 3, stock_status: 'in_stock' },
     ]);
     expect(calls[1]?.after).toBe(2n);
+  });
+
+  // Review of #12: a date in an int8 column (epoch seconds or ms as a bigint) or a Decimal was
+  // dropped without a word; a Decimal printed in exponent notation was no price; a stock flag kept
+  // as 1n / 0n (SQLite with safeIntegers) no stock status.
+  it('reads dates, prices and stock flags given as bigints or Decimals, and names what it cannot', async () => {
+    const { url, logger } = await start({
+      products: () => ({
+        items: [
+          { id: 1n, name: 'Mug', price: new DecimalLike('1e-7'), sale_price: 5n, availability: 1n },
+          { id: 2n, name: 'Jug', price: new DecimalLike('1.2E+21'), stock_status: 0n },
+          {
+            id: 3n,
+            name: 'Cup',
+            price: 10n,
+            stock_status: new DecimalLike('1'),
+            stock_quantity: new DecimalLike('4'),
+          },
+        ],
+        total: 3n,
+      }),
+      orders: () => ({
+        items: [
+          { id: 1n, total: new DecimalLike('99.90'), created_at: 1700000000n, updated_at: 1700000000123n },
+          { id: 2n, created_at: new DecimalLike('1700000000'), updated_at: 2n ** 64n },
+        ],
+        total: 2n,
+      }),
+    });
+    const products = await send(`${url}/api/products`, { headers: auth });
+    expect((products.json() as { data: unknown[] }).data).toEqual([
+      { id: '1', name: 'Mug', price: 1e-7, sale_price: 5, stock_status: 'in_stock' },
+      { id: '2', name: 'Jug', price: 1.2e21, stock_status: 'out_of_stock' },
+      { id: '3', name: 'Cup', price: 10, stock_status: 'in_stock', stock_quantity: 4 },
+    ]);
+    const orders = await send(`${url}/api/orders`, { headers: auth });
+    expect((orders.json() as { data: unknown[] }).data).toEqual([
+      {
+        id: '1',
+        total: 99.9,
+        created_at: '2023-11-14T22:13:20.000Z',
+        updated_at: '2023-11-14T22:13:20.123Z',
+      },
+      { id: '2', created_at: '2023-11-14T22:13:20.000Z' },
+    ]);
+    // A bigint beyond 2^53 is no epoch: left out, and said so.
+    expect(logger.entries.map((entry) => entry.message)).toContainEqual(
+      expect.stringContaining("'updated_at' left out: a bigint cannot be read as updated_at"),
+    );
   });
 });

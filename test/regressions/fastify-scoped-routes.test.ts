@@ -191,4 +191,37 @@ describe.each(versions)('$name', ({ create }) => {
     for (const path of served)
       expect((await send(`${url}${path}`, { headers: auth })).status, path).toBe(200);
   });
+
+  // Review of #12: under `prefix: '/:tenant'` the document listed `/:tenant/health`, which OpenAPI
+  // reads as a literal path; it is now templated, `{tenant}`, with the parameter declared.
+  it('describes a parametric prefix as a templated path with its path parameter', async () => {
+    const url = await start((app) => {
+      app.register(
+        async (api) => {
+          await api.register(hiwelink, {
+            ...options(),
+            prefix: '/:shop(^[a-z]+)',
+            openapiPath: '/openapi.json',
+          } as HiwelinkOptions);
+        },
+        { prefix: '/:tenant' },
+      );
+    });
+    expect(await names(`${url}/acme/north/api/products`)).toEqual(['Mug']);
+    const reply = await send(`${url}/acme/north/openapi.json`, { headers: auth });
+    expect(reply.status).toBe(200);
+    const document = reply.json() as { paths: Record<string, { parameters?: unknown }> };
+    expect(Object.keys(document.paths).sort()).toEqual([
+      '/{tenant}/{shop}/api/orders',
+      '/{tenant}/{shop}/api/products',
+      '/{tenant}/{shop}/health',
+      '/{tenant}/{shop}/openapi.json',
+    ]);
+    for (const item of Object.values(document.paths)) {
+      expect(item.parameters).toEqual([
+        { name: 'tenant', in: 'path', required: true, schema: { type: 'string' } },
+        { name: 'shop', in: 'path', required: true, schema: { type: 'string' } },
+      ]);
+    }
+  });
 });

@@ -68,6 +68,34 @@ describe.each(frameworks)('$name', (framework) => {
     expect((orderPage.json() as { data: unknown[] }).data).toEqual([expectedOrder]);
     expect(logger.entries.filter((entry) => entry.message.includes('skip'))).toEqual([]);
   });
+
+  // Review of #12: with `fields: { id: '_id' }` the default key read the raw record's `.id`, which
+  // a Mongo document lacks, so the next page never got `after`.
+  it('hands the id at the `fields` path back as `after`, as the store keeps it', async () => {
+    const afters: unknown[] = [];
+    const nested = orders.map((order) => ({ meta: { key: order._id }, number: order.number }));
+    app = await framework.start({
+      products: (query) => {
+        afters.push(query.after);
+        return { items: products.slice(query.offset, query.offset + query.perPage), total: products.length };
+      },
+      orders: (query) => {
+        afters.push(query.after);
+        return { items: nested, total: 2 };
+      },
+      auth: { apiKey: KEY },
+      logger: recordingLogger(),
+      mapping: { ...mapping, orders: { fields: { id: 'meta.key' } } },
+    });
+    for (const path of ['/api/products', '/api/orders']) {
+      for (const page of [1, 2]) {
+        const reply = await send(`${app.url}${path}?page=${page}&per_page=1`, { headers: auth });
+        expect(reply.status).toBe(200);
+      }
+    }
+    expect(afters).toEqual([undefined, products[0]?._id, undefined, orders[0]?._id]);
+    expect(afters[1]).toBe(products[0]?._id);
+  });
 });
 
 describe('the in-memory emitter', () => {

@@ -7,7 +7,8 @@ import { send } from '../support/http-client.js';
 // from thirty addresses of one IPv6 /64 got 401x30. Requests without an accepted credential now
 // count per IPv6 prefix (/56 unless `rateLimit.ipv6Subnet` says otherwise); IPv4 per address, and
 // an IPv4-mapped IPv6 address as the IPv4 address it maps. The addresses reach the kit the way
-// they do behind a reverse proxy: X-Forwarded-For from a trusted loopback proxy.
+// they do behind a reverse proxy: X-Forwarded-For from a trusted loopback proxy, each entry with
+// or without its port (`203.0.113.9:1000`, `[2001:db8::1]:443`), which is not part of the client.
 
 const KEY = 'hwk_live_ipv6_prefix_key_0123456789';
 const list = () => ({ items: [], total: 0 });
@@ -25,7 +26,28 @@ const SOURCES: [string, (index: number) => string, Partial<RateLimitOptions>, nu
     {},
     LIMITED,
   ],
+  // Review of #12: an entry written with its port counted per port, as a bucket of its own.
+  ['one IPv4 address on thirty ports', (index) => `203.0.113.9:${1000 + index}`, {}, LIMITED],
+  [
+    'one IPv6 address in brackets on thirty ports, and without a port',
+    (index) => (index % 3 === 2 ? '[2001:db8::1]' : `[2001:db8::1]:${443 + index}`),
+    {},
+    LIMITED,
+  ],
+  [
+    'an IPv4-mapped address in brackets with a port, and the IPv4 address with one',
+    (index) => (index % 2 ? `[::ffff:203.0.113.9]:${80 + index}` : `203.0.113.9:${80 + index}`),
+    {},
+    LIMITED,
+  ],
+  [
+    'one client behind a trusted proxy that writes its own port',
+    (index) => `203.0.113.7, 127.0.0.1:${5000 + index}`,
+    {},
+    LIMITED,
+  ],
   ['thirty IPv4 addresses', (index) => `203.0.113.${index + 10}`, {}, NEVER_LIMITED],
+  ['thirty IPv4 addresses, each with a port', (index) => `203.0.113.${index + 10}:8080`, {}, NEVER_LIMITED],
   ['thirty different /56s', (index) => `2001:db8:${hex(index)}::1`, {}, NEVER_LIMITED],
   [
     'thirty /64s of one /56 with ipv6Subnet: 64',

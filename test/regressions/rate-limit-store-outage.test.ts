@@ -184,3 +184,31 @@ describe('a custom store', () => {
     }
   });
 });
+
+describe('a custom store that loses one call', () => {
+  // Review of #12: the one call that never settled kept the fallback for good; the store, healthy
+  // again, was never called again and its recovery never logged.
+  it('is probed again, and counts again once it answers, in every framework', async () => {
+    const calls = new Map<string, number>();
+    const instances = await startAll((prefix) => ({
+      hit() {
+        const call = (calls.get(prefix) ?? 0) + 1;
+        calls.set(prefix, call);
+        // The first call is lost; the store then counts every request as the first of its window.
+        return call === 1 ? new Promise(() => {}) : { count: 1, resetMs: 60_000 };
+      },
+    }));
+    for (const instance of instances) {
+      expect(await statuses(instance, 1), instance.name).toEqual([200]);
+      expect(instance.warnings, instance.name).toEqual([expect.stringMatching(OUTAGE)]);
+      await until(
+        async () => (await answered(`${instance.app.url}/health`)) && instance.warnings.length > 1,
+        `${instance.name}: the recovery`,
+      );
+      expect(instance.warnings[1], instance.name).toMatch(RECOVERED);
+      // Counted by the store again: past the limit of the fallback, every request passes.
+      expect(await statuses(instance, LIMIT + 1), instance.name).toEqual([200, 200, 200, 200]);
+      expect(instance.warnings, instance.name).toHaveLength(2);
+    }
+  });
+});

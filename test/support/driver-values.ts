@@ -123,6 +123,27 @@ export function hostileProxy(): object {
   );
 }
 
+/** An array given its own `toJSON` (as some ORMs wrap collections): JSON.stringify calls it. */
+export function arrayWithToJSON<T>(items: T[], toJSON: () => unknown): T[] {
+  return Object.assign([...items], { toJSON });
+}
+
+/** An Array subclass with a `toJSON` returning a bigint inside (a collection class of an ORM). */
+export class JsonArray<T> extends Array<T> {
+  toJSON() {
+    return [2n ** 64n];
+  }
+}
+
+/** A record behind a proxy whose `trap` throws (a detached ORM entity); every other read works. */
+export function proxyRecord<T extends object>(record: T, trap: 'getPrototypeOf' | 'ownKeys'): T {
+  return new Proxy(record, {
+    [trap]: () => {
+      throw new Error(`${trap} detached`);
+    },
+  });
+}
+
 /** An object that holds itself, one level down. */
 export function withCycle(value: Record<string, unknown>): Record<string, unknown> {
   const node: Record<string, unknown> = { ...value };
@@ -163,6 +184,13 @@ const leaf: fc.Arbitrary<unknown> = fc.oneof(
   fc.constant(new Error('a driver error')),
   fc.constant(throwingGetter()),
   fc.constant(hostileProxy()),
+  fc.constant(
+    arrayWithToJSON(['a'], () => {
+      throw new Error('collection closed');
+    }),
+  ),
+  fc.constant(arrayWithToJSON(['b'], () => 5n)),
+  fc.constant(JsonArray.from(['https://example.com/a.jpg'])),
 );
 
 /** Trees of driver values: arrays, plain objects, Maps and Sets of them, some holding themselves. */

@@ -1,9 +1,26 @@
 /** Reads the sort key of a store record; the key core hands back as `after`. */
 export type KeyOf = (record: unknown) => unknown;
 
-/** By default a record is sorted by its `id`, as the store keeps it (a number stays a number). */
-export const idKey: KeyOf = (record) =>
-  typeof record === 'object' && record !== null ? (record as { id?: unknown }).id : undefined;
+/**
+ * The key at a dot `path` of the store record, as the store keeps it (a number stays a number, an
+ * ObjectId stays an ObjectId), or `undefined` where the path is missing. The default key is the
+ * record's id: `fieldKey(mapping.fields.id)` when a `fields` mapping says where the id lives
+ * (`'_id'`), else `fieldKey('id')`.
+ */
+export function fieldKey(path: string): KeyOf {
+  const names = path.split('.');
+  return (record) => {
+    let value = record;
+    for (const name of names) {
+      if (typeof value !== 'object' || value === null) return undefined;
+      value = (value as Record<string, unknown>)[name];
+    }
+    return value;
+  };
+}
+
+/** A record's `id`, as the store keeps it. */
+export const idKey: KeyOf = fieldKey('id');
 
 export interface PageKeys {
   /** The key to seek after for `page`: the last key of `page - 1` at this size, if served recently. */

@@ -196,6 +196,26 @@ function pathItem(name: string, summary: string, responses: Record<string, Json>
   };
 }
 
+// A route parameter as Fastify (find-my-way) writes it: `:tenant`, optionally with a regular
+// expression, `:id(^\\d+)`. `::` is an escaped literal colon.
+const ROUTE_PARAMETER = /(?<!:):([A-Za-z0-9_]+)(?:\((?:\\.|[^)])*\))?/g;
+
+/**
+ * A path in OpenAPI's templating: each route parameter (`/:tenant`, as a Fastify prefix may hold)
+ * becomes `{tenant}` and is declared as a required path parameter of the path item (OpenAPI 3.1,
+ * Path Templating). A wildcard (`*`) has no OpenAPI form and stays as it is.
+ */
+function templated(path: string, item: Json): [string, Json] {
+  const names: string[] = [];
+  const template = path.replace(ROUTE_PARAMETER, (_match, name: string) => {
+    names.push(name);
+    return `{${name}}`;
+  });
+  if (names.length === 0) return [path, item];
+  const parameters = names.map((name) => ({ name, in: 'path', required: true, schema: { type: 'string' } }));
+  return [template, { ...item, parameters }];
+}
+
 /**
  * The OpenAPI 3.1 document of the Generic API as the kit serves it with these options. Record
  * schemas come from the same zod schemas the records are checked against.
@@ -253,13 +273,16 @@ export function openApiDocument(options: OpenApiOptions = {}): Json {
   };
   const documentPath =
     options.openapiPath === undefined
-      ? {}
-      : {
-          [basePath + options.openapiPath]: pathItem('OpenApi', 'This document', {
-            '200': { description: 'The OpenAPI document', content: json({ type: 'object' }) },
-            ...admission,
-          }),
-        };
+      ? []
+      : [
+          templated(
+            basePath + options.openapiPath,
+            pathItem('OpenApi', 'This document', {
+              '200': { description: 'The OpenAPI document', content: json({ type: 'object' }) },
+              ...admission,
+            }),
+          ),
+        ];
   return {
     openapi: '3.1.0',
     info: {
@@ -270,16 +293,22 @@ export function openApiDocument(options: OpenApiOptions = {}): Json {
         (auth === 'custom' ? ' Requests are authenticated by a custom guard.' : ''),
     },
     ...(scheme && { security: [{ [auth]: [] }] }),
-    paths: {
-      [basePath + paths.health]: pathItem('Health', 'Health check', {
-        '200': { description: 'The store is up', content: json(health('ok')) },
-        ...admission,
-        '503': { description: 'The deep health check failed or timed out', content: json(health('error')) },
-      }),
-      [basePath + paths.products]: list('Products', 'Product'),
-      [basePath + paths.orders]: list('Orders', 'Order'),
+    paths: Object.fromEntries([
+      templated(
+        basePath + paths.health,
+        pathItem('Health', 'Health check', {
+          '200': { description: 'The store is up', content: json(health('ok')) },
+          ...admission,
+          '503': {
+            description: 'The deep health check failed or timed out',
+            content: json(health('error')),
+          },
+        }),
+      ),
+      templated(basePath + paths.products, list('Products', 'Product')),
+      templated(basePath + paths.orders, list('Orders', 'Order')),
       ...documentPath,
-    },
+    ]),
     components: {
       schemas: fixedComponents(maxPerPage),
       parameters: {

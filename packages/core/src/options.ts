@@ -5,7 +5,7 @@ import type { Guard } from './auth/guard.js';
 import { type AuthOptions, authSchema, createGuard } from './auth/options.js';
 import { reviewCredentials } from './auth/review.js';
 import type { CoreRequest } from './http.js';
-import { idKey, type KeyOf } from './keyset.js';
+import { fieldKey, idKey, type KeyOf } from './keyset.js';
 import { consoleLogger, type Logger, safeLogger } from './logger.js';
 import { type AuthKind, authKindOf } from './openapi.js';
 import { ORDER_ALIASES, type OrderField, PRODUCT_ALIASES, type ProductField } from './records/aliases.js';
@@ -22,7 +22,8 @@ export interface ListQuery {
    * Sort key of the last record of page `page - 1`, when this process served that page recently
    * with the same `perPage` (HiWelink crawls pages in order). Seek past it, e.g.
    * `WHERE id > ? ORDER BY id LIMIT ?`, instead of skipping `offset` rows; when it is absent, use
-   * `offset`. The key is `keyset.products` / `keyset.orders` of that record, by default its `id`.
+   * `offset`. The key is `keyset.products` / `keyset.orders` of that record, by default its id as
+   * the store keeps it: the field `mapping.fields.id` names (e.g. `_id`), else `id`.
    */
   after?: unknown;
   /** Aborts when the client goes away or the callback runs past `timeoutMs`. */
@@ -89,7 +90,7 @@ export interface HiwelinkOptions<Product = unknown, Order = unknown> {
   /**
    * The sort key of your records, which core remembers for the last record of each page it serves
    * and passes to the next page's callback as `after`. `false` never passes `after`.
-   * @default each record's `id`
+   * @default each record's id as the store keeps it: at `mapping.<kind>.fields.id` if set, else `id`
    */
   keyset?: false | { products?: (product: Product) => unknown; orders?: (order: Order) => unknown };
   /** Answer lists as a bare JSON array instead of `{ data, meta }`. @default false */
@@ -307,6 +308,12 @@ const defaultPaths: Required<HiwelinkPaths> = {
   orders: '/api/orders',
 };
 
+/** The default sort key: where `fields.id` says the id lives, else the record's `id`. */
+function idKeyOf(mapping: { fields?: { id?: unknown } } | undefined): KeyOf {
+  const path = mapping?.fields?.id;
+  return typeof path === 'string' ? fieldKey(path) : idKey;
+}
+
 function prefixed(basePath: string, paths: Required<HiwelinkPaths>): Required<HiwelinkPaths> {
   return {
     health: basePath + paths.health,
@@ -404,8 +411,8 @@ export function resolveOptions(
       value.keyset === false
         ? undefined
         : {
-            products: (value.keyset?.products as KeyOf | undefined) ?? idKey,
-            orders: (value.keyset?.orders as KeyOf | undefined) ?? idKey,
+            products: (value.keyset?.products as KeyOf | undefined) ?? idKeyOf(value.mapping?.products),
+            orders: (value.keyset?.orders as KeyOf | undefined) ?? idKeyOf(value.mapping?.orders),
           },
     mapping: {
       products: (value.mapping?.products ?? {}) as RecordMapping<unknown>,

@@ -31,6 +31,28 @@ export function addressBucket(address: string, ipv6Subnet: number): string {
   return `${ipaddr.IPv6.networkAddressFromCIDR(`${ip.toString()}/${ipv6Subnet}`).toString()}/${ipv6Subnet}`;
 }
 
+// `203.0.113.9:1000`, `[2001:db8::1]:443`, `[2001:db8::1]`: how proxies write an address with its port.
+const IPV4_WITH_PORT = /^([\d.]+):\d{1,5}$/;
+const BRACKETED = /^\[([^\]]+)\](?::\d{1,5})?$/;
+
+/**
+ * An address as a proxy may write it in `X-Forwarded-For`, without its port: `203.0.113.9:1000` is
+ * `203.0.113.9`, `[2001:db8::1]:443` and `[2001:db8::1]` are `2001:db8::1` (RFC 3986's form of an
+ * IPv6 host, which Azure Application Gateway and some CDNs send). Only when what remains is an IP
+ * address; anything else comes back as it was.
+ */
+export function withoutPort(entry: string): string {
+  const address = (IPV4_WITH_PORT.exec(entry) ?? BRACKETED.exec(entry))?.[1];
+  return address !== undefined && ipaddr.isValid(address) ? address : entry;
+}
+
+/** `X-Forwarded-For` with each entry's port removed (see {@link withoutPort}), for proxy-addr. */
+function forwardedWithoutPorts(header: string | string[] | undefined): string | undefined {
+  if (header === undefined) return undefined;
+  const entries = (Array.isArray(header) ? header.join(',') : header).split(',');
+  return entries.map((entry) => withoutPort(entry.trim())).join(', ');
+}
+
 /** Compiles the trust setting once; throws a TypeError naming the bad entry. */
 export function clientResolver(trustProxy: TrustProxy | undefined): (request: CoreRequest) => Client {
   if (trustProxy === undefined) {
@@ -43,8 +65,16 @@ export function clientResolver(trustProxy: TrustProxy | undefined): (request: Co
     const proto = request.headers['x-forwarded-proto'];
     const forwardedProto = typeof proto === 'string' ? proto.split(',')[0]?.trim().toLowerCase() : undefined;
     return {
+      // Ports are removed first: a trusted hop written with its port is still that proxy, and one
+      // client on many source ports is one client.
       ip: canonicalIp(
-        proxyaddr({ headers: request.headers, socket: { remoteAddress: peer } } as never, trust),
+        proxyaddr(
+          {
+            headers: { 'x-forwarded-for': forwardedWithoutPorts(request.headers['x-forwarded-for']) },
+            socket: { remoteAddress: peer },
+          } as never,
+          trust,
+        ),
       ),
       secure: request.secure || (viaTrustedProxy && forwardedProto === 'https'),
     };

@@ -141,12 +141,22 @@ const isHit = (hit: unknown): hit is RateLimitHit => {
   );
 };
 
+/** First wait before probing a store that gave no answer within its budget, in ms (or the budget, if longer). */
+export const FIRST_PROBE_AFTER_MS = 1000;
+/** Longest wait between two probes of such a store, in ms (or the budget, if longer). */
+export const MAX_PROBE_INTERVAL_MS = 30_000;
+
 /**
  * Counts through `store` within `timeoutMs`, and through this process's memory when the store
  * throws, rejects, answers something that is not a {@link RateLimitHit}, or takes longer: a store
  * outage limits each instance on its own instead of stalling or failing the request. The outage
- * is logged once, and once more when the store answers again. While a call that outlived its
- * budget is still pending, no other is sent, so a hung store does not pile up commands.
+ * is logged once, and once more when the store answers again.
+ *
+ * A store that gave no answer within its budget may be hung: so that commands do not pile up on
+ * it, it is then sent one probe at a time, the first {@link FIRST_PROBE_AFTER_MS} (or `timeoutMs`,
+ * if longer) after the call overran, each next one twice as long after the last overran (up to
+ * {@link MAX_PROBE_INTERVAL_MS}), the other calls counting in memory meanwhile. The first answer within the budget, or a late answer to any call, ends
+ * this: a store that lost a promise for good is used again as soon as it answers a probe.
  */
 export function withFallback(
   store: RateLimitStore,
@@ -155,7 +165,8 @@ export function withFallback(
   if (inMemory.has(store)) return async (key, windowMs) => store.hit(key, windowMs);
   const fallback = memoryStore();
   let down = false;
-  let overdue = 0;
+  // Set while the store may be hung: when the next probe may go, and the wait after that one.
+  let stalled: { probeAt: number; interval: number; probing: boolean } | undefined;
   const failed = (error: unknown) => {
     if (down) return;
     down = true;
@@ -165,9 +176,18 @@ export function withFallback(
     );
   };
   const answered = () => {
+    stalled = undefined;
     if (!down) return;
     down = false;
     logger.warn({}, 'rate-limit store answers again: counting there again');
+  };
+  const overran = () => {
+    // Calls sent together before the first one overran do not lengthen the wait; a failed probe does.
+    if (stalled && !stalled.probing) return;
+    const interval = stalled
+      ? Math.min(stalled.interval * 2, Math.max(MAX_PROBE_INTERVAL_MS, timeoutMs))
+      : Math.max(FIRST_PROBE_AFTER_MS, timeoutMs);
+    stalled = { probeAt: Date.now() + interval, interval, probing: false };
   };
 
   function withinBudget(key: string, windowMs: number): Promise<RateLimitHit> {
@@ -175,12 +195,11 @@ export function withFallback(
       let late = false;
       const timer = setTimeout(() => {
         late = true;
-        overdue += 1;
+        overran();
         reject(new Error(`rate-limit store gave no answer within ${timeoutMs} ms`));
       }, timeoutMs);
       const settled = (hit: RateLimitHit | undefined, error?: unknown) => {
         if (late) {
-          overdue -= 1;
           if (hit) answered();
           return;
         }
@@ -202,13 +221,17 @@ export function withFallback(
   }
 
   return async (key, windowMs) => {
-    if (overdue === 0) {
+    const probe = stalled;
+    if (probe === undefined || (!probe.probing && Date.now() >= probe.probeAt)) {
+      if (probe) probe.probing = true;
       try {
         const hit = await withinBudget(key, windowMs);
         answered();
         return hit;
       } catch (error) {
         failed(error);
+      } finally {
+        if (probe) probe.probing = false;
       }
     }
     return fallback.hit(key, windowMs);

@@ -158,6 +158,43 @@ describe('documented formats', () => {
     expect(toIsoDate(new Date(Number.NaN))).toBeUndefined();
   });
 
+  it('reads every number form a driver returns the same way in each coercion', () => {
+    const decimal = (text: string) => ({ toString: () => text }) as unknown as object;
+    const iso = '2024-01-15T10:30:00.000Z';
+    for (const epoch of [1705314600n, 1705314600000n, decimal('1705314600'), decimal('1.7053146E+9')]) {
+      expect(toIsoDate(epoch)).toBe(iso);
+    }
+    expect(toIsoDate(2n ** 64n)).toBeUndefined();
+    expect([toMoney(decimal('1e-7')), toMoney(decimal('1.2E+21')), toMoney(decimal('$5.00'))]).toEqual([
+      1e-7, 1.2e21, 5,
+    ]);
+    expect([toStockStatus(1n), toStockStatus(0n), toStockStatus(decimal('1')), toStockStatus(2n)]).toEqual([
+      'in_stock',
+      'out_of_stock',
+      'in_stock',
+      undefined,
+    ]);
+    expect([toInteger(decimal('12')), toInteger(12n), toInteger(2n ** 60n)]).toEqual([12, 12, undefined]);
+  });
+
+  it('never returns an array JSON.stringify would read through a toJSON', () => {
+    const withToJSON = Object.assign(['a'], { toJSON: () => 5n });
+    class Labels extends Array<string> {
+      toJSON() {
+        return 5n;
+      }
+    }
+    for (const list of [withToJSON, Labels.from(['a']), new Set(['a'])]) {
+      const labels = toLabels(list);
+      expect(labels).toEqual(['a']);
+      expect(Object.getPrototypeOf(labels)).toBe(Array.prototype);
+      expect(JSON.stringify(labels)).toBe('["a"]');
+    }
+    expect(JSON.stringify(toImages(Labels.from(['https://cdn.test/a.jpg'])))).toBe(
+      '["https://cdn.test/a.jpg"]',
+    );
+  });
+
   it('reads attributes from objects, arrays, Maps and JSON text', () => {
     expect(toAttributes('{"color":"Black"}')).toEqual({ color: 'Black' });
     expect(toAttributes(new Map([['size', 'M']]))).toEqual({ size: 'M' });

@@ -17,6 +17,14 @@ export function toText(value: unknown): Maybe<string> {
   return undefined;
 }
 
+/**
+ * Whether JSON.stringify writes `value` as its elements alone: an array of Array.prototype with no
+ * `toJSON` of its own. A subclass, or an array given a `toJSON`, is stringified through that method.
+ * May throw what a proxy trap throws.
+ */
+export const isPlainArray = (value: unknown[]) =>
+  Object.getPrototypeOf(value) === Array.prototype && !Object.hasOwn(value, 'toJSON');
+
 /** A non-empty string without surrounding spaces: a label or URL that needs no cleaning. */
 const isCleanText = (value: unknown): value is string =>
   typeof value === 'string' && value !== '' && value.trim() === value;
@@ -73,27 +81,46 @@ export function toId(value: unknown): Maybe<string> {
 // "349.99", "$349.99", "USD 349.99", "€ 1,299.50", "349.99 EUR"
 const MONEY = /^(?:[A-Za-z]{3}\s*|[$€£¥₹]\s*)?(-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?)(?:\s*[A-Za-z]{3})?$/;
 
-/** Prices as numbers, from numbers, numeric or currency-prefixed strings, bigints and Decimal-like objects. */
-export function toMoney(value: unknown): Maybe<number> {
+// decimal.js, Prisma's Decimal and big.js print exponent notation past 1e21 or below 1e-7.
+const DECIMAL_TEXT = /^-?\d+(?:\.\d+)?(?:e[+-]?\d+)?$/i;
+
+/**
+ * A number in a form a database driver returns one: a finite number; a bigint within ±(2^53 − 1)
+ * (Prisma's BigInt, pg's int8 parsed as BigInt, better-sqlite3's `safeIntegers`); or a Decimal-like
+ * object (Prisma's Decimal, decimal.js, big.js) whose `toString()` is a decimal number, exponent
+ * notation included. Anything else, or a bigint beyond the safe range, gives `undefined`.
+ */
+export function toNumber(value: unknown): Maybe<number> {
   if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
   if (typeof value === 'bigint') {
     const number = Number(value);
     return Number.isSafeInteger(number) ? number : undefined;
   }
+  if (!isRecord(value) || value instanceof Date) return undefined;
+  try {
+    const text = stringForm(value)?.trim();
+    const number = text !== undefined && DECIMAL_TEXT.test(text) ? Number(text) : undefined;
+    return number !== undefined && Number.isFinite(number) ? number : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Prices as numbers, from numbers, numeric or currency-prefixed strings, bigints and Decimal-like objects. */
+export function toMoney(value: unknown): Maybe<number> {
   if (typeof value === 'string') {
     const digits = MONEY.exec(value.trim())?.[1];
     return digits === undefined ? undefined : Number(digits.replaceAll(',', ''));
   }
-  // Prisma's Decimal, decimal.js, big.js: objects whose toString() is the exact number.
-  if (isRecord(value)) {
-    try {
-      const text = stringForm(value);
-      return text === undefined ? undefined : toMoney(text);
-    } catch {
-      return undefined;
-    }
+  const number = toNumber(value);
+  if (number !== undefined || !isRecord(value)) return number;
+  // A money class whose text carries a currency ("$349.99").
+  try {
+    const text = stringForm(value);
+    return text === undefined ? undefined : toMoney(text);
+  } catch {
+    return undefined;
   }
-  return undefined;
 }
 
 export function toInteger(value: unknown): Maybe<number> {
@@ -122,19 +149,46 @@ for (const [status, spellings] of Object.entries({
   for (const spelling of spellings) STOCK_SPELLINGS[spelling] = status as StockStatus;
 }
 
+/**
+ * A stock status from its spellings, a boolean, or 1 / 0 in any driver number form (a TINYINT(1)
+ * as a number, SQLite's integer as a bigint, a Decimal), see {@link toNumber}.
+ */
 export function toStockStatus(value: unknown): Maybe<StockStatus> {
   if (typeof value === 'boolean') return value ? 'in_stock' : 'out_of_stock';
-  if (value === 1 || value === 0) return value === 1 ? 'in_stock' : 'out_of_stock';
-  if (typeof value !== 'string') return undefined;
+  if (typeof value !== 'string') {
+    const number = toNumber(value);
+    return number === 1 ? 'in_stock' : number === 0 ? 'out_of_stock' : undefined;
+  }
   return STOCK_SPELLINGS[value.trim().toLowerCase()];
 }
 
-/** Labels from an array (of strings or `{ name }` objects) or a comma-separated string. */
+/**
+ * An array that needs no copy: of Array.prototype, without a `toJSON` of its own (JSON.stringify
+ * would call that), and every element canonical. A proxy whose trap throws is not.
+ */
+function canonicalArray(value: unknown, element: (item: unknown) => boolean): value is string[] {
+  try {
+    return Array.isArray(value) && value.length > 0 && isPlainArray(value) && value.every(element);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The elements of a list a store keeps: an array (a subclass too) or a Set, always as a fresh plain
+ * array (`Array.from`, so a subclass's species and `toJSON` do not come along); anything else,
+ * `undefined`.
+ */
+export function listItems(value: unknown): Maybe<unknown[]> {
+  return Array.isArray(value) || value instanceof Set ? Array.from(value as Iterable<unknown>) : undefined;
+}
+
+/** Labels from an array or Set (of strings, ids or `{ name }` objects) or a comma-separated string. */
 export function toLabels(value: unknown): Maybe<string[]> {
   // Already canonical, as most stores keep them: returned as is, without a copy.
-  if (Array.isArray(value) && value.length > 0 && value.every(isCleanText)) return value;
+  if (canonicalArray(value, isCleanText)) return value;
   const json = parsedJson(value);
-  const parts = typeof json === 'string' ? json.split(',') : Array.isArray(json) ? json : [];
+  const parts = typeof json === 'string' ? json.split(',') : (listItems(json) ?? []);
   const labels = parts
     .map((part) => (isRecord(part) ? toText(part.name ?? part.title ?? part.label) : toText(part))?.trim())
     .filter((label): label is string => label !== undefined && label !== '');
@@ -143,12 +197,12 @@ export function toLabels(value: unknown): Maybe<string[]> {
 
 /**
  * Image URLs from a string (one URL, or several separated by commas), a JSON array as text, or an
- * array of strings or `{ url | src }` objects; relative ones resolved against `base`.
+ * array or Set of strings or `{ url | src }` objects; relative ones resolved against `base`.
  */
 export function toImages(value: unknown, base?: string): Maybe<string[]> {
-  if (Array.isArray(value) && value.length > 0 && value.every(isAbsoluteUrl)) return value;
+  if (canonicalArray(value, isAbsoluteUrl)) return value;
   const json = parsedJson(value);
-  const parts = Array.isArray(json) ? json : typeof json === 'string' ? splitUrls(json) : [json];
+  const parts = listItems(json) ?? (typeof json === 'string' ? splitUrls(json) : [json]);
   const urls = parts
     .map((part) => (isRecord(part) ? toText(part.url ?? part.src) : toText(part)))
     .map((url) => (url === undefined ? undefined : toUrl(url, base)))
@@ -175,12 +229,16 @@ export function toUrl(value: unknown, base?: string): Maybe<string> {
   }
 }
 
-/** ISO 8601 in UTC, from a Date, epoch seconds or milliseconds, or a date string. */
+/**
+ * ISO 8601 in UTC, from a Date, a date string, or epoch seconds or milliseconds (below 1e11 in
+ * magnitude: seconds) as a number, digit text, or any driver number form ({@link toNumber}: a safe
+ * bigint from an int8 column, a Decimal).
+ */
 export function toIsoDate(value: unknown): Maybe<string> {
   let date: Date | undefined;
+  const epoch = value instanceof Date || typeof value === 'string' ? undefined : toNumber(value);
   if (value instanceof Date) date = value;
-  else if (typeof value === 'number' && Number.isFinite(value))
-    date = new Date(Math.abs(value) < 1e11 ? value * 1000 : value);
+  else if (epoch !== undefined) date = new Date(Math.abs(epoch) < 1e11 ? epoch * 1000 : epoch);
   else if (typeof value === 'string' && value.trim() !== '') {
     const trimmed = value.trim();
     if (/^\d+$/.test(trimmed)) date = new Date(Number(trimmed) * (trimmed.length <= 11 ? 1000 : 1));

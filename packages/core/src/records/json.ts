@@ -3,7 +3,7 @@
  * by the record mapper to every value it sends without coercing it to a canonical type (passed-
  * through fields, `attributes`), so the list pages and the webhook data carry the same JSON.
  */
-import { stringForm } from './coerce.js';
+import { isPlainArray, stringForm } from './coerce.js';
 
 /** A value left out of a record, and why. `path` is dot-separated; `[]` stands for any array index. */
 export interface DroppedValue {
@@ -95,9 +95,11 @@ class JsonWalk {
   object(value: object, key: string | number): unknown {
     const prototype = Object.getPrototypeOf(value);
     // Plain objects and arrays first: nearly every value is one.
+    const { toJSON } = value as { toJSON?: unknown };
+    const hasToJSON = typeof toJSON === 'function';
     if (prototype === Object.prototype || prototype === null) {
-      if (typeof (value as { toJSON?: unknown }).toJSON !== 'function') return this.fields(value, true);
-    } else if (Array.isArray(value)) return this.array(value);
+      if (!hasToJSON) return this.fields(value, true);
+    } else if (Array.isArray(value) && !hasToJSON) return this.array(value);
     if (value instanceof Date) {
       return Number.isNaN(value.getTime()) ? this.drop('invalid date') : value.toISOString();
     }
@@ -114,16 +116,17 @@ class JsonWalk {
       return this.value(value.valueOf(), key);
     }
     if (value instanceof BigInt) return this.value(value.valueOf(), key);
-    const { toJSON } = value as { toJSON?: unknown };
-    if (typeof toJSON === 'function') {
+    if (hasToJSON) {
       let json: unknown;
       try {
         json = toJSON.call(value, String(key));
       } catch (error) {
         return this.drop(`its toJSON() threw: ${describeError(error)}`);
       }
-      // A toJSON that returns its own object means "my fields", as JSON.stringify reads it.
+      // A toJSON that returns its own object means "my fields" (an array: its elements), as
+      // JSON.stringify reads it.
       if (json !== value) return this.value(json, key);
+      if (Array.isArray(value)) return this.array(value, true);
     } else if (prototype !== Object.prototype && prototype !== null) {
       // Decimal, ObjectId and UUID classes: their text is the value; a plain entity has none.
       const text = stringForm(value);
@@ -204,8 +207,7 @@ const isJsonScalar = (value: unknown) =>
 function isFlatJson(value: unknown): boolean {
   if (typeof value !== 'object' || value === null) return isJsonScalar(value);
   try {
-    if (Array.isArray(value))
-      return Object.getPrototypeOf(value) === Array.prototype && value.every(isJsonScalar);
+    if (Array.isArray(value)) return isPlainArray(value) && value.every(isJsonScalar);
     if (Object.getPrototypeOf(value) !== Object.prototype) return false;
     const record = value as Record<string, unknown>;
     if (typeof record.toJSON === 'function') return false;
@@ -226,7 +228,7 @@ let idle: JsonWalk | undefined;
  * - `Date`: ISO 8601 in UTC; an invalid date is dropped.
  * - `Buffer`, typed arrays, `DataView`, `ArrayBuffer`: their bytes in base64.
  * - `Map`: an object (string, number and bigint keys; other keys dropped); `Set`: an array.
- * - Objects with `toJSON()` (decimal.js, Prisma's Decimal, bson's ObjectId, Luxon, ORM models): its
+ * - Objects and arrays with `toJSON()` (decimal.js, Prisma's Decimal, bson's ObjectId, Luxon, ORM models): its
  *   result, walked again; a `toJSON` that throws drops the value. Other class instances whose
  *   `toHexString()` or own `toString()` gives text (not `[object …]`): that text. Anything else:
  *   its own enumerable fields, as JSON.stringify reads them.

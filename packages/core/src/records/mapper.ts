@@ -1,5 +1,6 @@
 import { ADDRESS_ALIASES, ORDER_ALIASES, ORDER_ITEM_ALIASES, PRODUCT_ALIASES } from './aliases.js';
 import {
+  listItems,
   toAttributes,
   toId,
   toImages,
@@ -151,13 +152,41 @@ function shapePlanner(steps: readonly Step[]): (record: Source) => Present | und
   };
 }
 
-/** Maps one level of a record by its plan; empty values are left out. */
+/** Whether a value holds nothing to send: no warning when its field is left out. */
+function isEmpty(value: unknown): boolean {
+  if (value === undefined || value === null) return true;
+  if (typeof value === 'string') return value.trim() === '';
+  if (Array.isArray(value)) return value.length === 0;
+  if (value instanceof Map || value instanceof Set) return value.size === 0;
+  return (
+    isRecord(value) && Object.getPrototypeOf(value) === Object.prototype && Object.keys(value).length === 0
+  );
+}
+
+/** What kind of value a field held, for a warning: its type or class with an article, never its data. */
+function kindOf(value: unknown): string {
+  let kind: string = typeof value;
+  if (Array.isArray(value)) kind = 'array';
+  else if (typeof value === 'object' && value !== null) {
+    const name = (Object.getPrototypeOf(value) as { constructor?: { name?: unknown } } | null)?.constructor
+      ?.name;
+    if (typeof name === 'string' && name !== '' && name !== 'Object') kind = name;
+  }
+  return `${/^[aeiou]/i.test(kind) ? 'an' : 'a'} ${kind}`;
+}
+
+/**
+ * Maps one level of a record by its plan. Empty values are left out silently; a value the field's
+ * coercion cannot read (a Map as labels, text as a price) or whose reading throws is noted in
+ * `context` under `prefix` + its name, e.g. `items[].quantity`.
+ */
 function mapFields(
   record: Source,
   steps: readonly Step[],
   context: Context,
   present: Present | undefined,
   used?: Set<string>,
+  prefix = '',
 ): { mapped: Source; missingPaths: string[] | undefined } {
   const mapped: Source = {};
   let missingPaths: string[] | undefined;
@@ -186,11 +215,14 @@ function mapFields(
         value = found.value;
       }
       used?.add(name);
-      const coerced = coerce(value, context, field);
+      const coerced = coerce(value, context, prefix + field);
       if (coerced !== undefined) mapped[field] = coerced;
+      else if (!isEmpty(value)) {
+        note(context, [{ path: prefix + name, reason: `${kindOf(value)} cannot be read as ${field}` }]);
+      }
     } catch (error) {
       // A getter or proxy of an ORM object that throws costs this field, not the page.
-      note(context, [{ path: name ?? field, reason: readFailure(error) }]);
+      note(context, [{ path: prefix + (name ?? field), reason: readFailure(error) }]);
     }
   }
   return { mapped, missingPaths };
@@ -219,9 +251,22 @@ const ITEM_COERCERS: Record<string, Coercer> = {
 const ITEM_STEPS = plan(ORDER_ITEM_ALIASES, ITEM_COERCERS);
 const ADDRESS_STEPS = plan(ADDRESS_ALIASES, ADDRESS_COERCERS);
 
-function nested(value: unknown, steps: readonly Step[]) {
-  if (!isRecord(value)) return undefined;
-  const { mapped } = mapFields(value, steps, { base: undefined }, undefined);
+/**
+ * One nested record (an order item, an address): a plain or class object, or a Map with string
+ * keys (read as the object JSON would make of it). What it loses is noted under `path`.
+ */
+function nested(value: unknown, steps: readonly Step[], context: Context, path: string) {
+  const record =
+    value instanceof Map
+      ? Object.fromEntries([...value].filter(([key]) => typeof key === 'string'))
+      : isRecord(value)
+        ? value
+        : undefined;
+  if (record === undefined) {
+    if (!isEmpty(value)) note(context, [{ path, reason: `${kindOf(value)} is not a record` }]);
+    return undefined;
+  }
+  const { mapped } = mapFields(record, steps, context, undefined, undefined, `${path}.`);
   return Object.keys(mapped).length > 0 ? mapped : undefined;
 }
 
@@ -255,12 +300,11 @@ const ORDER_COERCERS: Record<string, Coercer> = {
   currency: (value) => toText(value)?.trim().toUpperCase(),
   customer_email: (value) => toText(value)?.trim(),
   customer_name: text,
-  items: (value) => {
-    if (!Array.isArray(value)) return undefined;
-    return value.map((item) => nested(item, ITEM_STEPS) ?? {});
-  },
-  shipping_address: (value) => nested(value, ADDRESS_STEPS),
-  billing_address: (value) => nested(value, ADDRESS_STEPS),
+  // An array (a subclass too: copied, so its species and toJSON stay behind) or a Set of items.
+  items: (value, context, path) =>
+    listItems(value)?.map((item) => nested(item, ITEM_STEPS, context, `${path}[]`) ?? {}),
+  shipping_address: (value, context, path) => nested(value, ADDRESS_STEPS, context, path),
+  billing_address: (value, context, path) => nested(value, ADDRESS_STEPS, context, path),
   payment_method: text,
   created_at: (value) => toIsoDate(value),
   updated_at: (value) => toIsoDate(value),
@@ -288,7 +332,13 @@ export function createRecordMapper<Source>(
     // Which keys fed canonical fields matters only to passthrough, which must not send them twice.
     const used = passthrough === false ? undefined : new Set<string>();
     const context: Context = { base };
-    const { mapped, missingPaths } = mapFields(input, steps, context, planFor(input), used);
+    let present: Present | undefined;
+    try {
+      present = planFor(input);
+    } catch {
+      // A proxy whose getPrototypeOf or ownKeys trap throws: every candidate key is read instead.
+    }
+    const { mapped, missingPaths } = mapFields(input, steps, context, present, used);
     if (kind === 'products') {
       if (mapped.price === undefined) {
         const price = mapped.sale_price ?? mapped.regular_price;
@@ -307,7 +357,13 @@ export function createRecordMapper<Source>(
       }
     }
     if (passthrough !== false) {
-      const names = passthrough === true ? Object.keys(input) : passthrough;
+      let names: readonly string[] = [];
+      try {
+        names = passthrough === true ? Object.keys(input) : passthrough;
+      } catch (error) {
+        // A proxy whose ownKeys trap throws: the canonical fields above were read key by key.
+        note(context, [{ path: '(passed-through fields)', reason: readFailure(error) }]);
+      }
       for (const name of names) {
         if (Object.hasOwn(aliases, name) || used?.has(name)) continue;
         try {

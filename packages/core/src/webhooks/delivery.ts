@@ -248,16 +248,28 @@ export interface RecordEvents<Product, Order> {
 const snapshot = (record: Record<string, unknown>) =>
   toJsonValue(record, '', true).value as Record<string, unknown>;
 
-/** An id given alone: a primitive, an ObjectId-like object (`toHexString()`) or a binary id. */
-const isBareId = (value: unknown) =>
-  typeof value !== 'object' ||
-  value === null ||
-  value instanceof Uint8Array ||
-  typeof (value as { toHexString?: unknown }).toHexString === 'function';
+/**
+ * An id given alone: a primitive, an ObjectId-like object (`toHexString()`) or a binary id. A
+ * record behind a proxy whose traps throw is a record: the mapper reads what it can of it.
+ */
+const isBareId = (value: unknown) => {
+  if (typeof value !== 'object' || value === null) return true;
+  try {
+    return (
+      value instanceof Uint8Array || typeof (value as { toHexString?: unknown }).toHexString === 'function'
+    );
+  } catch {
+    return false;
+  }
+};
 
 const isPlainObject = (value: object) => {
-  const prototype = Object.getPrototypeOf(value);
-  return prototype === Object.prototype || prototype === null;
+  try {
+    const prototype = Object.getPrototypeOf(value);
+    return prototype === Object.prototype || prototype === null;
+  } catch {
+    return true; // a proxy record: no id object of another kind
+  }
 };
 
 /**
