@@ -97,4 +97,4 @@ export {
   verifyWebhook,
   type WebhookHeaders,
 } from './webhooks/signing.js';
-export { LATE, within } from './webhooks/within.js';
+export { LATE, MAX_TIMER_MS, waitMs, within } from './webhooks/within.js';

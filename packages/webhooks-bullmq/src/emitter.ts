@@ -10,6 +10,7 @@ import {
   retryDelay,
   type WebhookEvents,
   type WebhookMessage,
+  waitMs,
   within,
 } from '@hiwelink/core';
 import { DelayedError, type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
@@ -92,9 +93,11 @@ export interface DurableWebhookEmitter<Product = unknown, Order = unknown>
   /**
    * Stops taking events, writes the events held in memory to Redis if it answers, lets this worker
    * finish its deliveries in progress (all within `timeoutMs`, after which deliveries are left to the
-   * other workers' stalled check) and closes the connections. Queued events stay in Redis; the
-   * report lists the held events that never reached it (also logged and passed to `onFailure`).
-   * @default 30000
+   * other workers' stalled check) and closes the connections, each step bounded by what is left of
+   * `timeoutMs` (a Redis that does not answer QUIT then is disconnected). Queued events stay in
+   * Redis; the report lists the held events that never reached it (also logged and passed to
+   * `onFailure`). `Infinity` waits as long as it takes; a negative or non-number timeout rejects
+   * with a TypeError. @default 30000
    */
   close(timeoutMs?: number): Promise<DurableCloseReport>;
 }
@@ -149,8 +152,6 @@ function redisClient(connection: string | RedisOptions, overrides: RedisOptions,
   };
   return typeof connection === 'string' ? new Redis(connection, settings) : new Redis(settings);
 }
-
-const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
 /**
  * Creates the durable webhook emitter: each event is in Redis before its method resolves, and
@@ -394,20 +395,16 @@ export function createDurableWebhookEmitter<Product = unknown, Order = unknown>(
   }
 
   async function stats(timeoutMs = 5000): Promise<DurableWebhookStats> {
-    let timer: NodeJS.Timeout | undefined;
-    const unanswered = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`Redis did not answer within ${timeoutMs} ms (queue ${queueName})`)),
-        timeoutMs,
-      );
-    });
-    const [counts, dead] = await Promise.race([
+    waitMs('stats', timeoutMs);
+    const answer = await within(
       Promise.all([
         queue.getJobCounts('waiting', 'prioritized', 'delayed', 'active', 'completed', 'failed'),
         deadQueue.getWaitingCount(),
       ]),
-      unanswered,
-    ]).finally(() => clearTimeout(timer));
+      timeoutMs,
+    );
+    if (answer === LATE) throw new Error(`Redis did not answer within ${timeoutMs} ms (queue ${queueName})`);
+    const [counts, dead] = answer;
     const count = (type: string) => counts[type] ?? 0;
     return {
       queued: count('waiting') + count('prioritized') + count('delayed'),
@@ -418,24 +415,38 @@ export function createDurableWebhookEmitter<Product = unknown, Order = unknown>(
     };
   }
 
-  async function close(timeoutMs = 30_000) {
+  /**
+   * Ends a connection: QUIT, which waits for Redis's answer, for at most `ms`; a Redis that does
+   * not answer by then (hung, or unreachable) is disconnected instead.
+   */
+  async function quitWithin(redis: Redis, ms: number) {
+    const quit = redis.quit().then(
+      () => true,
+      () => false,
+    );
+    if ((await within(quit, ms)) !== true) redis.disconnect();
+  }
+
+  function close(timeoutMs = 30_000): Promise<DurableCloseReport> {
+    try {
+      waitMs('close', timeoutMs);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     closed = true;
     closing ??= (async () => {
       const deadline = Date.now() + timeoutMs;
+      // Each step gets what is left of the deadline, and a moment at least to end cleanly: a Redis
+      // that hangs (SIGSTOP, a lost host) answers no QUIT, so every wait on it is bounded.
+      const left = () => Math.max(100, deadline - Date.now());
       const held = await holding.close(timeoutMs, 'not stored in Redis before close()');
-      // The worker gets what is left of the deadline, and a moment at least to stop cleanly.
-      const workerMs = Math.max(100, deadline - Date.now());
       if (worker) {
         // Without Redis nothing can be finished: stop reconnecting, or BullMQ's close waits for it forever.
         if (worker.workerClient.status !== 'ready') stopping = true;
-        const stopped = worker.worker.close().then(
-          () => true,
-          (error: Error) => {
-            logger.error({ err: error }, 'webhook worker did not close cleanly');
-            return true;
-          },
-        );
-        if (!(await Promise.race([stopped, delay(workerMs).then(() => false)]))) {
+        const stopped = worker.worker.close().catch((error: Error) => {
+          logger.error({ err: error }, 'webhook worker did not close cleanly');
+        });
+        if ((await within(stopped, left())) === LATE) {
           logger.warn(
             { queue: queueName, timeoutMs },
             'webhook deliveries still in progress at close(); other workers redeliver them once their lock expires',
@@ -443,11 +454,12 @@ export function createDurableWebhookEmitter<Product = unknown, Order = unknown>(
           stopping = true;
         }
         // BullMQ leaves a connection it was given open.
-        await worker.workerClient.quit().catch(() => worker.workerClient.disconnect());
+        await quitWithin(worker.workerClient, left());
       }
       stopping = true;
-      await Promise.allSettled([queue.close(), deadQueue.close()]);
-      await client.quit().catch(() => client.disconnect());
+      if ((await within(Promise.allSettled([queue.close(), deadQueue.close()]), left())) === LATE)
+        client.disconnect();
+      await quitWithin(client, left());
       return { held };
     })();
     return closing;

@@ -12,7 +12,7 @@ import {
 import { reportAtExit } from './exit-report.js';
 import { createDeliveryQueue, type Delivery } from './queue.js';
 import { newWebhookId } from './signing.js';
-import { within } from './within.js';
+import { MAX_TIMER_MS, waitMs, within } from './within.js';
 
 /** One event on its way to HiWelink. Its `id` (the `webhook-id` header) stays the same on every retry. */
 export interface QueuedEvent {
@@ -30,9 +30,6 @@ export interface DeliveryFailure extends QueuedEvent {
 }
 
 type Failed = Extract<Outcome, { done: false }>;
-
-/** The longest delay a Node timer holds (about 24.8 days). */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * How both emitters report a failed attempt: a retry is a warning; an event given up is an error
@@ -115,12 +112,14 @@ export interface WebhookEvents<Product = unknown, Order = unknown, Result = bool
 
 export interface WebhookEmitter<Product = unknown, Order = unknown> extends WebhookEvents<Product, Order> {
   /**
-   * Resolves once everything queued is delivered or given up, or after `timeoutMs` (default 30000);
-   * says how many remain. Keeps the process alive meanwhile, so a script that emits can await it.
+   * Resolves once everything queued is delivered or given up, or after `timeoutMs` (default 30000;
+   * `Infinity` waits as long as it takes; rejects with a TypeError for a negative or non-number
+   * one); says how many remain. Keeps the process alive meanwhile, so a script that emits can await it.
    */
   flush(timeoutMs?: number): Promise<{ remaining: number }>;
   /**
-   * Stops taking events, delivers what it can within `timeoutMs` (default 30000; waiting retries
+   * Stops taking events, delivers what it can within `timeoutMs` (default 30000; `Infinity` waits
+   * as long as it takes; a negative or non-number one rejects with a TypeError; waiting retries
    * are tried at once), abandons requests still running then, and reports the rest. How a script
    * that emits should end: events still queued when the process exits without it are only logged
    * and passed to `onFailure`.
@@ -331,6 +330,7 @@ export function createWebhookEmitter<Product = unknown, Order = unknown>(
     };
 
   async function flush(timeoutMs = 30_000) {
+    waitMs('flush', timeoutMs);
     if (queue.size > 0) await within(new Promise<void>((resolve) => idle.push(resolve)), timeoutMs);
     return { remaining: queue.size };
   }
@@ -375,6 +375,11 @@ export function createWebhookEmitter<Product = unknown, Order = unknown>(
     requestSync: () => enqueue({ event: 'sync.requested', topic: 'sync', entity: 'all', data: {} }),
     flush,
     close(timeoutMs = 30_000) {
+      try {
+        waitMs('close', timeoutMs);
+      } catch (error) {
+        return Promise.reject(error);
+      }
       closing ??= shutDown(timeoutMs);
       return closing;
     },
