@@ -3,6 +3,9 @@
 // when the event is in Redis, and otherwise holds it in a bounded local buffer that is written to
 // Redis, in order, once Redis answers again; what the buffer cannot take, and what it still
 // holds at close() or at process exit, is reported (log and onFailure), never dropped in silence.
+// And no outage is reported when there is none: the first emit of a process, while the first
+// connection is still being made, logged "Redis cannot take events (Redis connection connecting)"
+// and then "every held webhook is now stored" at every start.
 import { fileURLToPath } from 'node:url';
 import type { DeliveryFailure } from '@hiwelink/core';
 import { createDurableWebhookEmitter, type DurableWebhookEmitterOptions } from '@hiwelink/webhooks-bullmq';
@@ -101,6 +104,23 @@ describe.skipIf(!available)('emitting while Redis is down', () => {
     await vi.waitFor(() => expect(receiver.delivered()).toHaveLength(2), { timeout: 10_000 });
     expect(receiver.delivered().map((entry) => entry.body.data.name)).toEqual(['v1', 'v2']);
     expect(emitter.held()).toEqual([]);
+  });
+
+  it('the first emits of a new emitter wait for the first connection, without an outage warning', async () => {
+    const redis = privateRedis(await freePort());
+    defer(() => redis.kill());
+    await redis.start();
+    const lines: string[] = [];
+    const record = (_: object, message: string) => lines.push(message);
+    const emitter = durable(redis.url, 'http://127.0.0.1:9', {
+      worker: false,
+      logger: { warn: record, error: record },
+    });
+    expect(await Promise.all([emitter.productUpdated({ id: 1 }), emitter.productUpdated({ id: 2 })])).toEqual(
+      [true, true],
+    );
+    expect(emitter.held()).toEqual([]);
+    expect(lines).toEqual([]);
   });
 
   it('bounds the buffer, and reports what it refuses and what close() could not store', async () => {

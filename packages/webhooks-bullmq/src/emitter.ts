@@ -43,8 +43,10 @@ export interface DurableWebhookEmitterOptions<Product = unknown, Order = unknown
   onFailure?: (failure: DeliveryFailure) => void;
   /**
    * The time budget of one emit, in ms: a method resolves `false` no later than this when Redis has
-   * not stored the event by then (it is then held, see `maxHeldEvents`). While Redis is known to be
-   * down (ioredis reconnecting), methods resolve `false` at once. @default 500
+   * not stored the event by then (it is then held, see `maxHeldEvents`). The first connection,
+   * at start, is waited for within it. While Redis is known to be down (ioredis reconnecting), or
+   * once a write went unanswered for this long (Redis hangs), methods resolve `false` at once,
+   * until a write succeeds again. @default 500
    */
   emitTimeoutMs?: number;
   /**
@@ -204,6 +206,23 @@ export function createDurableWebhookEmitter<Product = unknown, Order = unknown>(
   const isStopping = () => stopping;
   const client = redisClient(connection, { maxRetriesPerRequest: 1 }, isStopping);
   client.on('error', onError('redis')).on('ready', onReady);
+  // Why an emit cannot write now: this connection's own last error (the worker's connection has
+  // its own errors, which say nothing about this one), or a write left unanswered.
+  let clientError: string | undefined;
+  // Set when a write got no answer within the budget: a Redis that hangs (SIGSTOP, a stalled
+  // host) keeps the connection 'ready', so without it every emit would wait the whole budget.
+  // Cleared by the next write that succeeds.
+  let unanswered: string | undefined;
+  let everReady = false;
+  const firstReady = new Promise<void>((resolve) => client.once('ready', resolve));
+  client
+    .on('error', (error: Error) => {
+      clientError = error.message;
+    })
+    .on('ready', () => {
+      everReady = true;
+      clientError = undefined;
+    });
   const queue = new Queue<EventJob>(queueName, { connection: client, prefix: PREFIX });
   const deadQueue = new Queue<DeadEvent>(`${queueName}-dead`, { connection: client, prefix: PREFIX });
   queue.on('error', onError('queue'));
@@ -236,6 +255,7 @@ export function createDurableWebhookEmitter<Product = unknown, Order = unknown>(
         removeOnFail: { count: KEEP_FAILED },
       },
     );
+    unanswered = undefined;
   }
 
   async function emit(make: () => Omit<WebhookMessage, 'id'>): Promise<boolean> {
@@ -254,12 +274,19 @@ export function createDurableWebhookEmitter<Product = unknown, Order = unknown>(
       return false;
     }
     const line = `${message.topic}:${message.entity}`;
-    if (holding.size === 0 && client.status === 'ready') {
+    const started = Date.now();
+    const budget = () => Math.max(0, emitTimeoutMs - (Date.now() - started));
+    // The first connection is still being made (the process just started): waited for within the
+    // budget, not reported as an outage.
+    if (!everReady && ['wait', 'connecting', 'connect'].includes(client.status))
+      await within(firstReady, emitTimeoutMs);
+    if (holding.size === 0 && client.status === 'ready' && unanswered === undefined) {
       const storing = enqueue(message, line, message.id);
       let why: string;
       try {
-        if ((await within(storing, emitTimeoutMs)) !== LATE) return true;
+        if ((await within(storing, budget())) !== LATE) return true;
         why = `no answer within ${emitTimeoutMs} ms`;
+        unanswered = why;
         // A write that outlives the budget may still land: the event is then no longer held.
         storing.then(() => holding.stored(message.id), holding.drain);
       } catch (error) {
@@ -271,12 +298,16 @@ export function createDurableWebhookEmitter<Product = unknown, Order = unknown>(
       return false;
     }
     // Behind the events already held, so that one entity's events keep their order.
-    const entry = holding.hold(message, line, outage ?? `Redis connection ${client.status}`);
+    const entry = holding.hold(
+      message,
+      line,
+      unanswered ?? clientError ?? `Redis connection ${client.status}`,
+    );
     if (!entry) return false;
     holding.drain();
-    // Known to be down (reconnecting, or closed): no use waiting.
-    if (!['connecting', 'connect', 'ready'].includes(client.status)) return false;
-    return (await within(entry.stored, emitTimeoutMs)) === true;
+    // Known to be down (reconnecting, or closed), or hanging: no use waiting.
+    if (unanswered !== undefined || !['connecting', 'connect', 'ready'].includes(client.status)) return false;
+    return (await within(entry.stored, budget())) === true;
   }
 
   const worker = options.worker === false ? undefined : startWorker();
