@@ -5,6 +5,7 @@ import {
   failureReporter,
   LATE,
   newWebhookId,
+  numberRules,
   type RecordEvents,
   type RetryOptions,
   retryDelay,
@@ -158,13 +159,20 @@ function redisClient(connection: string | RedisOptions, overrides: RedisOptions,
 /**
  * Creates the durable webhook emitter: each event is in Redis before its method resolves, and
  * BullMQ workers (in this process unless `worker: false`, and in any other on the same queue)
- * deliver it signed, retried with backoff, each entity's events in order, at least once.
+ * deliver it signed, retried with backoff, each entity's events in order, at least once. Throws a
+ * `HiwelinkConfigError` naming each numeric option out of range (`timeoutMs`, `retryDelaysMs`,
+ * `jitter`, `concurrency`, `emitTimeoutMs`, `maxHeldEvents`, `lockDurationMs`).
  */
 export function createDurableWebhookEmitter<Product = unknown, Order = unknown>(
   options: DurableWebhookEmitterOptions<Product, Order> = {},
   env: NodeJS.ProcessEnv = process.env,
 ): DurableWebhookEmitter<Product, Order> {
-  const { logger, deliverer, build, delays, jitter } = deliverySetup(options, env);
+  const { logger, deliverer, build, delays, jitter } = deliverySetup(options, env, {
+    concurrency: numberRules.count(1),
+    emitTimeoutMs: numberRules.ms(),
+    maxHeldEvents: numberRules.count(0),
+    lockDurationMs: numberRules.ms(),
+  });
   const report = failureReporter(logger, options.onFailure);
   const queueName = options.queueName ?? 'hiwelink-webhooks';
   const lockDuration = options.lockDurationMs ?? 30_000;

@@ -1,7 +1,9 @@
+import { z } from 'zod';
 import type { Logger } from '../logger.js';
 import {
   type DeliveryOptions,
   deliverySetup,
+  numberRules,
   type Outcome,
   type RecordEvents,
   type RetryOptions,
@@ -133,13 +135,19 @@ export interface WebhookEmitter<Product = unknown, Order = unknown> extends Webh
 /**
  * Creates the in-memory webhook emitter. Emitting never blocks and never throws: events wait in a
  * bounded queue and are delivered in the background, signed, retried with backoff, one entity's
- * events in order.
+ * events in order. Throws a `HiwelinkConfigError` naming each numeric option out of range
+ * (`timeoutMs`, `retryDelaysMs`, `jitter`, `maxQueueSize`, `concurrency`) and a URL that is not
+ * http(s).
  */
 export function createWebhookEmitter<Product = unknown, Order = unknown>(
   options: WebhookEmitterOptions<Product, Order> = {},
   env: NodeJS.ProcessEnv = process.env,
 ): WebhookEmitter<Product, Order> {
-  const { logger, deliverer, build, delays, jitter } = deliverySetup(options, env);
+  const { logger, deliverer, build, delays, jitter } = deliverySetup(options, env, {
+    maxQueueSize: numberRules.count(1),
+    concurrency: numberRules.count(1),
+    overflow: z.enum(['reject-new', 'drop-oldest'], "must be 'reject-new' or 'drop-oldest'").optional(),
+  });
   const maxQueueSize = options.maxQueueSize ?? 10_000;
   const concurrency = options.concurrency ?? 4;
   const coalesce = options.coalesce ?? true;
