@@ -146,6 +146,24 @@ describe.skipIf(!available)('emitting while Redis is down', () => {
     expect(errors).toContain('2 webhook(s) held in memory were not stored in Redis before close()');
   });
 
+  it('a script ended by SIGTERM (nothing listening) with events held reports them, and ends by the signal', async () => {
+    const result = await runScript(CHILD, {
+      connection: `redis://127.0.0.1:${await freePort()}`,
+      url: 'http://127.0.0.1:9',
+      events: 2,
+      end: 'signal',
+    });
+    expect(result).toMatchObject({ code: null, signal: 'SIGTERM' });
+    const reason = 'process exited before Redis took the event';
+    expect(result.stdout).toEqual([
+      { emitted: 1, stored: false },
+      { emitted: 2, stored: false },
+      { onFailure: '1', reason },
+      { onFailure: '2', reason },
+    ]);
+    expect(result.stderr).toContain('2 webhook(s) held in memory at process exit, never stored in Redis');
+  });
+
   it.each(['exit', 'close'] as const)(
     'a script that ends (%s) with events held reports them',
     async (end) => {

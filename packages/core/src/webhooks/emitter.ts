@@ -84,7 +84,12 @@ export interface WebhookEmitterOptions<Product = unknown, Order = unknown>
   concurrency?: number;
   /** An update replaces an earlier update of the same entity that has not been sent yet. @default true */
   coalesce?: boolean;
-  /** Called for each event given up: a permanent 4xx, the last retry failing, or a queue overflow. */
+  /**
+   * Called once for each event given up: a permanent 4xx, the last retry failing, a queue
+   * overflow, an event left at close() (reason `not delivered before close()`, the same events
+   * as its `undelivered`), or still queued at process exit or on SIGINT/SIGTERM. Never after
+   * close() has resolved.
+   */
   onFailure?: (failure: DeliveryFailure) => void;
 }
 
@@ -96,7 +101,10 @@ export interface WebhookStats {
 }
 
 export interface CloseReport extends WebhookStats {
-  /** Events that could not be delivered before the deadline. */
+  /**
+   * Events that could not be delivered before the deadline: waiting ones, and those whose attempt
+   * was still running and was abandoned. Each also went to `onFailure` once.
+   */
   undelivered: QueuedEvent[];
 }
 
@@ -212,6 +220,9 @@ export function createWebhookEmitter<Product = unknown, Order = unknown>(
   function settle(delivery: Delivery, outcome: Outcome) {
     active -= 1;
     delivery.inFlight = false;
+    // Closed: close() has reported what was left (an attempt it abandoned included); nothing is
+    // decided or reported after it resolved.
+    if (stopped) return;
     const wait = retryDelay(delivery.attempts, outcome, delays, jitter);
     if (outcome.done) {
       queue.remove(delivery);
@@ -362,6 +373,8 @@ export function createWebhookEmitter<Product = unknown, Order = unknown>(
         `${undelivered.length} webhook(s) not delivered before close()`,
       );
     }
+    // Each event left, waiting or abandoned mid-attempt, goes to onFailure once, here.
+    for (const event of undelivered) report.givenUp(event, 'not delivered before close()', undefined, true);
     return { ...snapshot(), undelivered };
   }
 
