@@ -29,11 +29,12 @@ export interface DurableWebhookEmitterOptions<Product = unknown, Order = unknown
   queueName?: string;
   /** Whether this process also delivers; set `false` in processes that only emit. @default true */
   worker?: boolean;
-  /** Deliveries in flight at once in this process; one entity's events still go one at a time, in order. @default 4 */
+  /** Deliveries in flight at once in this process (a whole number, 1 or more); one entity's events still go one at a time, in order. @default 4 */
   concurrency?: number;
   /**
    * How long a delivery in progress is locked to its worker. A worker that dies mid-delivery
-   * (SIGKILL, OOM, lost host) hands its events to the others about this long after. @default 30000
+   * (SIGKILL, OOM, lost host) hands its events to the others about this long after. Whole ms from
+   * 1 to 2147483647. @default 30000
    */
   lockDurationMs?: number;
   /**
@@ -47,13 +48,13 @@ export interface DurableWebhookEmitterOptions<Product = unknown, Order = unknown
    * not stored the event by then (it is then held, see `maxHeldEvents`). The first connection,
    * at start, is waited for within it. While Redis is known to be down (ioredis reconnecting), or
    * once a write went unanswered for this long (Redis hangs), methods resolve `false` at once,
-   * until a write succeeds again. @default 500
+   * until a write succeeds again. Whole ms from 1 to 2147483647. @default 500
    */
   emitTimeoutMs?: number;
   /**
    * Events held in this process's memory, at most, while Redis cannot take them; written to Redis in
-   * emit order once it can. Past it, an event is refused: logged and passed to `onFailure`.
-   * @default 1000
+   * emit order once it can. Past it, an event is refused: logged and passed to `onFailure`. A whole
+   * number, 0 or more. @default 1000
    */
   maxHeldEvents?: number;
 }

@@ -60,7 +60,7 @@ export interface DeliveryOptions {
    * One attempt's deadline in ms, counted from its start: name lookup, connect, sending, the
    * status line and the first `RESPONSE_EXCERPT_BYTES` of the answer must all fit in it. An
    * attempt still running then is abandoned and counts as a retryable failure
-   * (`timed out after <n> ms`). @default 10000
+   * (`timed out after <n> ms`). A whole number of ms from 1 to 2147483647. @default 10000
    */
   timeoutMs?: number;
 }
@@ -313,9 +313,9 @@ export function createMessageBuilder<Product, Order>(
 
 /** Retries and logging, shared by the in-memory emitter and the durable (BullMQ) one. */
 export interface RetryOptions {
-  /** Waits before each retry; their count is the number of retries. @default 10 s, 30 s, 2 min, 5 min, 15 min, 30 min, 1 h, 2 h (about 4 h in all) */
+  /** Waits before each retry, in ms (each finite, 0 or more); their count is the number of retries. @default 10 s, 30 s, 2 min, 5 min, 15 min, 30 min, 1 h, 2 h (about 4 h in all) */
   retryDelaysMs?: readonly number[];
-  /** Random spread of each wait, as a fraction of it. @default 0.2 */
+  /** Random spread of each wait, as a fraction of it, from 0 to 1. @default 0.2 */
   jitter?: number;
   logger?: Logger;
 }

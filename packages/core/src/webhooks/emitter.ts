@@ -76,11 +76,11 @@ export interface WebhookEmitterOptions<Product = unknown, Order = unknown>
   extends DeliveryOptions,
     RecordEvents<Product, Order>,
     RetryOptions {
-  /** Events held at most, in flight and waiting included. @default 10000 */
+  /** Events held at most, in flight and waiting included; a whole number, 1 or more. @default 10000 */
   maxQueueSize?: number;
   /** A full queue refuses the new event (`reject-new`) or gives up the oldest waiting one (`drop-oldest`); either is reported. @default 'reject-new' */
   overflow?: 'reject-new' | 'drop-oldest';
-  /** Deliveries in flight at once; one entity's events always go one at a time, in order. @default 4 */
+  /** Deliveries in flight at once (a whole number, 1 or more); one entity's events always go one at a time, in order. @default 4 */
   concurrency?: number;
   /** An update replaces an earlier update of the same entity that has not been sent yet. @default true */
   coalesce?: boolean;
