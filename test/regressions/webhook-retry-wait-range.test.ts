@@ -125,11 +125,14 @@ describe('in-memory emitter: close() and flush() wait as long as they are told',
     expect(warnings).toEqual([]);
   });
 
-  it.each([Number.NaN, -1, '1000'])('a timeout of %s: close() and flush() reject with a TypeError', async (ms) => {
-    const { emitter } = await memoryEmitter(defer);
-    await expect(emitter.flush(ms as number)).rejects.toThrow(/flush: the timeout must be a number of ms/);
-    await expect(emitter.close(ms as number)).rejects.toThrow(/close: the timeout must be a number of ms/);
-  });
+  it.each([Number.NaN, -1, '1000'])(
+    'a timeout of %s: close() and flush() reject with a TypeError',
+    async (ms) => {
+      const { emitter } = await memoryEmitter(defer);
+      await expect(emitter.flush(ms as number)).rejects.toThrow(/flush: the timeout must be a number of ms/);
+      await expect(emitter.close(ms as number)).rejects.toThrow(/close: the timeout must be a number of ms/);
+    },
+  );
 });
 
 describe.skipIf(!redis)('durable emitter: close() waits as long as it is told', () => {

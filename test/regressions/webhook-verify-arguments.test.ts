@@ -188,7 +188,10 @@ describe('verifyWebhook never fails open and takes every form a framework gives'
 
   it('a numeric timestamp is read as its digits; a signature that is not text is a TypeError naming it', () => {
     const headers = signed();
-    const numeric = { ...headers, 'webhook-timestamp': Number(headers['webhook-timestamp']) };
+    const numeric = {
+      ...headers,
+      'webhook-timestamp': Number((headers as Record<string, string>)['webhook-timestamp']),
+    };
     expect(verifyWebhook(BODY, numeric, SECRET)).toEqual({ ok: true, scheme: 'standard-webhooks' });
     const call = () => verifyWebhook(BODY, { ...headers, 'webhook-signature': { v1: 'x' } } as never, SECRET);
     expect(call).toThrow(TypeError);
