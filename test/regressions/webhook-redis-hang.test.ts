@@ -7,10 +7,9 @@
 import type { DeliveryFailure } from '@hiwelink/core';
 import { hiwelinkHooks } from '@hiwelink/orm/sequelize';
 import { withWebhooks } from '@hiwelink/orm/with-webhooks';
-import { createDurableWebhookEmitter, type DurableWebhookEmitterOptions } from '@hiwelink/webhooks-bullmq';
 import { DataTypes, Sequelize } from 'sequelize';
 import { describe, expect, it, vi } from 'vitest';
-import { cleanupsAfterEach, quiet, TOKEN } from '../support/emitters.js';
+import { cleanupsAfterEach, privateDurable, quiet } from '../support/emitters.js';
 import { connectPostgres } from '../support/postgres.js';
 import { startReceiver } from '../support/receiver.js';
 import { freePort, privateRedis, redisServerAvailable } from '../support/redis-server.js';
@@ -27,23 +26,7 @@ async function hangingRedis() {
   return redis;
 }
 
-function durable(connection: string, url: string, options: Partial<DurableWebhookEmitterOptions> = {}) {
-  const emitter = createDurableWebhookEmitter(
-    {
-      url,
-      storeToken: TOKEN,
-      connection,
-      queueName: 'hiwelink-hang',
-      retryDelaysMs: [50, 50, 50],
-      jitter: 0,
-      logger: quiet,
-      ...options,
-    },
-    {},
-  );
-  defer(() => emitter.close(1000));
-  return emitter;
-}
+const durable = privateDurable(defer, 'hiwelink-hang', 1000);
 
 /** How long `run` took, in ms. */
 async function elapsed(run: () => Promise<unknown>) {

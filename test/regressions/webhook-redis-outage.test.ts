@@ -8,10 +8,9 @@
 // and then "every held webhook is now stored" at every start.
 import { fileURLToPath } from 'node:url';
 import type { DeliveryFailure } from '@hiwelink/core';
-import { createDurableWebhookEmitter, type DurableWebhookEmitterOptions } from '@hiwelink/webhooks-bullmq';
 import { Redis } from 'ioredis';
 import { describe, expect, it, vi } from 'vitest';
-import { cleanupsAfterEach, quiet, runScript, TOKEN } from '../support/emitters.js';
+import { cleanupsAfterEach, privateDurable, runScript } from '../support/emitters.js';
 import { startReceiver } from '../support/receiver.js';
 import { freePort, privateRedis, redisServerAvailable } from '../support/redis-server.js';
 
@@ -19,23 +18,7 @@ const available = redisServerAvailable();
 const CHILD = fileURLToPath(new URL('../support/webhooks-bullmq-exit-child.mjs', import.meta.url));
 const defer = cleanupsAfterEach();
 
-function durable(connection: string, url: string, options: Partial<DurableWebhookEmitterOptions> = {}) {
-  const emitter = createDurableWebhookEmitter(
-    {
-      url,
-      storeToken: TOKEN,
-      connection,
-      queueName: 'hiwelink-outage',
-      retryDelaysMs: [50, 50, 50],
-      jitter: 0,
-      logger: quiet,
-      ...options,
-    },
-    {},
-  );
-  defer(() => emitter.close(2000));
-  return emitter;
-}
+const durable = privateDurable(defer, 'hiwelink-outage');
 
 /** The emit's result and how long it took to answer. */
 async function timed(emit: () => Promise<boolean>) {
