@@ -369,7 +369,13 @@ export function checkEmitterOptions(options: object, extra: z.core.$ZodLooseShap
         (at, part) => (at as Record<PropertyKey, unknown> | undefined)?.[part as PropertyKey],
         options,
       );
-      return `webhooks${where.join('')}: ${issue.message} (got ${typeof value === 'number' || typeof value === 'string' ? (JSON.stringify(value) ?? String(value)) : typeof value})`;
+      const got =
+        typeof value === 'number'
+          ? String(value)
+          : typeof value === 'string'
+            ? JSON.stringify(value)
+            : typeof value;
+      return `webhooks${where.join('')}: ${issue.message} (got ${got})`;
     }),
   );
 }
