@@ -287,8 +287,11 @@ export function createDurableWebhookEmitter<Product = unknown, Order = unknown>(
     const budget = () => Math.max(0, emitTimeoutMs - (Date.now() - started));
     // The first connection is still being made (the process just started): waited for within the
     // budget, not reported as an outage.
-    if (!everReady && ['wait', 'connecting', 'connect'].includes(client.status))
+    if (!everReady && ['wait', 'connecting', 'connect'].includes(client.status)) {
+      // `lazyConnect: true` in the connection options: nothing has started the connection yet.
+      if (client.status === 'wait') client.connect().catch(() => {});
       await within(firstReady, emitTimeoutMs);
+    }
     if (holding.size === 0 && client.status === 'ready' && unanswered === undefined) {
       const storing = enqueue(message, line, message.id);
       let why: string;
