@@ -6,8 +6,10 @@
 // write succeeds; the bindings hand a commit's events over together; close() ends on time.
 import type { DeliveryFailure } from '@hiwelink/core';
 import { hiwelinkHooks } from '@hiwelink/orm/sequelize';
+import { attachHiwelink } from '@hiwelink/orm/typeorm';
 import { withWebhooks } from '@hiwelink/orm/with-webhooks';
 import { DataTypes, Sequelize } from 'sequelize';
+import { DataSource, EntitySchema } from 'typeorm';
 import { describe, expect, it, vi } from 'vitest';
 import { cleanupsAfterEach, privateDurable, quiet } from '../support/emitters.js';
 import { connectPostgres } from '../support/postgres.js';
@@ -142,6 +144,55 @@ describe.skipIf(!available)('a Redis that hangs', () => {
       );
       expect(ms).toBeLessThan(2.5 * BUDGET_MS);
       expect(emitter.held()).toHaveLength(5);
+    },
+    60_000,
+  );
+
+  // An emitter whose every emit takes a budget to answer, as a durable one does while Redis
+  // hangs: TypeORM's subscriber awaited each event before handing over the next.
+  it.skipIf(!pg)(
+    'a TypeORM commit hands its 5 events over in order, together: one wait, not one per row',
+    async () => {
+      const db = pg as NonNullable<typeof pg>;
+      const handed: string[] = [];
+      const slow = async (record: unknown) => {
+        handed.push(String((record as { title: string }).title));
+        await new Promise((resolve) => setTimeout(resolve, BUDGET_MS));
+        return false;
+      };
+      const emitter = {
+        productCreated: slow,
+        productUpdated: slow,
+        productDeleted: slow,
+        orderCreated: slow,
+        orderUpdated: slow,
+        orderDeleted: slow,
+        requestSync: async () => false,
+      };
+      const Products = new EntitySchema<{ id: number; title: string }>({
+        name: 'HangProduct',
+        tableName: `hang_typeorm_${process.pid}_${Date.now()}`,
+        columns: { id: { type: Number, primary: true, generated: true }, title: { type: String } },
+      });
+      const dataSource = new DataSource({
+        type: 'postgres',
+        url: db.url,
+        entities: [Products],
+        synchronize: true,
+      });
+      await dataSource.initialize();
+      defer(async () => {
+        await dataSource.query(`DROP TABLE IF EXISTS "${Products.options.tableName}"`);
+        await dataSource.destroy();
+      });
+      attachHiwelink(dataSource, { emitter, entities: { products: Products }, logger: quiet });
+      const ms = await elapsed(() =>
+        dataSource.transaction((manager) =>
+          manager.getRepository(Products).save([1, 2, 3, 4, 5].map((n) => ({ title: `p${n}` }))),
+        ),
+      );
+      expect(handed).toEqual(['p1', 'p2', 'p3', 'p4', 'p5']);
+      expect(ms).toBeLessThan(2.5 * BUDGET_MS);
     },
     60_000,
   );
