@@ -223,6 +223,8 @@ export function createDurableWebhookEmitter<Product = unknown, Order = unknown>(
   // Cleared by the next write that succeeds.
   let unanswered: string | undefined;
   let everReady = false;
+  /** Direct writes not answered yet, in emit order. */
+  const writing = new Map<string, { message: WebhookMessage; line: string }>();
   const firstReady = new Promise<void>((resolve) => client.once('ready', resolve));
   client
     .on('error', (error: Error) => {
@@ -293,17 +295,30 @@ export function createDurableWebhookEmitter<Product = unknown, Order = unknown>(
       await within(firstReady, emitTimeoutMs);
     }
     if (holding.size === 0 && client.status === 'ready' && unanswered === undefined) {
+      writing.set(message.id, { message, line });
       const storing = enqueue(message, line, message.id);
+      // A write that outlives the budget may still land: the event is then no longer held.
+      storing.then(
+        () => {
+          writing.delete(message.id);
+          holding.stored(message.id);
+        },
+        () => {
+          writing.delete(message.id);
+          holding.drain();
+        },
+      );
       let why: string;
       try {
         if ((await within(storing, budget())) !== LATE) return true;
         why = `no answer within ${emitTimeoutMs} ms`;
         unanswered = why;
-        // A write that outlives the budget may still land: the event is then no longer held.
-        storing.then(() => holding.stored(message.id), holding.drain);
       } catch (error) {
         why = (error as Error).message;
       }
+      // Held in emit order: every write still unanswered, then this one. Their budgets run out in
+      // whatever order their timers fire (an ORM commit hands many over at once).
+      for (const pending of writing.values()) holding.hold(pending.message, pending.line, why);
       holding.hold(message, line, why);
       // Redis may be up and refusing (out of memory, say): no reconnection will come to retry it.
       holding.drain();
