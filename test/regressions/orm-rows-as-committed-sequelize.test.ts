@@ -14,7 +14,10 @@ import { connectPostgres } from '../support/postgres.js';
 
 // Kind: a Sequelize write that changes rows the binding does not see in full (increment and
 // decrement, an upsert or bulkCreate that returns part of the row, an instance loaded with some
-// attributes) sends each row as committed, or warns once naming the call and the fix.
+// attributes) sends each row as committed, or warns once naming the call and the fix. So does
+// every create and update of a full instance: the instance is what this process last knew (stale
+// after another writer's change, holding values save({ fields }) did not write, or a change whose
+// transaction rolled back), so it was sent as it is until every row was read back after commit.
 
 const pg = await connectPostgres();
 
@@ -205,5 +208,69 @@ describe.skipIf(!pg)('Sequelize writes the hooks do not see in full', () => {
     const desk = await product('Desk');
     await desk.increment('stock', { hooks: false } as never);
     expect(await suite.webhooks.next()).toEqual([]);
+  });
+
+  it("sends a stale instance's update with the other writer's change, as committed", async () => {
+    const mug = await product('Mugs', 5);
+    const stale = await Products.findByPk(mug.id);
+    await Products.increment('stock', { by: 3, where: { id: mug.id } });
+    await stale?.update({ listPrice: '9.99' });
+    expect(await suite.webhooks.next()).toEqual([
+      {
+        event: 'product.updated',
+        id: String(mug.id),
+        data: expect.objectContaining(full('Mugs', 'mugs', 8)),
+      },
+      {
+        event: 'product.updated',
+        id: String(mug.id),
+        data: expect.objectContaining({ ...full('Mugs', 'mugs', 8), price: 9.99 }),
+      },
+    ]);
+  });
+
+  it('sends save({ fields }) without the attributes it did not write', async () => {
+    const cup = await product('Cups', 2);
+    cup.title = 'Not saved';
+    cup.listPrice = '3.50';
+    await cup.save({ fields: ['listPrice'] });
+    expect(await suite.webhooks.next()).toEqual([
+      {
+        event: 'product.updated',
+        id: String(cup.id),
+        data: expect.objectContaining({ ...full('Cups', 'cups', 2), price: 3.5 }),
+      },
+    ]);
+  });
+
+  it('sends a later update without the change a rolled-back transaction left on the instance', async () => {
+    const jar = await product('Jars', 4);
+    const transaction = await sequelize.transaction();
+    await jar.update({ title: 'Rolled back' }, { transaction });
+    await transaction.rollback();
+    await jar.update({ stock: 1 });
+    expect(await suite.webhooks.next()).toEqual([
+      {
+        event: 'product.updated',
+        id: String(jar.id),
+        data: expect.objectContaining(full('Jars', 'jars', 1)),
+      },
+    ]);
+  });
+
+  it('sends a create with the columns the database filled in (defaults), as committed', async () => {
+    const created = await Products.create(
+      { title: 'Pots', handle: 'pots', listPrice: '12.50' },
+      {
+        fields: ['title', 'listPrice'],
+      },
+    );
+    expect(await suite.webhooks.next()).toEqual([
+      {
+        event: 'product.created',
+        id: String(created.id),
+        data: expect.not.objectContaining({ slug: 'pots' }),
+      },
+    ]);
   });
 });

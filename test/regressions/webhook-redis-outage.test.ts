@@ -3,12 +3,14 @@
 // when the event is in Redis, and otherwise holds it in a bounded local buffer that is written to
 // Redis, in order, once Redis answers again; what the buffer cannot take, and what it still
 // holds at close() or at process exit, is reported (log and onFailure), never dropped in silence.
+// And no outage is reported when there is none: the first emit of a process, while the first
+// connection is still being made, logged "Redis cannot take events (Redis connection connecting)"
+// and then "every held webhook is now stored" at every start.
 import { fileURLToPath } from 'node:url';
 import type { DeliveryFailure } from '@hiwelink/core';
-import { createDurableWebhookEmitter, type DurableWebhookEmitterOptions } from '@hiwelink/webhooks-bullmq';
 import { Redis } from 'ioredis';
 import { describe, expect, it, vi } from 'vitest';
-import { cleanupsAfterEach, quiet, runScript, TOKEN } from '../support/emitters.js';
+import { cleanupsAfterEach, privateDurable, runScript } from '../support/emitters.js';
 import { startReceiver } from '../support/receiver.js';
 import { freePort, privateRedis, redisServerAvailable } from '../support/redis-server.js';
 
@@ -16,23 +18,7 @@ const available = redisServerAvailable();
 const CHILD = fileURLToPath(new URL('../support/webhooks-bullmq-exit-child.mjs', import.meta.url));
 const defer = cleanupsAfterEach();
 
-function durable(connection: string, url: string, options: Partial<DurableWebhookEmitterOptions> = {}) {
-  const emitter = createDurableWebhookEmitter(
-    {
-      url,
-      storeToken: TOKEN,
-      connection,
-      queueName: 'hiwelink-outage',
-      retryDelaysMs: [50, 50, 50],
-      jitter: 0,
-      logger: quiet,
-      ...options,
-    },
-    {},
-  );
-  defer(() => emitter.close(2000));
-  return emitter;
-}
+const durable = privateDurable(defer, 'hiwelink-outage');
 
 /** The emit's result and how long it took to answer. */
 async function timed(emit: () => Promise<boolean>) {
@@ -103,6 +89,23 @@ describe.skipIf(!available)('emitting while Redis is down', () => {
     expect(emitter.held()).toEqual([]);
   });
 
+  it('the first emits of a new emitter wait for the first connection, without an outage warning', async () => {
+    const redis = privateRedis(await freePort());
+    defer(() => redis.kill());
+    await redis.start();
+    const lines: string[] = [];
+    const record = (_: object, message: string) => lines.push(message);
+    const emitter = durable(redis.url, 'http://127.0.0.1:9', {
+      worker: false,
+      logger: { warn: record, error: record },
+    });
+    expect(await Promise.all([emitter.productUpdated({ id: 1 }), emitter.productUpdated({ id: 2 })])).toEqual(
+      [true, true],
+    );
+    expect(emitter.held()).toEqual([]);
+    expect(lines).toEqual([]);
+  });
+
   it('bounds the buffer, and reports what it refuses and what close() could not store', async () => {
     const failures: DeliveryFailure[] = [];
     const errors: string[] = [];
@@ -124,6 +127,24 @@ describe.skipIf(!available)('emitting while Redis is down', () => {
       ['2', 'not stored in Redis before close()'],
     ]);
     expect(errors).toContain('2 webhook(s) held in memory were not stored in Redis before close()');
+  });
+
+  it('a script ended by SIGTERM (nothing listening) with events held reports them, and ends by the signal', async () => {
+    const result = await runScript(CHILD, {
+      connection: `redis://127.0.0.1:${await freePort()}`,
+      url: 'http://127.0.0.1:9',
+      events: 2,
+      end: 'signal',
+    });
+    expect(result).toMatchObject({ code: null, signal: 'SIGTERM' });
+    const reason = 'process exited before Redis took the event';
+    expect(result.stdout).toEqual([
+      { emitted: 1, stored: false },
+      { emitted: 2, stored: false },
+      { onFailure: '1', reason },
+      { onFailure: '2', reason },
+    ]);
+    expect(result.stderr).toContain('2 webhook(s) held in memory at process exit, never stored in Redis');
   });
 
   it.each(['exit', 'close'] as const)(

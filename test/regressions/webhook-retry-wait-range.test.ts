@@ -2,7 +2,10 @@
 // for it (Retry-After in seconds or as a date, years away) or the store configures it
 // (retryDelaysMs). Node turns such a timer into 1 ms, so the emitter spun on its timer and
 // printed a TimeoutOverflowWarning about a thousand times a second. A Retry-After is honoured up
-// to 24 hours, and no wait may overflow a timer, in either emitter.
+// to 24 hours, and no wait may overflow a timer, in either emitter. The same holds for the waits
+// a caller gives: close(Infinity), flush(Infinity) and any timeout past 2^31-1 ms ended after
+// about 1 ms (undelivered) with a TimeoutOverflowWarning; Infinity now waits as long as it takes,
+// and a timeout that is no wait at all (NaN, negative, text) is a TypeError.
 import { Queue } from 'bullmq';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { cleanupsAfterEach, durableEmitters, memoryEmitter } from '../support/emitters.js';
@@ -81,5 +84,80 @@ describe.skipIf(!redis)('durable emitter: a Retry-After is honoured up to 24 h',
     const [job] = await queue.getDelayed();
     expect(job?.delay).toBeGreaterThan(DAY_MS - 60_000);
     expect(job?.delay).toBeLessThanOrEqual(DAY_MS);
+  });
+});
+
+/** A receiver whose answer ends `ms` after the request: a delivery that takes a while. */
+const slowAnswer = (ms: number) => () => ({
+  status: 200,
+  body: (response: import('node:http').ServerResponse) => {
+    const timer = setTimeout(() => response.end('{}'), ms);
+    response.on('close', () => clearTimeout(timer));
+  },
+});
+
+const longWaits: [string, number][] = [
+  ['Infinity', Number.POSITIVE_INFINITY],
+  ['2^31 ms', 2 ** 31],
+  ['2^40 ms', 2 ** 40],
+];
+
+describe('in-memory emitter: close() and flush() wait as long as they are told', () => {
+  it.each(longWaits)('close(%s) waits for the delivery in progress', async (_, ms) => {
+    const { receiver, emitter, failures } = await memoryEmitter(defer, slowAnswer(400));
+    let report: Awaited<ReturnType<typeof emitter.close>> | undefined;
+    const warnings = await warningsDuring(async () => {
+      emitter.productUpdated({ id: 1, name: 'Mug' });
+      report = await emitter.close(ms);
+    });
+    expect(report).toMatchObject({ undelivered: [], delivered: 1, queued: 0 });
+    expect(receiver.delivered()).toHaveLength(1);
+    expect(failures).toEqual([]);
+    expect(warnings).toEqual([]);
+  });
+
+  it.each(longWaits)('flush(%s) waits for the delivery in progress', async (_, ms) => {
+    const { emitter } = await memoryEmitter(defer, slowAnswer(400));
+    emitter.productUpdated({ id: 1, name: 'Mug' });
+    const warnings = await warningsDuring(async () => {
+      expect(await emitter.flush(ms)).toEqual({ remaining: 0 });
+    });
+    expect(warnings).toEqual([]);
+  });
+
+  it.each([Number.NaN, -1, '1000'])(
+    'a timeout of %s: close() and flush() reject with a TypeError',
+    async (ms) => {
+      const { emitter } = await memoryEmitter(defer);
+      await expect(emitter.flush(ms as number)).rejects.toThrow(/flush: the timeout must be a number of ms/);
+      await expect(emitter.close(ms as number)).rejects.toThrow(/close: the timeout must be a number of ms/);
+    },
+  );
+});
+
+describe.skipIf(!redis)('durable emitter: close() waits as long as it is told', () => {
+  it.each(longWaits)('close(%s) lets the delivery in progress finish', async (_, ms) => {
+    const { startReceiver } = await import('../support/receiver.js');
+    const receiver = await startReceiver(slowAnswer(600));
+    defer(receiver.close);
+    const name = durable.queueName();
+    const emitter = durable.emitter(name, receiver.url);
+    const queue = new Queue(name, { connection: redis as NonNullable<typeof redis> });
+    defer(() => queue.close());
+    expect(await emitter.productUpdated({ id: 1 })).toBe(true);
+    await vi.waitFor(() => expect(receiver.attempts()).toBe(1), { timeout: 10_000 });
+    const warnings = await warningsDuring(async () => {
+      await emitter.close(ms);
+    });
+    expect(await queue.getCompletedCount()).toBe(1);
+    expect(await queue.getActiveCount()).toBe(0);
+    expect(warnings).toEqual([]);
+  });
+
+  it.each([Number.NaN, -1])('a timeout of %s: close() and stats() reject with a TypeError', async (ms) => {
+    const name = durable.queueName();
+    const emitter = durable.emitter(name, 'http://127.0.0.1:9');
+    await expect(emitter.stats(ms)).rejects.toThrow(/stats: the timeout must be a number of ms/);
+    await expect(emitter.close(ms)).rejects.toThrow(/close: the timeout must be a number of ms/);
   });
 });

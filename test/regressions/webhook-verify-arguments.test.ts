@@ -4,6 +4,7 @@
 // Fastify and Koa, never Node's generic error about Buffers or `startsWith`.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
 import { signatureHeaders, signingKey, verifyWebhook } from '@hiwelink/core';
 import express from 'express';
 import Fastify from 'fastify';
@@ -124,5 +125,78 @@ describe('verifyWebhook says what to pass', () => {
   ])('%s: a TypeError that says what to pass', (_, call, message) => {
     expect(call).toThrow(TypeError);
     expect(call).toThrow(message);
+  });
+});
+
+describe('verifyWebhook never fails open and takes every form a framework gives', () => {
+  const key = signingKey(SECRET);
+  const yearAgo = Math.floor(Date.now() / 1000) - 365 * 86_400;
+  /** Signed a year ago: a replay every valid tolerance refuses. */
+  const replay = signatureHeaders(BODY, key, 'msg_1', yearAgo);
+
+  it.each([
+    [
+      'toleranceSeconds NaN (Number of an unset variable)',
+      { toleranceSeconds: Number.NaN },
+      /toleranceSeconds/,
+    ],
+    ['toleranceSeconds as text', { toleranceSeconds: '300' as never }, /toleranceSeconds/],
+    ['toleranceSeconds null', { toleranceSeconds: null as never }, /toleranceSeconds/],
+    ['toleranceSeconds negative', { toleranceSeconds: -1 }, /toleranceSeconds/],
+    ['toleranceSeconds Infinity', { toleranceSeconds: Number.POSITIVE_INFINITY }, /toleranceSeconds/],
+    ['now NaN', { now: Number.NaN }, /now must be/],
+    ['now as text', { now: 'x' as never }, /now must be/],
+    ['options null', null as never, /options must be an object/],
+  ])('%s: a TypeError, never a replay accepted', (_, options, message) => {
+    const call = () => verifyWebhook(BODY, replay, SECRET, options);
+    expect(call).toThrow(TypeError);
+    expect(call).toThrow(message);
+  });
+
+  it('a stream (the request itself) is named as a stream, not as a parsed body', () => {
+    const call = () => verifyWebhook(Readable.from([BODY]) as never, signed(), SECRET);
+    expect(call).toThrow(TypeError);
+    expect(call).toThrow(/a stream, not yet read/);
+  });
+
+  it('a DataView, a SharedArrayBuffer and a Buffer secret verify', () => {
+    const bytes = Buffer.from(BODY);
+    const shared = new SharedArrayBuffer(bytes.length);
+    new Uint8Array(shared).set(bytes);
+    for (const raw of [new DataView(bytes.buffer, bytes.byteOffset, bytes.length), shared]) {
+      expect(verifyWebhook(raw, signed(), SECRET)).toEqual({ ok: true, scheme: 'standard-webhooks' });
+    }
+    expect(verifyWebhook(BODY, signed(), Buffer.from(SECRET))).toEqual({
+      ok: true,
+      scheme: 'standard-webhooks',
+    });
+  });
+
+  it('Title-Case names (AWS Lambda), a Map and req.rawHeaders verify', () => {
+    const headers = signed();
+    const titled = Object.fromEntries(
+      Object.entries(headers).map(([name, value]) => [
+        name.replace(/(^|-)([a-z])/g, (m) => m.toUpperCase()),
+        value,
+      ]),
+    );
+    expect(titled['Webhook-Signature']).toBeDefined();
+    for (const form of [titled, new Map(Object.entries(headers)), Object.entries(titled).flat()]) {
+      expect(verifyWebhook(BODY, form as never, SECRET)).toEqual({ ok: true, scheme: 'standard-webhooks' });
+    }
+  });
+
+  it('a numeric timestamp is read as its digits; a signature that is not text is a TypeError naming it', () => {
+    const headers = signed();
+    const numeric = {
+      ...headers,
+      'webhook-timestamp': Number((headers as Record<string, string>)['webhook-timestamp']),
+    };
+    expect(verifyWebhook(BODY, numeric, SECRET)).toEqual({ ok: true, scheme: 'standard-webhooks' });
+    const call = () => verifyWebhook(BODY, { ...headers, 'webhook-signature': { v1: 'x' } } as never, SECRET);
+    expect(call).toThrow(TypeError);
+    expect(call).toThrow(/webhook-signature header must be text/);
+    const numberSignature = () => verifyWebhook(BODY, { ...headers, 'webhook-signature': 5 }, SECRET);
+    expect(numberSignature()).toEqual({ ok: false, reason: 'signature mismatch' });
   });
 });

@@ -95,6 +95,30 @@ export function durableEmitters(redis: Redis | undefined, defer: Defer) {
 }
 
 /**
+ * A maker of durable emitters on a Redis of the test's own (`connection`), on queue `queueName`,
+ * quiet and fast to retry (`options` override), each closed by `defer` within `closeMs`.
+ */
+export function privateDurable(defer: Defer, queueName: string, closeMs = 2000) {
+  return (connection: string, url: string, options: Partial<DurableWebhookEmitterOptions> = {}) => {
+    const emitter = createDurableWebhookEmitter(
+      {
+        url,
+        storeToken: TOKEN,
+        connection,
+        queueName,
+        retryDelaysMs: [50, 50, 50],
+        jitter: 0,
+        logger: quiet,
+        ...options,
+      },
+      {},
+    );
+    defer(() => emitter.close(closeMs));
+    return emitter;
+  };
+}
+
+/**
  * Runs a Node script configured by the HIWELINK_CHILD environment variable (`config` as JSON) to
  * its end. Resolves with its exit code and signal, its stdout as JSON lines and its stderr; a
  * script still running after `hangMs` is killed (signal SIGKILL: a hang).

@@ -1,6 +1,6 @@
 // A script that emits to the durable emitter while Redis is unreachable, then exits at once
 // (process.exit) or awaits close(). Configured by HIWELINK_CHILD (JSON): `connection`, `url`,
-// `events` and `end` ('exit' or 'close').
+// `events` and `end` ('exit', 'close', or 'signal': SIGTERM with nothing listening to it).
 import { createDurableWebhookEmitter } from '../../packages/webhooks-bullmq/dist/index.js';
 
 const config = JSON.parse(process.env.HIWELINK_CHILD ?? '{}');
@@ -22,5 +22,8 @@ for (let id = 1; id <= config.events; id++) {
   );
 }
 if (config.end === 'exit') process.exit(0);
-const report = await webhooks.close(500);
-console.log(JSON.stringify({ held: report.held.length }));
+if (config.end === 'signal') process.kill(process.pid, 'SIGTERM');
+else {
+  const report = await webhooks.close(500);
+  console.log(JSON.stringify({ held: report.held.length }));
+}

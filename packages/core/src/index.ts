@@ -61,6 +61,7 @@ export {
   type StockStatus,
 } from './records/schemas.js';
 export {
+  checkEmitterOptions,
   createDeliverer,
   createMessageBuilder,
   DEFAULT_RETRY_DELAYS,
@@ -68,6 +69,7 @@ export {
   type DeliveryOptions,
   deliverySetup,
   MAX_RETRY_AFTER_MS,
+  numberRules,
   type Outcome,
   RESPONSE_EXCERPT_BYTES,
   type RecordEvents,
@@ -97,4 +99,4 @@ export {
   verifyWebhook,
   type WebhookHeaders,
 } from './webhooks/signing.js';
-export { LATE, within } from './webhooks/within.js';
+export { LATE, MAX_TIMER_MS, waitMs, within } from './webhooks/within.js';

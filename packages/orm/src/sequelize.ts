@@ -19,24 +19,68 @@ interface TransactionNode {
   commit(...args: unknown[]): Promise<unknown>;
 }
 
+/** One bound model's side of sending: how its rows are read back, keyed, and emitted. */
+interface Binding {
+  /** Reads rows back by primary key, outside any transaction; the rows found, by `keyText`. */
+  read(keys: Key[]): Promise<Map<string, Key>>;
+  keyText(values: Key): string;
+  emit(action: WriteAction, record: Key): Promise<void>;
+}
+
+/**
+ * One event to send: a created or updated row is read back by `key` once committed; a deleted
+ * row is sent as `record`, the values it had (it is gone by then).
+ */
+interface Pending {
+  binding: Binding;
+  action: WriteAction;
+  key?: Key;
+  record?: Key;
+}
+
 /** An event waiting for its root transaction: the savepoints it was written in, innermost first. */
-interface Waiting {
+interface Waiting extends Pending {
   savepoints: TransactionNode[];
-  send: () => Promise<void>;
 }
 
 /** Keyed by root transaction; shared by every bound model, so one commit sends them all in order. */
 const waiting = new WeakMap<TransactionNode, Waiting[]>();
 
 /**
- * Holds an event until the root transaction's `commit()` has succeeded.
+ * Sends `pending` in order: first every row to read back is read, one query per model and 1,000
+ * keys (each row once, however often it was written), then every event is handed to the emitter
+ * in order without waiting for one before the next, so a durable emitter's write time is paid
+ * once per commit, not once per row. A row gone by then is not sent (its deletion is).
+ */
+async function sendAll(pending: readonly Pending[]): Promise<void> {
+  const keys = new Map<Binding, Map<string, Key>>();
+  for (const { binding, key } of pending) {
+    if (!key) continue;
+    const mine = keys.get(binding) ?? new Map<string, Key>();
+    keys.set(binding, mine);
+    mine.set(binding.keyText(key), key);
+  }
+  const rows = new Map<Binding, Map<string, Key>>();
+  await Promise.all(
+    [...keys].map(async ([binding, mine]) => rows.set(binding, await binding.read([...mine.values()]))),
+  );
+  await Promise.all(
+    pending.map(({ binding, action, key, record }) => {
+      const row = key ? rows.get(binding)?.get(binding.keyText(key)) : record;
+      return row ? binding.emit(action, row) : undefined;
+    }),
+  );
+}
+
+/**
+ * Holds events until the root transaction's `commit()` has succeeded.
  *
  * Sequelize 6 runs `afterCommit` hooks even when COMMIT fails (they sit in a `finally`), and a
  * savepoint's `afterCommit` runs at its release, long before anything is durable. So the root's
  * `commit` is wrapped instead: the events go once it resolved, and not at all when it throws.
  * Events written inside a savepoint that was later rolled back are dropped.
  */
-function holdUntilCommit(transaction: TransactionNode, send: () => Promise<void>) {
+function holdUntilCommit(transaction: TransactionNode, events: readonly Pending[]) {
   const savepoints: TransactionNode[] = [];
   let root = transaction;
   while (root.parent) {
@@ -58,14 +102,13 @@ function holdUntilCommit(transaction: TransactionNode, send: () => Promise<void>
       }
       const due = waiting.get(root) ?? [];
       waiting.delete(root);
-      for (const event of due) {
-        if (event.savepoints.some((savepoint) => savepoint.finished === 'rollback')) continue;
-        await event.send();
-      }
+      await sendAll(
+        due.filter((event) => !event.savepoints.some((savepoint) => savepoint.finished === 'rollback')),
+      );
       return result;
     };
   }
-  queue.push({ savepoints, send });
+  for (const event of events) queue.push({ ...event, savepoints });
 }
 
 /** The model members used here; Sequelize's own typings are per model class. */
@@ -109,13 +152,13 @@ let registrations = 0;
  * `increment` and `decrement` (instance and static), `deleted` after destroy, each with the row
  * as plain data.
  *
- * The row sent is the row as committed. A hook that hands over an instance with every attribute
- * is copied as it is; one that hands over part of the row (an instance loaded or reloaded with
- * `attributes`, an upsert with `returning: false`), a `bulkCreate` with `updateOnDuplicate` (its
- * instances hold the values given, not the columns kept) and an increment (which runs no hooks
- * at all: the binding wraps `Model.increment`, which `decrement` and the instance methods call)
- * are read back by primary key after the commit, one `SELECT` per write, and a row gone by then
- * is not sent (its deletion is).
+ * The row sent is the row as committed: every created or updated row is read back by primary key
+ * once the write has committed (an instance holds what this process last knew, which may be
+ * stale after another writer's change, hold values `save({ fields })` did not write, or keep a
+ * change whose transaction rolled back). The reads are one `SELECT` per model and commit (1,000
+ * keys each), each row once; a row gone by then is not sent (its deletion is). A deletion sends
+ * the row's values as the instance had them. Increments run no hooks at all: the binding wraps
+ * `Model.increment`, which `decrement` and the instance methods call.
  *
  * A write inside a transaction (or a savepoint of one) is sent once the outermost transaction has
  * committed, and never if it or the savepoint rolls back; a write without one is sent at once.
@@ -138,47 +181,49 @@ export function hiwelinkHooks<M extends Model>(
   const target = model as unknown as HookableModel;
   const name = `hiwelink-${kind}-${++registrations}`;
   const attributes = Object.entries(target.getAttributes());
-  // VIRTUAL attributes have no column: an instance never lacks them in a way that matters.
-  const stored = attributes.filter(([, attribute]) => attribute.type?.key !== 'VIRTUAL').map(([key]) => key);
   const primaryKey = target.primaryKeyAttributes;
   const columnOf = new Map(attributes.map(([key, attribute]) => [key, attribute.field ?? key]));
 
-  /** Whether plain values lack a stored attribute: loaded with `attributes`, or not returned. */
-  const isPartial = (record: Key) => stored.some((attribute) => !Object.hasOwn(record, attribute));
+  const keyText = (values: Key) => JSON.stringify(primaryKey.map((attribute) => values[attribute]));
 
-  /** Sends at once, or after the root transaction commits. */
-  const deliver = (hookOptions: HookOptions | undefined, emit: () => Promise<void>) => {
+  const binding: Binding = {
+    keyText,
+    async read(keys) {
+      const found = new Map<string, Key>();
+      for (const batch of batches(keys)) {
+        try {
+          // Unscoped: a default scope may filter rows or attributes out. transaction: null, or
+          // Sequelize's CLS would put the finished transaction back.
+          const rows = await target.unscoped().findAll({ where: { [Op.or]: batch }, transaction: null });
+          for (const row of rows) {
+            const values = row.get({ plain: true }) as Key;
+            found.set(keyText(values), values);
+          }
+        } catch (error) {
+          logger.error(
+            { err: error, model: target.name, keys: batch },
+            `webhooks not sent for ${batch.length} ${target.name} row(s): reading them back failed`,
+          );
+        }
+      }
+      return found;
+    },
+    emit: (action, record) => emitRecord(emitter, kind, action, record, logger),
+  };
+
+  /** Sends at once (resolving once the emitter took them), or after the root transaction commits. */
+  const deliver = (hookOptions: HookOptions | undefined, events: Pending[]) => {
     const transaction = hookOptions?.transaction;
     if (transaction) {
-      holdUntilCommit(transaction, emit);
+      holdUntilCommit(transaction, events);
       return undefined;
     }
-    return emit();
+    return sendAll(events);
   };
 
-  /** Reads the rows back by primary key, outside any transaction, and sends each one found. */
-  const reloadAndEmit = async (action: WriteAction, keys: Key[]) => {
-    const rows: Model[] = [];
-    for (const batch of batches(keys)) {
-      try {
-        // Unscoped: a default scope may filter rows or attributes out. transaction: null, or
-        // Sequelize's CLS would put the finished transaction back.
-        rows.push(...(await target.unscoped().findAll({ where: { [Op.or]: batch }, transaction: null })));
-      } catch (error) {
-        logger.error(
-          { err: error, model: target.name, keys: batch },
-          `${eventName(kind, action)} not sent for ${batch.length} ${target.name} row(s): reading them back failed`,
-        );
-      }
-    }
-    const byKey = new Map(rows.map((row) => [keyText(row.get({ plain: true })), row]));
-    for (const key of keys) {
-      const row = byKey.get(keyText(key));
-      if (row) await emitRecord(emitter, kind, action, row.get({ plain: true }), logger);
-    }
-  };
-
-  const keyText = (values: Key) => JSON.stringify(primaryKey.map((attribute) => values[attribute]));
+  /** Events that read back the rows of `keys` once committed. */
+  const readBack = (action: WriteAction, keys: Key[]): Pending[] =>
+    keys.map((key) => ({ binding, action, key }));
 
   /** The primary key of plain values (by attribute, or by column for raw rows); none if a part is missing. */
   const keyOf = (values: Key, byColumn = false): Key | undefined => {
@@ -200,13 +245,12 @@ export function hiwelinkHooks<M extends Model>(
     );
 
   const send = (action: WriteAction, instance: Model, hookOptions: HookOptions | undefined, call: string) => {
-    // Copied now: the instance may change again before the commit.
     const record = instance.get({ plain: true }) as Key;
-    if (action === 'deleted' || !isPartial(record))
-      return deliver(hookOptions, () => emitRecord(emitter, kind, action, record, logger));
+    // Copied now: the instance may change again before the commit.
+    if (action === 'deleted') return deliver(hookOptions, [{ binding, action, record }]);
     const key = keyOf(record);
     if (!key) return noKey(call, action);
-    return deliver(hookOptions, () => reloadAndEmit(action, [key]));
+    return deliver(hookOptions, readBack(action, [key]));
   };
 
   const bulk =
@@ -252,7 +296,7 @@ export function hiwelinkHooks<M extends Model>(
       incrementOptions?.transaction === undefined
         ? (target.sequelize?.constructor._cls?.get('transaction') as TransactionNode | null | undefined)
         : incrementOptions.transaction;
-    return deliver({ transaction }, () => reloadAndEmit('updated', keys));
+    return deliver({ transaction }, readBack('updated', keys));
   };
 
   // Sequelize runs no hook for increments: the static method, which decrement() and both instance
@@ -293,23 +337,15 @@ export function hiwelinkHooks<M extends Model>(
         return;
       }
       // With updateOnDuplicate each row was inserted or updated, which the database does not say:
-      // sent as updated, and read back, as an instance holds the values given, not the ones kept.
-      const upserted = Boolean(hookOptions.updateOnDuplicate);
-      const action = upserted ? 'updated' : 'created';
-      const records = instances.map((instance) => instance.get({ plain: true }) as Key);
-      if (!upserted && !records.some(isPartial)) {
-        for (const record of records)
-          await deliver(hookOptions, () => emitRecord(emitter, kind, action, record, logger));
-        return;
-      }
-      // One SELECT for the whole batch, rather than one per row.
+      // sent as updated.
+      const action = hookOptions.updateOnDuplicate ? 'updated' : 'created';
       const keys: Key[] = [];
-      for (const record of records) {
-        const key = keyOf(record);
+      for (const instance of instances) {
+        const key = keyOf(instance.get({ plain: true }) as Key);
         if (key) keys.push(key);
         else noKey('bulkCreate', action);
       }
-      if (keys.length > 0) await deliver(hookOptions, () => reloadAndEmit(action, keys));
+      if (keys.length > 0) await deliver(hookOptions, readBack(action, keys));
     },
     beforeBulkUpdate: bulk('update', 'updated'),
     beforeBulkDestroy: bulk('destroy', 'deleted'),

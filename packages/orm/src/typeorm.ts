@@ -254,10 +254,13 @@ export class HiwelinkSubscriber implements EntitySubscriberInterface<ObjectLiter
         }
       }
     }
-    for (const { kind, action, metadata, record, id } of pending) {
-      const row = id === undefined ? record : rows.get(metadata)?.get(keyText(metadata, id));
-      if (row) await emitRecord(this.#options.emitter, kind, action, snapshot(row), this.#logger);
-    }
+    // Handed over in order, awaited together: a durable emitter's wait is paid once per commit.
+    await Promise.all(
+      pending.map(({ kind, action, metadata, record, id }) => {
+        const row = id === undefined ? record : rows.get(metadata)?.get(keyText(metadata, id));
+        return row ? emitRecord(this.#options.emitter, kind, action, snapshot(row), this.#logger) : undefined;
+      }),
+    );
   }
 }
 

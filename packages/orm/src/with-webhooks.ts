@@ -72,7 +72,8 @@ export function withWebhooks<R extends WritableRepository>(
     };
     const sendAfter = async (...args: never[]) => {
       const result = await write.apply(repository, args);
-      for (const row of rowsOf(result)) await emitRecord(emitter, kind, action, row, logger);
+      // Handed over in order, awaited together: a durable emitter's wait is paid once per call.
+      await Promise.all(rowsOf(result).map((row) => emitRecord(emitter, kind, action, row, logger)));
       return result;
     };
     Object.defineProperty(wrapped, method, {

@@ -5,11 +5,13 @@ import {
   failureReporter,
   LATE,
   newWebhookId,
+  numberRules,
   type RecordEvents,
   type RetryOptions,
   retryDelay,
   type WebhookEvents,
   type WebhookMessage,
+  waitMs,
   within,
 } from '@hiwelink/core';
 import { DelayedError, type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
@@ -27,11 +29,12 @@ export interface DurableWebhookEmitterOptions<Product = unknown, Order = unknown
   queueName?: string;
   /** Whether this process also delivers; set `false` in processes that only emit. @default true */
   worker?: boolean;
-  /** Deliveries in flight at once in this process; one entity's events still go one at a time, in order. @default 4 */
+  /** Deliveries in flight at once in this process (a whole number, 1 or more); one entity's events still go one at a time, in order. @default 4 */
   concurrency?: number;
   /**
    * How long a delivery in progress is locked to its worker. A worker that dies mid-delivery
-   * (SIGKILL, OOM, lost host) hands its events to the others about this long after. @default 30000
+   * (SIGKILL, OOM, lost host) hands its events to the others about this long after. Whole ms from
+   * 1 to 2147483647. @default 30000
    */
   lockDurationMs?: number;
   /**
@@ -42,14 +45,16 @@ export interface DurableWebhookEmitterOptions<Product = unknown, Order = unknown
   onFailure?: (failure: DeliveryFailure) => void;
   /**
    * The time budget of one emit, in ms: a method resolves `false` no later than this when Redis has
-   * not stored the event by then (it is then held, see `maxHeldEvents`). While Redis is known to be
-   * down (ioredis reconnecting), methods resolve `false` at once. @default 500
+   * not stored the event by then (it is then held, see `maxHeldEvents`). The first connection,
+   * at start, is waited for within it. While Redis is known to be down (ioredis reconnecting), or
+   * once a write went unanswered for this long (Redis hangs), methods resolve `false` at once,
+   * until a write succeeds again. Whole ms from 1 to 2147483647. @default 500
    */
   emitTimeoutMs?: number;
   /**
    * Events held in this process's memory, at most, while Redis cannot take them; written to Redis in
-   * emit order once it can. Past it, an event is refused: logged and passed to `onFailure`.
-   * @default 1000
+   * emit order once it can. Past it, an event is refused: logged and passed to `onFailure`. A whole
+   * number, 0 or more. @default 1000
    */
   maxHeldEvents?: number;
 }
@@ -92,9 +97,11 @@ export interface DurableWebhookEmitter<Product = unknown, Order = unknown>
   /**
    * Stops taking events, writes the events held in memory to Redis if it answers, lets this worker
    * finish its deliveries in progress (all within `timeoutMs`, after which deliveries are left to the
-   * other workers' stalled check) and closes the connections. Queued events stay in Redis; the
-   * report lists the held events that never reached it (also logged and passed to `onFailure`).
-   * @default 30000
+   * other workers' stalled check) and closes the connections, each step bounded by what is left of
+   * `timeoutMs` (a Redis that does not answer QUIT then is disconnected). Queued events stay in
+   * Redis; the report lists the held events that never reached it (also logged and passed to
+   * `onFailure`). `Infinity` waits as long as it takes; a negative or non-number timeout rejects
+   * with a TypeError. @default 30000
    */
   close(timeoutMs?: number): Promise<DurableCloseReport>;
 }
@@ -150,18 +157,23 @@ function redisClient(connection: string | RedisOptions, overrides: RedisOptions,
   return typeof connection === 'string' ? new Redis(connection, settings) : new Redis(settings);
 }
 
-const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
-
 /**
  * Creates the durable webhook emitter: each event is in Redis before its method resolves, and
  * BullMQ workers (in this process unless `worker: false`, and in any other on the same queue)
- * deliver it signed, retried with backoff, each entity's events in order, at least once.
+ * deliver it signed, retried with backoff, each entity's events in order, at least once. Throws a
+ * `HiwelinkConfigError` naming each numeric option out of range (`timeoutMs`, `retryDelaysMs`,
+ * `jitter`, `concurrency`, `emitTimeoutMs`, `maxHeldEvents`, `lockDurationMs`).
  */
 export function createDurableWebhookEmitter<Product = unknown, Order = unknown>(
   options: DurableWebhookEmitterOptions<Product, Order> = {},
   env: NodeJS.ProcessEnv = process.env,
 ): DurableWebhookEmitter<Product, Order> {
-  const { logger, deliverer, build, delays, jitter } = deliverySetup(options, env);
+  const { logger, deliverer, build, delays, jitter } = deliverySetup(options, env, {
+    concurrency: numberRules.count(1),
+    emitTimeoutMs: numberRules.ms(),
+    maxHeldEvents: numberRules.count(0),
+    lockDurationMs: numberRules.ms(),
+  });
   const report = failureReporter(logger, options.onFailure);
   const queueName = options.queueName ?? 'hiwelink-webhooks';
   const lockDuration = options.lockDurationMs ?? 30_000;
@@ -203,6 +215,25 @@ export function createDurableWebhookEmitter<Product = unknown, Order = unknown>(
   const isStopping = () => stopping;
   const client = redisClient(connection, { maxRetriesPerRequest: 1 }, isStopping);
   client.on('error', onError('redis')).on('ready', onReady);
+  // Why an emit cannot write now: this connection's own last error (the worker's connection has
+  // its own errors, which say nothing about this one), or a write left unanswered.
+  let clientError: string | undefined;
+  // Set when a write got no answer within the budget: a Redis that hangs (SIGSTOP, a stalled
+  // host) keeps the connection 'ready', so without it every emit would wait the whole budget.
+  // Cleared by the next write that succeeds.
+  let unanswered: string | undefined;
+  let everReady = false;
+  /** Direct writes not answered yet, in emit order. */
+  const writing = new Map<string, { message: WebhookMessage; line: string }>();
+  const firstReady = new Promise<void>((resolve) => client.once('ready', resolve));
+  client
+    .on('error', (error: Error) => {
+      clientError = error.message;
+    })
+    .on('ready', () => {
+      everReady = true;
+      clientError = undefined;
+    });
   const queue = new Queue<EventJob>(queueName, { connection: client, prefix: PREFIX });
   const deadQueue = new Queue<DeadEvent>(`${queueName}-dead`, { connection: client, prefix: PREFIX });
   queue.on('error', onError('queue'));
@@ -235,6 +266,7 @@ export function createDurableWebhookEmitter<Product = unknown, Order = unknown>(
         removeOnFail: { count: KEEP_FAILED },
       },
     );
+    unanswered = undefined;
   }
 
   async function emit(make: () => Omit<WebhookMessage, 'id'>): Promise<boolean> {
@@ -253,29 +285,56 @@ export function createDurableWebhookEmitter<Product = unknown, Order = unknown>(
       return false;
     }
     const line = `${message.topic}:${message.entity}`;
-    if (holding.size === 0 && client.status === 'ready') {
+    const started = Date.now();
+    const budget = () => Math.max(0, emitTimeoutMs - (Date.now() - started));
+    // The first connection is still being made (the process just started): waited for within the
+    // budget, not reported as an outage.
+    if (!everReady && ['wait', 'connecting', 'connect'].includes(client.status)) {
+      // `lazyConnect: true` in the connection options: nothing has started the connection yet.
+      if (client.status === 'wait') client.connect().catch(() => {});
+      await within(firstReady, emitTimeoutMs);
+    }
+    if (holding.size === 0 && client.status === 'ready' && unanswered === undefined) {
+      writing.set(message.id, { message, line });
       const storing = enqueue(message, line, message.id);
+      // A write that outlives the budget may still land: the event is then no longer held.
+      storing.then(
+        () => {
+          writing.delete(message.id);
+          holding.stored(message.id);
+        },
+        () => {
+          writing.delete(message.id);
+          holding.drain();
+        },
+      );
       let why: string;
       try {
-        if ((await within(storing, emitTimeoutMs)) !== LATE) return true;
+        if ((await within(storing, budget())) !== LATE) return true;
         why = `no answer within ${emitTimeoutMs} ms`;
-        // A write that outlives the budget may still land: the event is then no longer held.
-        storing.then(() => holding.stored(message.id), holding.drain);
+        unanswered = why;
       } catch (error) {
         why = (error as Error).message;
       }
+      // Held in emit order: every write still unanswered, then this one. Their budgets run out in
+      // whatever order their timers fire (an ORM commit hands many over at once).
+      for (const pending of writing.values()) holding.hold(pending.message, pending.line, why);
       holding.hold(message, line, why);
       // Redis may be up and refusing (out of memory, say): no reconnection will come to retry it.
       holding.drain();
       return false;
     }
     // Behind the events already held, so that one entity's events keep their order.
-    const entry = holding.hold(message, line, outage ?? `Redis connection ${client.status}`);
+    const entry = holding.hold(
+      message,
+      line,
+      unanswered ?? clientError ?? `Redis connection ${client.status}`,
+    );
     if (!entry) return false;
     holding.drain();
-    // Known to be down (reconnecting, or closed): no use waiting.
-    if (!['connecting', 'connect', 'ready'].includes(client.status)) return false;
-    return (await within(entry.stored, emitTimeoutMs)) === true;
+    // Known to be down (reconnecting, or closed), or hanging: no use waiting.
+    if (unanswered !== undefined || !['connecting', 'connect', 'ready'].includes(client.status)) return false;
+    return (await within(entry.stored, budget())) === true;
   }
 
   const worker = options.worker === false ? undefined : startWorker();
@@ -394,20 +453,16 @@ export function createDurableWebhookEmitter<Product = unknown, Order = unknown>(
   }
 
   async function stats(timeoutMs = 5000): Promise<DurableWebhookStats> {
-    let timer: NodeJS.Timeout | undefined;
-    const unanswered = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`Redis did not answer within ${timeoutMs} ms (queue ${queueName})`)),
-        timeoutMs,
-      );
-    });
-    const [counts, dead] = await Promise.race([
+    waitMs('stats', timeoutMs);
+    const answer = await within(
       Promise.all([
         queue.getJobCounts('waiting', 'prioritized', 'delayed', 'active', 'completed', 'failed'),
         deadQueue.getWaitingCount(),
       ]),
-      unanswered,
-    ]).finally(() => clearTimeout(timer));
+      timeoutMs,
+    );
+    if (answer === LATE) throw new Error(`Redis did not answer within ${timeoutMs} ms (queue ${queueName})`);
+    const [counts, dead] = answer;
     const count = (type: string) => counts[type] ?? 0;
     return {
       queued: count('waiting') + count('prioritized') + count('delayed'),
@@ -418,24 +473,38 @@ export function createDurableWebhookEmitter<Product = unknown, Order = unknown>(
     };
   }
 
-  async function close(timeoutMs = 30_000) {
+  /**
+   * Ends a connection: QUIT, which waits for Redis's answer, for at most `ms`; a Redis that does
+   * not answer by then (hung, or unreachable) is disconnected instead.
+   */
+  async function quitWithin(redis: Redis, ms: number) {
+    const quit = redis.quit().then(
+      () => true,
+      () => false,
+    );
+    if ((await within(quit, ms)) !== true) redis.disconnect();
+  }
+
+  function close(timeoutMs = 30_000): Promise<DurableCloseReport> {
+    try {
+      waitMs('close', timeoutMs);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     closed = true;
     closing ??= (async () => {
       const deadline = Date.now() + timeoutMs;
+      // Each step gets what is left of the deadline, and a moment at least to end cleanly: a Redis
+      // that hangs (SIGSTOP, a lost host) answers no QUIT, so every wait on it is bounded.
+      const left = () => Math.max(100, deadline - Date.now());
       const held = await holding.close(timeoutMs, 'not stored in Redis before close()');
-      // The worker gets what is left of the deadline, and a moment at least to stop cleanly.
-      const workerMs = Math.max(100, deadline - Date.now());
       if (worker) {
         // Without Redis nothing can be finished: stop reconnecting, or BullMQ's close waits for it forever.
         if (worker.workerClient.status !== 'ready') stopping = true;
-        const stopped = worker.worker.close().then(
-          () => true,
-          (error: Error) => {
-            logger.error({ err: error }, 'webhook worker did not close cleanly');
-            return true;
-          },
-        );
-        if (!(await Promise.race([stopped, delay(workerMs).then(() => false)]))) {
+        const stopped = worker.worker.close().catch((error: Error) => {
+          logger.error({ err: error }, 'webhook worker did not close cleanly');
+        });
+        if ((await within(stopped, left())) === LATE) {
           logger.warn(
             { queue: queueName, timeoutMs },
             'webhook deliveries still in progress at close(); other workers redeliver them once their lock expires',
@@ -443,11 +512,12 @@ export function createDurableWebhookEmitter<Product = unknown, Order = unknown>(
           stopping = true;
         }
         // BullMQ leaves a connection it was given open.
-        await worker.workerClient.quit().catch(() => worker.workerClient.disconnect());
+        await quitWithin(worker.workerClient, left());
       }
       stopping = true;
-      await Promise.allSettled([queue.close(), deadQueue.close()]);
-      await client.quit().catch(() => client.disconnect());
+      if ((await within(Promise.allSettled([queue.close(), deadQueue.close()]), left())) === LATE)
+        client.disconnect();
+      await quitWithin(client, left());
       return { held };
     })();
     return closing;

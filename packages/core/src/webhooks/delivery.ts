@@ -1,11 +1,14 @@
 import type { Readable } from 'node:stream';
 import type { AxiosInstance, AxiosResponse } from 'axios';
 import axios from 'axios';
+import { z } from 'zod';
 import { consoleLogger, type Logger, safeLogger } from '../logger.js';
+import { HiwelinkConfigError } from '../options.js';
 import { toId } from '../records/coerce.js';
 import { dropReporter, toJsonValue } from '../records/json.js';
 import { createRecordMapper, type RecordMapping } from '../records/mapper.js';
 import { signatureHeaders, signingKey } from './signing.js';
+import { MAX_TIMER_MS } from './within.js';
 
 export type WebhookEventName =
   | 'product.created'
@@ -57,7 +60,7 @@ export interface DeliveryOptions {
    * One attempt's deadline in ms, counted from its start: name lookup, connect, sending, the
    * status line and the first `RESPONSE_EXCERPT_BYTES` of the answer must all fit in it. An
    * attempt still running then is abandoned and counts as a retryable failure
-   * (`timed out after <n> ms`). @default 10000
+   * (`timed out after <n> ms`). A whole number of ms from 1 to 2147483647. @default 10000
    */
   timeoutMs?: number;
 }
@@ -322,21 +325,84 @@ export function createMessageBuilder<Product, Order>(
 
 /** Retries and logging, shared by the in-memory emitter and the durable (BullMQ) one. */
 export interface RetryOptions {
-  /** Waits before each retry; their count is the number of retries. @default 10 s, 30 s, 2 min, 5 min, 15 min, 30 min, 1 h, 2 h (about 4 h in all) */
+  /** Waits before each retry, in ms (each finite, 0 or more); their count is the number of retries. @default 10 s, 30 s, 2 min, 5 min, 15 min, 30 min, 1 h, 2 h (about 4 h in all) */
   retryDelaysMs?: readonly number[];
-  /** Random spread of each wait, as a fraction of it. @default 0.2 */
+  /** Random spread of each wait, as a fraction of it, from 0 to 1. @default 0.2 */
   jitter?: number;
   logger?: Logger;
 }
 
+/** Rules for the numeric options of the emitters, each with a message that says what fits. */
+export const numberRules = {
+  /** A deadline a timer holds: whole ms from 1 to 2^31-1 (about 24.8 days). */
+  ms: () =>
+    z
+      .int(`must be a whole number of ms from 1 to ${MAX_TIMER_MS}`)
+      .min(1, `must be a whole number of ms from 1 to ${MAX_TIMER_MS}`)
+      .max(MAX_TIMER_MS, `must be a whole number of ms from 1 to ${MAX_TIMER_MS} (about 24.8 days)`)
+      .optional(),
+  /** A count: a whole number, `min` or more. */
+  count: (min: number) =>
+    z
+      .int(`must be a whole number, ${min} or more`)
+      .min(min, `must be a whole number, ${min} or more`)
+      .optional(),
+};
+
+/** The numeric options shared by both emitters. */
+const deliveryNumbers = {
+  timeoutMs: numberRules.ms(),
+  retryDelaysMs: z
+    .array(
+      z.number('must be a finite number of ms, 0 or more').min(0, 'must be a finite number of ms, 0 or more'),
+      'must be an array of waits in ms',
+    )
+    .optional(),
+  jitter: z
+    .number('must be a number from 0 to 1')
+    .min(0, 'must be from 0 to 1')
+    .max(1, 'must be from 0 to 1')
+    .optional(),
+};
+
+/**
+ * Checks the numeric options of an emitter when it is created: the shared ones and `extra` (the
+ * emitter's own). A value out of range (`Infinity`, `NaN`, 0 or a negative count, a deadline past
+ * what a timer holds) would otherwise end every wait at once, deliver nothing, or spin: throws a
+ * `HiwelinkConfigError` listing each option and what fits.
+ */
+export function checkEmitterOptions(options: object, extra: z.core.$ZodLooseShape = {}) {
+  const parsed = z.looseObject({ ...deliveryNumbers, ...extra }).safeParse(options);
+  if (parsed.success) return;
+  throw new HiwelinkConfigError(
+    parsed.error.issues.map((issue) => {
+      const where = issue.path.map((part) => (typeof part === 'number' ? `[${part}]` : `.${String(part)}`));
+      const value = issue.path.reduce<unknown>(
+        (at, part) => (at as Record<PropertyKey, unknown> | undefined)?.[part as PropertyKey],
+        options,
+      );
+      const got =
+        typeof value === 'number'
+          ? String(value)
+          : typeof value === 'string'
+            ? JSON.stringify(value)
+            : typeof value;
+      return `webhooks${where.join('')}: ${issue.message} (got ${got})`;
+    }),
+  );
+}
+
 /**
  * What both emitters start from: a logger that cannot throw, the deliverer (and a warning when it
- * has nowhere to send), the message builder and the retry schedule.
+ * has nowhere to send), the message builder and the retry schedule. Checks the numeric options
+ * first (`extraNumbers`: the emitter's own), see `checkEmitterOptions`.
  */
 export function deliverySetup<Product, Order>(
   options: DeliveryOptions & RecordEvents<Product, Order> & RetryOptions,
   env: NodeJS.ProcessEnv,
+  extraNumbers: z.core.$ZodLooseShape = {},
 ) {
+  checkEmitterOptions(options, extraNumbers);
   const logger = options.logger ? safeLogger(options.logger) : consoleLogger;
   const deliverer = createDeliverer(options, env);
   if (!deliverer.enabled) {

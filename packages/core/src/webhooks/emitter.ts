@@ -1,7 +1,9 @@
+import { z } from 'zod';
 import type { Logger } from '../logger.js';
 import {
   type DeliveryOptions,
   deliverySetup,
+  numberRules,
   type Outcome,
   type RecordEvents,
   type RetryOptions,
@@ -12,7 +14,7 @@ import {
 import { reportAtExit } from './exit-report.js';
 import { createDeliveryQueue, type Delivery } from './queue.js';
 import { newWebhookId } from './signing.js';
-import { within } from './within.js';
+import { MAX_TIMER_MS, waitMs, within } from './within.js';
 
 /** One event on its way to HiWelink. Its `id` (the `webhook-id` header) stays the same on every retry. */
 export interface QueuedEvent {
@@ -30,9 +32,6 @@ export interface DeliveryFailure extends QueuedEvent {
 }
 
 type Failed = Extract<Outcome, { done: false }>;
-
-/** The longest delay a Node timer holds (about 24.8 days). */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * How both emitters report a failed attempt: a retry is a warning; an event given up is an error
@@ -77,15 +76,20 @@ export interface WebhookEmitterOptions<Product = unknown, Order = unknown>
   extends DeliveryOptions,
     RecordEvents<Product, Order>,
     RetryOptions {
-  /** Events held at most, in flight and waiting included. @default 10000 */
+  /** Events held at most, in flight and waiting included; a whole number, 1 or more. @default 10000 */
   maxQueueSize?: number;
   /** A full queue refuses the new event (`reject-new`) or gives up the oldest waiting one (`drop-oldest`); either is reported. @default 'reject-new' */
   overflow?: 'reject-new' | 'drop-oldest';
-  /** Deliveries in flight at once; one entity's events always go one at a time, in order. @default 4 */
+  /** Deliveries in flight at once (a whole number, 1 or more); one entity's events always go one at a time, in order. @default 4 */
   concurrency?: number;
   /** An update replaces an earlier update of the same entity that has not been sent yet. @default true */
   coalesce?: boolean;
-  /** Called for each event given up: a permanent 4xx, the last retry failing, or a queue overflow. */
+  /**
+   * Called once for each event given up: a permanent 4xx, the last retry failing, a queue
+   * overflow, an event left at close() (reason `not delivered before close()`, the same events
+   * as its `undelivered`), or still queued at process exit or on SIGINT/SIGTERM. Never after
+   * close() has resolved.
+   */
   onFailure?: (failure: DeliveryFailure) => void;
 }
 
@@ -97,7 +101,10 @@ export interface WebhookStats {
 }
 
 export interface CloseReport extends WebhookStats {
-  /** Events that could not be delivered before the deadline. */
+  /**
+   * Events that could not be delivered before the deadline: waiting ones, and those whose attempt
+   * was still running and was abandoned. Each also went to `onFailure` once.
+   */
   undelivered: QueuedEvent[];
 }
 
@@ -115,12 +122,14 @@ export interface WebhookEvents<Product = unknown, Order = unknown, Result = bool
 
 export interface WebhookEmitter<Product = unknown, Order = unknown> extends WebhookEvents<Product, Order> {
   /**
-   * Resolves once everything queued is delivered or given up, or after `timeoutMs` (default 30000);
-   * says how many remain. Keeps the process alive meanwhile, so a script that emits can await it.
+   * Resolves once everything queued is delivered or given up, or after `timeoutMs` (default 30000;
+   * `Infinity` waits as long as it takes; rejects with a TypeError for a negative or non-number
+   * one); says how many remain. Keeps the process alive meanwhile, so a script that emits can await it.
    */
   flush(timeoutMs?: number): Promise<{ remaining: number }>;
   /**
-   * Stops taking events, delivers what it can within `timeoutMs` (default 30000; waiting retries
+   * Stops taking events, delivers what it can within `timeoutMs` (default 30000; `Infinity` waits
+   * as long as it takes; a negative or non-number one rejects with a TypeError; waiting retries
    * are tried at once), abandons requests still running then, and reports the rest. How a script
    * that emits should end: events still queued when the process exits without it are only logged
    * and passed to `onFailure`.
@@ -134,13 +143,19 @@ export interface WebhookEmitter<Product = unknown, Order = unknown> extends Webh
 /**
  * Creates the in-memory webhook emitter. Emitting never blocks and never throws: events wait in a
  * bounded queue and are delivered in the background, signed, retried with backoff, one entity's
- * events in order.
+ * events in order. Throws a `HiwelinkConfigError` naming each numeric option out of range
+ * (`timeoutMs`, `retryDelaysMs`, `jitter`, `maxQueueSize`, `concurrency`) and a URL that is not
+ * http(s).
  */
 export function createWebhookEmitter<Product = unknown, Order = unknown>(
   options: WebhookEmitterOptions<Product, Order> = {},
   env: NodeJS.ProcessEnv = process.env,
 ): WebhookEmitter<Product, Order> {
-  const { logger, deliverer, build, delays, jitter } = deliverySetup(options, env);
+  const { logger, deliverer, build, delays, jitter } = deliverySetup(options, env, {
+    maxQueueSize: numberRules.count(1),
+    concurrency: numberRules.count(1),
+    overflow: z.enum(['reject-new', 'drop-oldest'], "must be 'reject-new' or 'drop-oldest'").optional(),
+  });
   const maxQueueSize = options.maxQueueSize ?? 10_000;
   const concurrency = options.concurrency ?? 4;
   const coalesce = options.coalesce ?? true;
@@ -205,6 +220,9 @@ export function createWebhookEmitter<Product = unknown, Order = unknown>(
   function settle(delivery: Delivery, outcome: Outcome) {
     active -= 1;
     delivery.inFlight = false;
+    // Closed: close() has reported what was left (an attempt it abandoned included); nothing is
+    // decided or reported after it resolved.
+    if (stopped) return;
     const wait = retryDelay(delivery.attempts, outcome, delays, jitter);
     if (outcome.done) {
       queue.remove(delivery);
@@ -331,6 +349,7 @@ export function createWebhookEmitter<Product = unknown, Order = unknown>(
     };
 
   async function flush(timeoutMs = 30_000) {
+    waitMs('flush', timeoutMs);
     if (queue.size > 0) await within(new Promise<void>((resolve) => idle.push(resolve)), timeoutMs);
     return { remaining: queue.size };
   }
@@ -354,6 +373,8 @@ export function createWebhookEmitter<Product = unknown, Order = unknown>(
         `${undelivered.length} webhook(s) not delivered before close()`,
       );
     }
+    // Each event left, waiting or abandoned mid-attempt, goes to onFailure once, here.
+    for (const event of undelivered) report.givenUp(event, 'not delivered before close()', undefined, true);
     return { ...snapshot(), undelivered };
   }
 
@@ -375,6 +396,11 @@ export function createWebhookEmitter<Product = unknown, Order = unknown>(
     requestSync: () => enqueue({ event: 'sync.requested', topic: 'sync', entity: 'all', data: {} }),
     flush,
     close(timeoutMs = 30_000) {
+      try {
+        waitMs('close', timeoutMs);
+      } catch (error) {
+        return Promise.reject(error);
+      }
       closing ??= shutDown(timeoutMs);
       return closing;
     },

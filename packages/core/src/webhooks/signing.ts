@@ -53,15 +53,56 @@ export type VerifyResult =
   | { ok: true; scheme: 'standard-webhooks' | 'hmac-sha256' }
   | { ok: false; reason: string };
 
-/** Request headers as Node, Express, Fastify and Koa give them, or a Fetch `Headers`. */
-export type WebhookHeaders = Record<string, string | string[] | undefined> | Headers;
+/**
+ * Request headers as Node, Express, Fastify and Koa give them (`req.headers`), a Fetch `Headers`,
+ * a `Map`, an object with other capitalisation (AWS Lambda's `event.headers`), or Node's flat
+ * `req.rawHeaders` list (`[name, value, name, value, ...]`). Names match in any case (RFC 9110 §5.1).
+ */
+export type WebhookHeaders =
+  | Record<string, string | number | readonly string[] | undefined>
+  | Headers
+  | ReadonlyMap<string, string | number | readonly string[] | undefined>
+  | readonly string[];
 
-const header = (headers: WebhookHeaders, name: string) => {
-  if (typeof (headers as Headers).get === 'function') return (headers as Headers).get(name) ?? undefined;
-  const plain = headers as Record<string, string | string[] | undefined>;
-  const value = plain[name] ?? plain[name.toLowerCase()];
-  return Array.isArray(value) ? value[0] : value;
-};
+type Lookup = (name: string) => unknown;
+
+/** A case-insensitive lookup over any `WebhookHeaders` form; a TypeError for anything else. */
+function headerLookup(headers: unknown): Lookup {
+  if (typeof headers !== 'object' || headers === null) {
+    throw new TypeError(
+      `verifyWebhook: headers must be the request's headers object (req.headers in Express and Fastify, ctx.headers in Koa, or a Fetch Headers), got ${kindOf(headers)}`,
+    );
+  }
+  if (typeof (headers as Headers).get === 'function' && !(headers instanceof Map))
+    return (name) => (headers as Headers).get(name) ?? undefined;
+  const byName = new Map<string, unknown>();
+  const add = (name: unknown, value: unknown) => {
+    // The first occurrence wins, as it does in `req.headers` for these single-valued fields.
+    if (typeof name === 'string' && !byName.has(name.toLowerCase())) byName.set(name.toLowerCase(), value);
+  };
+  if (Array.isArray(headers)) {
+    if (headers.length % 2 !== 0 || headers.some((item) => typeof item !== 'string')) {
+      throw new TypeError(
+        "verifyWebhook: an array of headers must be Node's req.rawHeaders ([name, value, name, value, ...], all strings); pass req.headers instead",
+      );
+    }
+    for (let index = 0; index < headers.length; index += 2) add(headers[index], headers[index + 1]);
+  } else if (headers instanceof Map) {
+    for (const [name, value] of headers) add(name, value);
+  } else {
+    for (const [name, value] of Object.entries(headers)) add(name, value);
+  }
+  return (name) => byName.get(name);
+}
+
+/** One header's value as text: a list gives its first value; a number its digits; else a TypeError. */
+function header(lookup: Lookup, name: string): string | undefined {
+  const raw = lookup(name);
+  const value = Array.isArray(raw) ? raw[0] : raw;
+  if (value === undefined || value === null || typeof value === 'string') return value ?? undefined;
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  throw new TypeError(`verifyWebhook: the ${name} header must be text, got ${kindOf(value)}`);
+}
 
 const kindOf = (value: unknown) =>
   value === null
@@ -80,19 +121,64 @@ const RAW_BODY_HOWTO =
   "Fastify: app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) => done(null, body)), then req.body; " +
   "Koa: read ctx.req to the end into a Buffer before any body parser (or koa-bodyparser's ctx.request.rawBody)";
 
+/** Whether `value` is a stream (an `http.IncomingMessage`, a Fetch `ReadableStream`): bytes still to read. */
+const isStream = (value: object) =>
+  typeof (value as { pipe?: unknown }).pipe === 'function' ||
+  typeof (value as { getReader?: unknown }).getReader === 'function';
+
 /** The body as bytes; a TypeError that says what to pass for anything else. */
 function rawBytes(rawBody: unknown): Buffer {
   if (typeof rawBody === 'string') return Buffer.from(rawBody, 'utf8');
-  if (rawBody instanceof Uint8Array)
-    return Buffer.from(rawBody.buffer, rawBody.byteOffset, rawBody.byteLength);
-  if (rawBody instanceof ArrayBuffer) return Buffer.from(rawBody);
-  const parsed =
+  // Any view: Buffer, Uint8Array and other typed arrays, DataView.
+  if (ArrayBuffer.isView(rawBody)) return Buffer.from(rawBody.buffer, rawBody.byteOffset, rawBody.byteLength);
+  if (rawBody instanceof ArrayBuffer || rawBody instanceof SharedArrayBuffer) return Buffer.from(rawBody);
+  const what =
     typeof rawBody === 'object' && rawBody !== null
-      ? ': a body already parsed as JSON, whose exact bytes are gone'
+      ? isStream(rawBody)
+        ? ': a stream, not yet read; read it to the end into a Buffer and pass that'
+        : ': a body already parsed as JSON, whose exact bytes are gone'
       : '';
   throw new TypeError(
-    `verifyWebhook: rawBody must be the request body exactly as received, as a Buffer or string (got ${kindOf(rawBody)}${parsed}). ${RAW_BODY_HOWTO}.`,
+    `verifyWebhook: rawBody must be the request body exactly as received, as a Buffer or string (got ${kindOf(rawBody)}${what}). ${RAW_BODY_HOWTO}.`,
   );
+}
+
+/** The HMAC key: a string secret as `signingKey` reads it, or bytes used as they are. */
+function keyOf(secret: unknown): Buffer {
+  if (typeof secret === 'string' && secret !== '') return signingKey(secret);
+  if (ArrayBuffer.isView(secret) && secret.byteLength > 0)
+    return Buffer.from(secret.buffer, secret.byteOffset, secret.byteLength);
+  const got =
+    secret === '' || (ArrayBuffer.isView(secret) && secret.byteLength === 0)
+      ? 'empty'
+      : secret === undefined || secret === null
+        ? kindOf(secret)
+        : `${kindOf(secret)}, not a string or Buffer`;
+  throw new TypeError(
+    `verifyWebhook: secret is missing (got ${got}): pass the webhook secret from the HiWelink dashboard, usually process.env.HIWELINK_WEBHOOK_SECRET (is it set in this process?)`,
+  );
+}
+
+/** The options, checked: a wrong number must never turn the replay check off (NaN compares false). */
+function checkedOptions(options: unknown): { toleranceSeconds: number; now: number } {
+  if (options === undefined) return { toleranceSeconds: 300, now: Date.now() };
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(
+      `verifyWebhook: options must be an object ({ toleranceSeconds, now }) or left out, got ${kindOf(options)}`,
+    );
+  }
+  const { toleranceSeconds = 300, now = Date.now() } = options as Record<string, unknown>;
+  if (typeof toleranceSeconds !== 'number' || !Number.isFinite(toleranceSeconds) || toleranceSeconds < 0) {
+    throw new TypeError(
+      `verifyWebhook: toleranceSeconds must be a finite number of seconds, 0 or more (got ${typeof toleranceSeconds === 'number' ? toleranceSeconds : kindOf(toleranceSeconds)})`,
+    );
+  }
+  if (typeof now !== 'number' || !Number.isFinite(now)) {
+    throw new TypeError(
+      `verifyWebhook: now must be a finite time in ms since the epoch, as Date.now() gives (got ${typeof now === 'number' ? now : kindOf(now)})`,
+    );
+  }
+  return { toleranceSeconds, now };
 }
 
 function sameBytes(a: Buffer, b: Buffer): boolean {
@@ -103,32 +189,31 @@ function sameBytes(a: Buffer, b: Buffer): boolean {
  * Checks a received webhook against `secret`: the Standard Webhooks signature when its headers are
  * there (rejecting timestamps more than `toleranceSeconds` away, against replays), otherwise
  * `X-Webhook-Signature`. `rawBody` must be the bytes as received, before any JSON parsing (a
- * Buffer, Uint8Array, ArrayBuffer or string); `headers` the request's headers (`req.headers`,
- * `ctx.headers`, or a Fetch `Headers`). Throws a TypeError that says what to pass when `rawBody`
- * is anything else (a parsed object, `undefined`), when `headers` is not an object, or when
- * `secret` is missing or empty (an empty key would accept signatures anyone can make).
+ * Buffer or any typed array, DataView, ArrayBuffer, SharedArrayBuffer or string); `headers` the
+ * request's headers in any of the `WebhookHeaders` forms, names in any case. `secret` is the
+ * dashboard's secret as a string (`whsec_<base64>` or any text), or the key's bytes as a Buffer.
+ * `toleranceSeconds` (default 300, finite, 0 or more) and `now` (ms since the epoch, default
+ * `Date.now()`) must be finite numbers.
+ *
+ * Throws a TypeError that says what to pass when `rawBody` is anything else (a parsed object, a
+ * stream not yet read, `undefined`), when `headers` is not one of those forms or a signature
+ * header is not text, when `secret` is missing or empty (an empty key would accept signatures
+ * anyone can make), or when an option is not a valid number: a bad option never turns the
+ * timestamp check off.
  */
 export function verifyWebhook(
-  rawBody: string | Buffer | Uint8Array | ArrayBuffer,
+  rawBody: string | Buffer | ArrayBufferView | ArrayBuffer | SharedArrayBuffer,
   headers: WebhookHeaders,
-  secret: string,
-  { toleranceSeconds = 300, now = Date.now() }: { toleranceSeconds?: number; now?: number } = {},
+  secret: string | Buffer | Uint8Array,
+  options?: { toleranceSeconds?: number; now?: number },
 ): VerifyResult {
-  if (typeof secret !== 'string' || secret === '') {
-    throw new TypeError(
-      `verifyWebhook: secret is missing (got ${secret === '' ? 'an empty string' : kindOf(secret)}): pass the webhook secret from the HiWelink dashboard, usually process.env.HIWELINK_WEBHOOK_SECRET (is it set in this process?)`,
-    );
-  }
-  if (typeof headers !== 'object' || headers === null) {
-    throw new TypeError(
-      `verifyWebhook: headers must be the request's headers object (req.headers in Express and Fastify, ctx.headers in Koa, or a Fetch Headers), got ${kindOf(headers)}`,
-    );
-  }
+  const key = keyOf(secret);
+  const lookup = headerLookup(headers);
+  const { toleranceSeconds, now } = checkedOptions(options);
   const body = rawBytes(rawBody);
-  const key = signingKey(secret);
-  const id = header(headers, 'webhook-id');
-  const timestamp = header(headers, 'webhook-timestamp');
-  const signatures = header(headers, 'webhook-signature');
+  const id = header(lookup, 'webhook-id');
+  const timestamp = header(lookup, 'webhook-timestamp');
+  const signatures = header(lookup, 'webhook-signature');
   if (id !== undefined || timestamp !== undefined || signatures !== undefined) {
     if (!id || !timestamp || !signatures)
       return { ok: false, reason: 'incomplete Standard Webhooks headers' };
@@ -147,7 +232,7 @@ export function verifyWebhook(
       );
     return match ? { ok: true, scheme: 'standard-webhooks' } : { ok: false, reason: 'signature mismatch' };
   }
-  const signature = header(headers, 'x-webhook-signature');
+  const signature = header(lookup, 'x-webhook-signature');
   if (!signature) return { ok: false, reason: 'no signature headers' };
   const hex = /^sha256=([0-9a-f]{64})$/i.exec(signature)?.[1];
   if (!hex) return { ok: false, reason: 'X-Webhook-Signature is not sha256=<hex>' };
