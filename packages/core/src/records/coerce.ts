@@ -128,7 +128,8 @@ export function toInteger(value: unknown): Maybe<number> {
   return number !== undefined && Number.isSafeInteger(Math.trunc(number)) ? Math.trunc(number) : undefined;
 }
 
-const STOCK_SPELLINGS: Record<string, StockStatus> = {};
+// A Map, not an object: a row's text such as `constructor` must not find Object.prototype's members.
+const STOCK_SPELLINGS = new Map<string, StockStatus>();
 for (const [status, spellings] of Object.entries({
   in_stock: ['in_stock', 'instock', 'in stock', 'in-stock', 'available', 'true', '1', 'yes'],
   out_of_stock: [
@@ -146,7 +147,7 @@ for (const [status, spellings] of Object.entries({
   on_backorder: ['on_backorder', 'onbackorder', 'backorder', 'backordered', 'on backorder'],
   preorder: ['preorder', 'pre_order', 'pre-order'],
 })) {
-  for (const spelling of spellings) STOCK_SPELLINGS[spelling] = status as StockStatus;
+  for (const spelling of spellings) STOCK_SPELLINGS.set(spelling, status as StockStatus);
 }
 
 /**
@@ -159,7 +160,7 @@ export function toStockStatus(value: unknown): Maybe<StockStatus> {
     const number = toNumber(value);
     return number === 1 ? 'in_stock' : number === 0 ? 'out_of_stock' : undefined;
   }
-  return STOCK_SPELLINGS[value.trim().toLowerCase()];
+  return STOCK_SPELLINGS.get(value.trim().toLowerCase());
 }
 
 /**

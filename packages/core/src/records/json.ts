@@ -24,7 +24,7 @@ const NONE: readonly DroppedValue[] = Object.freeze([]);
 const UNREAD = Symbol('unread');
 
 /** Sets a field, `__proto__` included (a plain assignment would set the prototype instead). */
-function setField(target: Record<string, unknown>, name: string, value: unknown) {
+export function setField(target: Record<string, unknown>, name: string, value: unknown) {
   if (name === '__proto__') {
     Object.defineProperty(target, name, { value, enumerable: true, writable: true, configurable: true });
   } else target[name] = value;

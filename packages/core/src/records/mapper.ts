@@ -12,7 +12,7 @@ import {
   toText,
   toUrl,
 } from './coerce.js';
-import { type DroppedValue, readFailure, toJsonValue } from './json.js';
+import { type DroppedValue, readFailure, setField, toJsonValue } from './json.js';
 
 export type RecordKind = 'products' | 'orders';
 
@@ -368,7 +368,7 @@ export function createRecordMapper<Source>(
         if (Object.hasOwn(aliases, name) || used?.has(name)) continue;
         try {
           const value = jsonField(input[name], context, name);
-          if (value !== undefined) mapped[name] = value;
+          if (value !== undefined) setField(mapped, name, value);
         } catch (error) {
           note(context, [{ path: name, reason: readFailure(error) }]);
         }
