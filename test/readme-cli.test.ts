@@ -29,6 +29,7 @@ const cliLines = [
 const servers: Server[] = [];
 const children: ChildProcess[] = [];
 let storeUrl = '';
+let listener: ChildProcess | undefined;
 let hookPort = 0;
 const queue = `readme-cli-${randomUUID()}`;
 
@@ -130,13 +131,19 @@ describe('the CLI lines of the READMEs', () => {
     it(`runs: ${line}`, { timeout: 120_000 }, async () => {
       const cwd = join(scratch, `line-${++count}`);
       if (/\bwebhooks listen\b/.test(line)) {
-        // Runs until stopped: it must come up and say where it listens; `send` below talks to it.
+        // Runs until stopped: it must come up and say where it listens; the `send` line after it
+        // talks to it. One listener at a time on the port: the previous one goes first.
+        if (listener && listener.exitCode === null) {
+          listener.kill('SIGTERM');
+          await once(listener, 'exit');
+        }
         const child = spawn('bash', ['-c', `exec ${localized(line)}`], {
           cwd: repo,
           env: environment(),
           stdio: ['ignore', 'pipe', 'pipe'],
         });
         children.push(child);
+        listener = child;
         let output = '';
         const listening = new Promise<void>((resolve, reject) => {
           child.stdout.on('data', (chunk: Buffer) => {
