@@ -1,11 +1,10 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, packAll, run } from './support/packages.js';
 import { repo } from './support/readme.js';
 
 // `npm create hiwelink-store` as a user runs it once the packages are published: our packages are
@@ -16,32 +15,11 @@ import { repo } from './support/readme.js';
 // verdaccio-audit asks for node-fetch by the dist-tag `cjs`, which the root `overrides` pins to
 // 2.7.0 so that `npm ci` installs the same tree every time.
 
-const run = promisify(execFile);
-const PACKAGES = [
-  'core',
-  'express',
-  'fastify',
-  'koa',
-  'cli',
-  'orm',
-  'webhooks-bullmq',
-  'create-hiwelink-store',
-];
 const work = mkdtempSync(join(tmpdir(), 'hiwelink-registry-'));
 let registry = '';
 let verdaccio: ChildProcess | undefined;
 let store: ChildProcess | undefined;
 const integrities: Record<string, string> = {};
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
-}
 
 /** The environment of every npm command: the local registry and a user config of its own. */
 const npmEnv = () => ({
@@ -116,20 +94,9 @@ beforeAll(async () => {
 
   const packed = join(work, 'tarballs');
   mkdirSync(packed);
-  const { stdout } = await run(
-    'npm',
-    [
-      'pack',
-      '--json',
-      '--pack-destination',
-      packed,
-      ...PACKAGES.map((name) => `--workspace=packages/${name}`),
-    ],
-    { cwd: repo, maxBuffer: 16 * 1024 * 1024 },
-  );
-  for (const { name, filename, integrity } of JSON.parse(stdout) as Array<Record<string, string>>) {
-    integrities[name ?? ''] = integrity ?? '';
-    await run('npm', ['publish', join(packed, filename ?? ''), '--access', 'public'], {
+  for (const { name, filename, integrity } of await packAll(packed)) {
+    integrities[name] = integrity;
+    await run('npm', ['publish', join(packed, filename), '--access', 'public'], {
       cwd: work,
       env: npmEnv(),
     });

@@ -1,11 +1,10 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { compileStrict, freePort, packAll, run } from './support/packages.js';
 import { codeBlocks, repo, shellLines } from './support/readme.js';
 
 // What users install: every package packed by `npm pack` from the build, installed from the
@@ -14,17 +13,6 @@ import { codeBlocks, repo, shellLines } from './support/readme.js';
 // README's quick start runs, as plain ESM JavaScript and as strict TypeScript, and answers the
 // README's curl lines. The only change made to the README's code is the port (a free one for 3000).
 
-const run = promisify(execFile);
-const PACKAGES = [
-  'core',
-  'express',
-  'fastify',
-  'koa',
-  'cli',
-  'orm',
-  'webhooks-bullmq',
-  'create-hiwelink-store',
-];
 const KEY = 'hwk_live_packed_install_test_key';
 const work = mkdtempSync(join(tmpdir(), 'hiwelink-packed-'));
 const tarballs: Record<string, string> = {};
@@ -61,16 +49,6 @@ const checkLines = (() => {
   );
 })();
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
-}
-
 const npm = (args: string[], cwd: string) =>
   run('npm', [...args, '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], {
     cwd,
@@ -81,19 +59,7 @@ const npm = (args: string[], cwd: string) =>
 beforeAll(async () => {
   const packed = join(work, 'tarballs');
   mkdirSync(packed);
-  const { stdout } = await npm(
-    [
-      'pack',
-      '--json',
-      '--pack-destination',
-      packed,
-      ...PACKAGES.map((name) => `--workspace=packages/${name}`),
-    ],
-    repo,
-  );
-  for (const entry of JSON.parse(stdout) as Array<{ name: string; filename: string }>) {
-    tarballs[entry.name] = join(packed, entry.filename);
-  }
+  for (const entry of await packAll(packed)) tarballs[entry.name] = join(packed, entry.filename);
 }, 120_000);
 
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -198,25 +164,11 @@ for (const framework of ['express', 'fastify', 'koa'] as const) {
       const port = await freePort();
       mkdirSync(join(dir, 'ts'), { recursive: true });
       writeFileSync(join(dir, 'ts', 'server.ts'), quickStart(framework).replace(/\b3000\b/, String(port)));
-      const tsconfig = {
-        compilerOptions: {
-          strict: true,
-          module: 'nodenext',
-          moduleResolution: 'nodenext',
-          target: 'es2022',
-          outDir: 'dist',
-          // The packages' own declarations are checked too: what a project without skipLibCheck sees.
-          skipLibCheck: false,
-          types: ['node'],
-        },
-        include: ['server.ts'],
-      };
-      writeFileSync(join(dir, 'ts', 'tsconfig.json'), JSON.stringify(tsconfig, null, 2));
       const tsc = join(dir, 'node_modules', 'typescript', 'bin', 'tsc');
-      const compiled = await run(process.execPath, [tsc, '-p', 'ts', '--pretty', 'false'], { cwd: dir }).then(
-        () => '',
-        (error: { stdout?: string }) => error.stdout ?? String(error),
-      );
+      // The packages' own declarations are checked too: what a project without skipLibCheck sees.
+      const compiled = await compileStrict(join(dir, 'ts'), tsc, { outDir: 'dist', skipLibCheck: false }, [
+        'server.ts',
+      ]);
       expect(compiled).toBe('');
       await serve(dir, join('ts', 'dist', 'server.js'), port);
       await checkWithCurl(port);

@@ -1,9 +1,8 @@
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compileStrict } from './support/packages.js';
 import { codeBlocks, readmes, repo } from './support/readme.js';
 
 // Every ```ts block of the READMEs is type-checked as a user's project would check it: `strict`,
@@ -110,19 +109,6 @@ beforeAll(async () => {
       const dir = join(scratch, context ?? 'complete');
       mkdirSync(dir, { recursive: true });
       writeFileSync(join(dir, 'package.json'), JSON.stringify({ type: 'module', private: true }));
-      const tsconfig = {
-        compilerOptions: {
-          strict: true,
-          module: 'nodenext',
-          moduleResolution: 'nodenext',
-          target: 'es2022',
-          noEmit: true,
-          skipLibCheck: true,
-          types: ['node'],
-        },
-        include: ['*.ts'],
-      };
-      writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify(tsconfig));
       if (context) writeFileSync(join(dir, 'context.d.ts'), COMMON + CONTEXT[context]);
       for (const [index, snippet] of all.entries()) {
         if (snippet.context !== context) continue;
@@ -132,12 +118,7 @@ beforeAll(async () => {
         fileOf.set(snippet, file);
       }
       const tsc = join(repo, 'node_modules', 'typescript', 'bin', 'tsc');
-      const output = await promisify(execFile)(process.execPath, [tsc, '-p', '.', '--pretty', 'false'], {
-        cwd: dir,
-      }).then(
-        () => '',
-        (error: { stdout?: string }) => error.stdout ?? String(error),
-      );
+      const output = await compileStrict(dir, tsc, { noEmit: true, skipLibCheck: true }, ['*.ts']);
       for (const message of output.split('\n').filter((text) => text.includes('error TS'))) {
         const file = join(dir, message.slice(0, message.indexOf('(')));
         diagnostics.set(file, [...(diagnostics.get(file) ?? []), message]);
