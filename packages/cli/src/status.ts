@@ -38,7 +38,11 @@ export async function webhooksStatus(args: string[]): Promise<number> {
   // with the CLI.
   const { createDurableWebhookEmitter } = await import('@hiwelink/webhooks-bullmq').catch(
     (error: unknown) => {
-      if ((error as { code?: string }).code !== 'ERR_MODULE_NOT_FOUND') throw error;
+      // Only the package itself missing; anything else (a broken install of it) is shown as is.
+      const missing =
+        (error as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' &&
+        String((error as Error).message).includes("'@hiwelink/webhooks-bullmq'");
+      if (!missing) throw error;
       throw new Error(
         'webhooks status reads the durable queue through @hiwelink/webhooks-bullmq, which is not installed: ' +
           'npm install --save-dev @hiwelink/webhooks-bullmq',
