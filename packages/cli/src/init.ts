@@ -248,7 +248,7 @@ export function writeStore(options: InitOptions): { key: string; adminToken: str
     version: '0.1.0',
     private: true,
     type: 'module',
-    engines: { node: '^20.19.0 || ^24.0.0' },
+    engines: { node: '^20.19.0 || ^22.12.0 || ^24.0.0' },
     scripts: { start: 'node --env-file=.env src/server.js' },
     dependencies: {
       '@hiwelink/core': version,
