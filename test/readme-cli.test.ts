@@ -64,10 +64,21 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
+  await Promise.all(children.map(stop));
   await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
   rmSync(scratch, { recursive: true, force: true });
 });
+
+/**
+ * Ends a line's process and everything it started: each runs in a process group of its own, as
+ * `npx` runs the command as its child and does not pass a SIGTERM on.
+ */
+async function stop(child: ChildProcess) {
+  if (child.exitCode !== null || child.signalCode !== null || !child.pid) return;
+  const exited = once(child, 'exit');
+  process.kill(-child.pid, 'SIGTERM');
+  await exited;
+}
 
 /** The line as run: the README's placeholders replaced by the live stand-ins. */
 function localized(line: string) {
@@ -99,6 +110,7 @@ async function runLine(line: string, cwd: string) {
     cwd,
     env: environment(),
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
   });
   children.push(child);
   let output = '';
@@ -133,14 +145,12 @@ describe('the CLI lines of the READMEs', () => {
       if (/\bwebhooks listen\b/.test(line)) {
         // Runs until stopped: it must come up and say where it listens; the `send` line after it
         // talks to it. One listener at a time on the port: the previous one goes first.
-        if (listener && listener.exitCode === null) {
-          listener.kill('SIGTERM');
-          await once(listener, 'exit');
-        }
+        if (listener) await stop(listener);
         const child = spawn('bash', ['-c', `exec ${localized(line)}`], {
           cwd: repo,
           env: environment(),
           stdio: ['ignore', 'pipe', 'pipe'],
+          detached: true,
         });
         children.push(child);
         listener = child;
