@@ -111,10 +111,10 @@ describe('hiwelink webhooks', () => {
 
 describe('hiwelink keygen', () => {
   it('prints a prefixed 256-bit key, its digest and the .env line', async () => {
-    const { code, stdout } = await run(['keygen', '--json', '--prefix', 'sk_live_']);
+    const { code, stdout } = await run(['keygen', '--json', '--prefix', 'hwk_test_']);
     expect(code).toBe(0);
     const { key, digest, env } = JSON.parse(stdout) as { key: string; digest: string; env: string };
-    expect(key).toMatch(/^sk_live_[0-9a-f]{64}$/);
+    expect(key).toMatch(/^hwk_test_[0-9a-f]{64}$/);
     expect(digest).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(env).toBe(`HIWELINK_API_KEY=${key}`);
     const again = JSON.parse((await run(['keygen', '--json'])).stdout) as { key: string };

@@ -1215,7 +1215,7 @@ describe('demo store: generated secrets', () => {
     try {
       const env = { DATABASE_FILE: join(dir, 'nested', 'store.db'), SEED_PRODUCTS: '10', SEED_ORDERS: '4' };
       const first = createStore(readConfig(env));
-      expect(first.apiKey).toMatch(/^sk_live_[0-9a-f]{64}$/);
+      expect(first.apiKey).toMatch(/^hwk_live_[0-9a-f]{64}$/);
       expect(first.adminToken).toMatch(/^adm_[0-9a-f]{64}$/);
       expect(first.repository.deleteProduct('1')).toBe(true);
       first.close();
@@ -1330,7 +1330,7 @@ describe('demo store: main.js', () => {
       /listening on (http:\/\/127\.0\.0\.1:(\d+))[\s\S]*API key\s+(\S+)/,
     );
     expect(Number(port)).toBeGreaterThan(0);
-    expect(key).toMatch(/^sk_live_[0-9a-f]{64}$/);
+    expect(key).toMatch(/^hwk_live_[0-9a-f]{64}$/);
     expect(output().stdout).toContain(`curl -H 'X-API-Key: ${key}' '${url}/api/products?page=1&per_page=5'`);
     expect(output().stdout).toContain(
       '\n  webhooks     off (set HIWELINK_WEBHOOK_URL and HIWELINK_STORE_TOKEN to send changes to HiWelink; ',
@@ -1402,7 +1402,7 @@ describe('demo store: main.js', () => {
     expect(payload).toMatchObject({ sub: 'hiwelink' });
     expect((payload.exp ?? 0) - (payload.iat ?? 0)).toBe(3600);
     expect(output().stdout).toMatch(/expires in 1 hour; give HiWelink a token signed with the same secret/);
-    expect(output().stdout).not.toMatch(/API key|sk_live_/);
+    expect(output().stdout).not.toMatch(/API key|hwk_live_/);
     const words = curlWords(output().stdout);
     expect(words).toEqual(['-H', `Authorization: Bearer ${token}`, `${url}/api/products?page=1&per_page=5`]);
 

@@ -1,4 +1,10 @@
-import { type CloseReport, createWebhookEmitter, type Logger, type WebhookEmitter } from '@hiwelink/core';
+import {
+  type CloseReport,
+  createWebhookEmitter,
+  keygen,
+  type Logger,
+  type WebhookEmitter,
+} from '@hiwelink/core';
 import { type HiwelinkOptions, hiwelink } from '@hiwelink/express';
 import express, { type Express } from 'express';
 import { adminRouter } from './admin.js';
@@ -122,7 +128,7 @@ export function createStore(
 ): Store {
   const db = openDatabase(config.databaseFile, { products: config.seedProducts, orders: config.seedOrders });
   try {
-    const apiKey = config.apiKey ?? storedSecret(db, 'hiwelink_api_key', () => generateSecret('sk_live_'));
+    const apiKey = config.apiKey ?? storedSecret(db, 'hiwelink_api_key', () => keygen().key); // hiwelink keygen's prefix
     const adminToken = config.adminToken ?? storedSecret(db, 'admin_token', () => generateSecret('adm_'));
     const repository = createRepository(db);
     const webhooks = webhookEmitter(config);

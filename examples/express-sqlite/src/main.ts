@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { createStore, readConfig, type Store, type StoreConfig } from './app.js';
 import { signToken, TOKEN_LIFETIME } from './auth.js';
+import { nativeModuleHint } from './native.js';
 
 function exitWith(message: string): never {
   console.error(`Cannot start the demo store: ${message}`);
@@ -20,7 +21,7 @@ try {
   config = readConfig();
   store = createStore(config);
 } catch (error) {
-  exitWith(messageOf(error));
+  exitWith(nativeModuleHint(error) ?? messageOf(error));
 }
 
 /** The lines that tell how to authenticate, and the curl option that does it. */

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { keygen } from '@hiwelink/core';
 import { INIT_USAGE, runInit } from './init.js';
@@ -8,6 +9,7 @@ import { type Credential, verifyStore } from './verify.js';
 import { listen, sendTestEvent } from './webhooks.js';
 
 const USAGE = `Usage:
+  hiwelink --help | --version
   ${INIT_USAGE}
   hiwelink verify <base-url> [--api-key K | --bearer T | --basic user:pass] [--per-page 50]
                   [--health-path /health] [--products-path /api/products] [--orders-path /api/orders] [--json]
@@ -89,8 +91,19 @@ function keygenCommand(args: string[]) {
   return 0;
 }
 
+/** This package's version, from its package.json (one directory above dist/). */
+function version(): string {
+  return (
+    JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+  ).version;
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (command === '--version' || command === '-v' || command === 'version') {
+    console.log(version());
+    return 0;
+  }
   // `hiwelink verify --help` is what people type first: usage, not an unknown-option error.
   if (command === undefined || command === 'help' || argv.some((arg) => arg === '--help' || arg === '-h')) {
     console.log(USAGE);

@@ -1,6 +1,14 @@
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { basename, join, relative, resolve } from 'node:path';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  writeFileSync,
+} from 'node:fs';
+import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -240,7 +248,7 @@ export function writeStore(options: InitOptions): { key: string; adminToken: str
     version: '0.1.0',
     private: true,
     type: 'module',
-    engines: { node: '>=20.19' },
+    engines: { node: '^20.19.0 || ^22.12.0 || ^24.0.0' },
     scripts: { start: 'node --env-file=.env src/server.js' },
     dependencies: {
       '@hiwelink/core': version,
@@ -249,6 +257,8 @@ export function writeStore(options: InitOptions): { key: string; adminToken: str
       [options.framework]: FRAMEWORK_VERSIONS[options.framework],
     },
     devDependencies: { '@hiwelink/cli': version },
+    // npm 11 asks before running install scripts; better-sqlite3 builds its native module in one.
+    ...(options.database === 'sqlite' ? { allowScripts: { 'better-sqlite3': true } } : {}),
   };
   writeFileSync(join(target, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
 
@@ -280,6 +290,26 @@ export function writeStore(options: InitOptions): { key: string; adminToken: str
   return { key, adminToken, target };
 }
 
+/**
+ * The root of the kit's own source checkout when this CLI runs from one (not from node_modules) and
+ * `target` lies inside it; there Node resolves @hiwelink/* to the workspace packages. Else undefined.
+ */
+function kitCheckout(target: string): string | undefined {
+  const cli = realpathSync(fileURLToPath(new URL('..', import.meta.url)));
+  if (cli.split(sep).includes('node_modules')) return undefined;
+  const root = resolve(cli, '..', '..');
+  try {
+    const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+      workspaces?: string[];
+    };
+    if (!manifest.workspaces?.includes('packages/cli')) return undefined;
+  } catch {
+    return undefined;
+  }
+  const inside = relative(root, realpathSync(target));
+  return inside.startsWith('..') || isAbsolute(inside) ? undefined : root;
+}
+
 /** `hiwelink init`: asks or reads the answers, writes the store, installs it, prints what next. */
 export async function runInit(args: string[]): Promise<number> {
   let options: InitOptions;
@@ -299,6 +329,14 @@ export async function runInit(args: string[]): Promise<number> {
     `Created ${shown}: ${options.framework}, ${DATABASE_LABELS[options.database]}, ${options.auth} auth.`,
   );
 
+  const checkout = kitCheckout(written.target);
+  if (options.install && checkout) {
+    console.log(
+      `\nInside the kit's repository (${checkout}): not running npm install, which would fetch @hiwelink/* ` +
+        'from your registry; the store runs on the workspace packages. Elsewhere, run npm install.',
+    );
+    options.install = false;
+  }
   let installed = !options.install;
   if (options.install) {
     console.log('\nInstalling dependencies (npm install)...');
@@ -314,7 +352,7 @@ export async function runInit(args: string[]): Promise<number> {
   const { verify } = credentialArgs(options.auth, shellQuote(written.key));
   console.log('\nNext:');
   if (shown !== '.') console.log(`  cd ${shellQuote(shown)}`);
-  if (!options.install || !installed) console.log('  npm install');
+  if ((!options.install && !checkout) || !installed) console.log('  npm install');
   console.log('  npm start');
   console.log(`  npx hiwelink verify http://127.0.0.1:3000 ${verify}`);
   console.log('\nThe key (HIWELINK_API_KEY) and the admin token are in .env; README.md has the curl checks.');

@@ -34,7 +34,21 @@ export async function webhooksStatus(args: string[]): Promise<number> {
   if (!Number.isInteger(timeoutMs) || timeoutMs < 1)
     throw new TypeError('--timeout-ms takes a positive integer');
   // Loaded here so that the other commands never load BullMQ.
-  const { createDurableWebhookEmitter } = await import('@hiwelink/webhooks-bullmq');
+  // An optional peer dependency: most stores never use the durable queue, so it is not installed
+  // with the CLI.
+  const { createDurableWebhookEmitter } = await import('@hiwelink/webhooks-bullmq').catch(
+    (error: unknown) => {
+      // Only the package itself missing; anything else (a broken install of it) is shown as is.
+      const missing =
+        (error as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' &&
+        String((error as Error).message).includes("'@hiwelink/webhooks-bullmq'");
+      if (!missing) throw error;
+      throw new Error(
+        'webhooks status reads the durable queue through @hiwelink/webhooks-bullmq, which is not installed: ' +
+          'npm install --save-dev @hiwelink/webhooks-bullmq',
+      );
+    },
+  );
   let lastError: string | undefined;
   const emitter = createDurableWebhookEmitter({
     connection,

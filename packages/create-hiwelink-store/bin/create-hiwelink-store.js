@@ -1,0 +1,11 @@
+#!/usr/bin/env node
+// The `create-hiwelink-store` command. This file is committed, not built, so that npm links the command when it
+// installs the workspace, before dist/ exists; the repository's `prepare` script then builds it.
+import { existsSync } from 'node:fs';
+
+const main = new URL('../dist/bin.js', import.meta.url);
+if (existsSync(main)) await import(main.href);
+else {
+  console.error('create-hiwelink-store: not built yet: run `npm run build` at the root of the repository');
+  process.exitCode = 1;
+}
