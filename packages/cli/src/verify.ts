@@ -131,6 +131,12 @@ interface ListCrawl {
   failedPage?: { page: number; status: number; noAnswer?: string };
   /** The page that ended the crawl by holding fewer records than asked for. */
   end?: { page: number; count: number };
+  /**
+   * A full page that ended the crawl for going nowhere: `repeated` when it brought no id the
+   * crawl had not seen (the store ignores `page`), `pastLastPage` when it came after
+   * meta.last_page. Either way the crawler would read on without end.
+   */
+  runaway?: { page: number; why: 'repeated' | 'pastLastPage' };
   metaTotal?: number;
   metaLastPage?: number;
   /** `meta.per_page` of page 1, when the store sends one. */
@@ -139,6 +145,14 @@ interface ListCrawl {
   bareArray: boolean;
   latencies: number[];
   rateLimited: number;
+}
+
+/** What a crawl's runaway page says about the store, for the check details. */
+function runawayDetail(crawl: ListCrawl): string {
+  const { page, why } = crawl.runaway ?? { page: 0, why: 'repeated' };
+  return why === 'repeated'
+    ? `page ${page} brought no record that earlier pages had not: the store ignores \`page\``
+    : `page ${page} is full past meta.last_page ${crawl.metaLastPage}`;
 }
 
 /** How many records the store says a list holds: `meta.total`, or the most any crawl reached. */
@@ -163,6 +177,8 @@ function completenessCheck(list: 'products' | 'orders', title: string, crawls: L
     if (crawl.failedPage) {
       const { page, status } = crawl.failedPage;
       problems.push(`${size}: page ${page} ${status === 200 ? 'is not a list' : outcome(crawl.failedPage)}`);
+    } else if (crawl.runaway) {
+      problems.push(`${size}: ${runawayDetail(crawl)}`);
     } else if (distinct === total) {
       passed.push(`${size}: ${distinct} of ${total}`);
     } else if (distinct > total) {
@@ -409,12 +425,23 @@ export async function verifyStore(options: VerifyOptions): Promise<VerifyReport>
         if (meta.total !== result.metaTotal)
           result.metaProblems.push(`${at}page ${page}: meta.total changed to ${JSON.stringify(meta.total)}`);
       }
+      const seen = new Set(result.ids).size;
       for (const item of data) {
         const mapped = mapper(item);
         result.records.push(mapped);
         if (typeof mapped.record.id === 'string') result.ids.push(mapped.record.id);
       }
       options.onProgress?.(list, page, result.metaLastPage);
+      // A full page with nothing new, or past the last page meta gave, would keep the crawl going
+      // for maxPages pages: stop at once and say why.
+      if (data.length >= size && page > 1 && new Set(result.ids).size === seen) {
+        result.runaway = { page, why: 'repeated' };
+        return result;
+      }
+      if (data.length >= size && result.metaLastPage !== undefined && page > result.metaLastPage) {
+        result.runaway = { page, why: 'pastLastPage' };
+        return result;
+      }
       // The crawler's stop rule: a page shorter than asked for is the last one it reads.
       if (data.length < size) {
         result.end = { page, count: data.length };
@@ -452,6 +479,17 @@ export async function verifyStore(options: VerifyOptions): Promise<VerifyReport>
             ? 'A server error on a deep page ends the sync there: check the store logs for that page'
             : 'Answer 200 with {"data":[...],"meta":{...}}',
       });
+    } else if (result.runaway) {
+      add({
+        id: `${list}-pages`,
+        title: `${title}: every page reachable`,
+        status: 'failed',
+        detail: runawayDetail(result),
+        hint:
+          result.runaway.why === 'repeated'
+            ? 'Serve page N as the records after the first (N-1)*per_page: HiWelink reads pages until one is short'
+            : 'meta.last_page must be the last page that holds records, and pages after it must be empty',
+      });
     } else {
       add({
         id: `${list}-pages`,
@@ -463,20 +501,28 @@ export async function verifyStore(options: VerifyOptions): Promise<VerifyReport>
     add(deepPagesCheck(list, title, result.latencies.slice(0, result.pages)));
     const duplicates = result.ids.length - new Set(result.ids).size;
     add(
-      duplicates === 0
+      result.runaway?.why === 'repeated'
         ? {
             id: `${list}-duplicates`,
             title: `${title}: no duplicate ids`,
-            status: 'ok',
-            detail: `${result.ids.length} distinct ids`,
-          }
-        : {
-            id: `${list}-duplicates`,
-            title: `${title}: no duplicate ids`,
             status: 'failed',
-            detail: `${duplicates} id(s) seen twice across pages`,
-            hint: 'Sort by a stable unique key (ORDER BY id): an unstable order repeats some records and hides others',
-          },
+            detail: `${duplicates} id(s) seen twice: ${runawayDetail(result)}`,
+            hint: 'Read `page` and skip (page - 1) * per_page records',
+          }
+        : duplicates === 0
+          ? {
+              id: `${list}-duplicates`,
+              title: `${title}: no duplicate ids`,
+              status: 'ok',
+              detail: `${result.ids.length} distinct ids`,
+            }
+          : {
+              id: `${list}-duplicates`,
+              title: `${title}: no duplicate ids`,
+              status: 'failed',
+              detail: `${duplicates} id(s) seen twice across pages`,
+              hint: 'Sort by a stable unique key (ORDER BY id): an unstable order repeats some records and hides others',
+            },
     );
     add(completenessCheck(list, title, crawls));
     if (!result.bareArray && !result.failedPage) {
