@@ -40,6 +40,7 @@ beforeAll(() => {
 });
 afterAll(() => {
   if (frozenWorks) spawnSync('chattr', ['-i', frozen]);
+  spawnSync('sh', ['-c', `chattr -i ${JSON.stringify(files)}/*/nested/store.db 2>/dev/null`]);
   root.remove();
 });
 
@@ -101,6 +102,26 @@ async function expectRefusals(target: StoreTarget) {
     await listening(store);
   } finally {
     await store.stop();
+  }
+
+  // The same file made read-only (immutable, which binds root too): SQLite opens it read-only,
+  // so only a write finds out. The start stops instead of every admin write failing later.
+  if (spawnSync('chattr', ['+i', fresh]).status !== 0) return;
+  try {
+    const again = target.launch({ DATABASE_FILE: fresh });
+    const code = await again.refusal();
+    const where = `${target.name}, a read-only file: ${again.stderr()}`;
+    expect(code, where).not.toBe(0);
+    expect(again.stderr(), where).not.toMatch(STACK_LINE);
+    const lines = again
+      .stderr()
+      .split('\n')
+      .filter((line) => line.includes('DATABASE_FILE'));
+    expect(lines, where).toHaveLength(1);
+    expect(lines[0], where).toContain(fresh);
+    expect(lines[0], where).toMatch(/is read-only/);
+  } finally {
+    spawnSync('chattr', ['-i', fresh]);
   }
 }
 

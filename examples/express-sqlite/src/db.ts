@@ -113,6 +113,7 @@ export function openDatabase(file: string, seed: SeedSize): Db {
     // without a key still walks the rows before it by OFFSET, from the OS's file cache.
     db.pragma('cache_size = -8192');
     db.transaction(() => migrate(db, file)).immediate();
+    probeWrite(db);
     db.transaction(() => {
       const marker = db.prepare("SELECT value FROM settings WHERE key = 'seeded_at'").get();
       if (marker !== undefined) return;
@@ -125,6 +126,24 @@ export function openDatabase(file: string, seed: SeedSize): Db {
   }
   return db;
 }
+
+/**
+ * Writes a settings row and rolls it back. SQLite opens a file it may not write (chmod 444, an
+ * immutable file, a read-only mount) read-only without a word, and BEGIN IMMEDIATE still
+ * succeeds: only a write finds out, and it should be this one at start rather than every admin write.
+ */
+function probeWrite(db: Db) {
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    db.prepare("INSERT OR REPLACE INTO settings (key, value) VALUES ('write_probe', '')").run();
+  } finally {
+    if (db.inTransaction) db.exec('ROLLBACK');
+  }
+}
+
+/** What `unusable` says of a file SQLite could open but not write. */
+const READ_ONLY =
+  'is read-only (its permissions, an immutable attribute or a read-only mount): make it writable by the user running the store, or set DATABASE_FILE to another path';
 
 /** Opens `file`, creating its directory; any failure is explained by `unusable`. */
 function openFile(file: string): Db {
@@ -188,6 +207,8 @@ function unusable(file: string, error: unknown): Error {
   } else if (!isDirectory(dirname(path))) {
     // mkdir failed: a file where a directory should be, or no right to create it.
     reason = `cannot create the directory ${dirname(path)} (${message}): set DATABASE_FILE to a path in a writable directory`;
+  } else if (code?.startsWith('SQLITE_READONLY')) {
+    reason = READ_ONLY;
   } else if (
     code?.startsWith('SQLITE_CANTOPEN') ||
     code?.startsWith('SQLITE_READONLY') ||

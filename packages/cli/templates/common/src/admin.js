@@ -128,6 +128,19 @@ const conflict = (error) =>
     : undefined;
 
 /**
+ * A write the database refused for a reason of its own, not the request's: a file made read-only,
+ * a full disk, a lock held too long. A 503 the client may retry, logged in one line, not a crash.
+ * @param {unknown} error
+ */
+function unavailable(error) {
+  const code = /** @type {{ code?: unknown }} */ (error)?.code;
+  if (typeof code !== 'string' || !/^SQLITE_(READONLY|IOERR|FULL|BUSY|LOCKED|CANTOPEN)/.test(code))
+    return undefined;
+  console.error(`[store] the database refused a write (${code}: ${/** @type {Error} */ (error).message})`);
+  return fail(503, 'database_unavailable', 'The database cannot take writes now: try again later');
+}
+
+/**
  * @param {Store} store
  * @param {(authorization: string | undefined) => boolean} authorized
  */
@@ -171,7 +184,7 @@ export function createAdmin(store, authorized) {
         const product = id === undefined ? undefined : await store.updateProduct(id, read.input);
         return product ? { status: 200, body: product } : missing;
       } catch (error) {
-        const answer = conflict(error);
+        const answer = conflict(error) ?? unavailable(error);
         if (answer) return answer;
         throw error;
       }

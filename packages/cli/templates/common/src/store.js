@@ -151,7 +151,10 @@ function unusable(file, error) {
     reason = 'is not a SQLite database: move it away, or set DATABASE_FILE to another path';
   else if (!isDirectory(dirname(path)))
     reason = `cannot create the directory ${dirname(path)} (${message}): set DATABASE_FILE to a path in a writable directory`;
-  else if (/^(SQLITE_(CANTOPEN|READONLY|IOERR)|E[A-Z]+$)/.test(code))
+  else if (code.startsWith('SQLITE_READONLY'))
+    reason =
+      'is read-only (its permissions, an immutable attribute or a read-only mount): make it writable by the user running the store, or set DATABASE_FILE to another path';
+  else if (/^(SQLITE_(CANTOPEN|IOERR)|E[A-Z]+$)/.test(code))
     reason =
       'cannot be created or opened for writing, nor its -wal and -shm files beside it: check the permissions of the file and its directory, or set DATABASE_FILE to another path';
   return new Error(`DATABASE_FILE ${shown} ${reason}`, { cause: error });
@@ -179,6 +182,8 @@ function openDatabase(file) {
     }
     // WAL keeps <file>-wal and <file>-shm beside the file: where a store that cannot write fails.
     db.pragma('journal_mode = WAL');
+    // SQLite opens a file it may not write (chmod 444, immutable, a read-only mount) read-only
+    // without a word; this write is where it finds out, at start rather than at each admin write.
     db.exec(SCHEMA);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
     return db;
