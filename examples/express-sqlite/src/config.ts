@@ -138,9 +138,27 @@ function authConfig(env: NodeJS.ProcessEnv, method: AuthMethod): AuthConfig {
   return { method };
 }
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it finds
+const CONTROL = /[\u0000-\u001f\u007f]/;
+// Header values are bytes: fetch and Node's http refuse anything above U+00FF.
+const BEYOND_LATIN1 = /[\u0100-\u{10ffff}]/u;
+const MIN_SECRET = 16;
+const KEYGEN = 'make one with: npx hiwelink keygen';
+
 function apiKey(env: NodeJS.ProcessEnv, method: AuthMethod): string | undefined {
   const value = secret(env, 'HIWELINK_API_KEY');
   if (value === undefined || method === 'jwt') return value;
+  // The kit refuses these too, but would name auth.apiKey rather than the variable to fix.
+  if (CONTROL.test(value)) {
+    throw new Error(
+      'HIWELINK_API_KEY must not contain control characters (a tab or line break inside?): no header can carry them',
+    );
+  }
+  if (method !== 'basic' && BEYOND_LATIN1.test(value)) {
+    throw new Error(
+      'HIWELINK_API_KEY holds a character above U+00FF (another script, an emoji?): no HTTP header can carry it, so it could never match',
+    );
+  }
   // The kit would take this for a digest, and the store could then print no working credential.
   if (DIGEST.test(value)) {
     throw new Error(
@@ -153,11 +171,32 @@ function apiKey(env: NodeJS.ProcessEnv, method: AuthMethod): string | undefined 
         'Authorization: Bearer (RFC 6750)',
     );
   }
-  // The kit refuses it too, but would name auth.apiKey rather than the variable to fix.
-  if (method !== 'basic' && value.length < 16) {
+  if (method !== 'basic' && value.length < MIN_SECRET) {
     throw new Error(
-      `HIWELINK_API_KEY must be at least 16 characters, got ${value.length}: a short key can be guessed ` +
-        '(unset it to have one generated, or make one with: npx hiwelink keygen)',
+      `HIWELINK_API_KEY must be at least ${MIN_SECRET} characters, got ${value.length}: a short key can be guessed ` +
+        `(unset it to have one generated, or ${KEYGEN})`,
+    );
+  }
+  return value;
+}
+
+/**
+ * ADMIN_TOKEN, held to the rules of a bearer HIWELINK_API_KEY, since it travels the same way
+ * (`Authorization: Bearer`): no surrounding whitespace, token68 only (no space inside, no other
+ * script), at least 16 characters.
+ */
+function adminToken(env: NodeJS.ProcessEnv): string | undefined {
+  const value = secret(env, 'ADMIN_TOKEN');
+  if (value === undefined) return value;
+  if (!TOKEN68.test(value)) {
+    throw new Error(
+      "ADMIN_TOKEN must hold only letters, digits and -._~+/ (then any '=') to be sent as Authorization: Bearer (RFC 6750)",
+    );
+  }
+  if (value.length < MIN_SECRET) {
+    throw new Error(
+      `ADMIN_TOKEN must be at least ${MIN_SECRET} characters, got ${value.length}: a short token can be guessed ` +
+        `(unset it to have one generated, or ${KEYGEN})`,
     );
   }
   return value;
@@ -248,7 +287,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): StoreConfig {
     timeouts: timeouts(env),
     auth: authConfig(env, method),
     apiKey: apiKey(env, method),
-    adminToken: secret(env, 'ADMIN_TOKEN'),
+    adminToken: adminToken(env),
     seedProducts,
     seedOrders,
     databaseFile: read(env, 'DATABASE_FILE') ?? './data/store.db',

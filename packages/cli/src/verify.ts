@@ -301,6 +301,21 @@ export async function verifyStore(options: VerifyOptions): Promise<VerifyReport>
         },
   );
 
+  // A credential no header can carry (a line break, a character above U+00FF) would make every
+  // request fail before it leaves, which would read as a store that does not answer.
+  try {
+    new Headers(credentialHeaders(options.credential));
+  } catch (error) {
+    add({
+      id: 'credential',
+      title: 'Credential',
+      status: 'failed',
+      detail: `the credential cannot be sent in an HTTP header (${(error as Error).message})`,
+      hint: 'HiWelink cannot send it either: use printable ASCII without spaces or line breaks (npx hiwelink keygen makes one)',
+    });
+    return { baseUrl: base, checks, ok: false };
+  }
+
   // Health first, as the connector does when it connects.
   const health = await get(paths.health);
   if (health.status === 0) {

@@ -24,14 +24,17 @@ const app = Fastify({
   },
 });
 
-// GET /health, /api/products and /api/orders, as HiWelink crawls them.
-await app.register(hiwelink, {
-  products: store.listProducts,
-  orders: store.listOrders,
-  health: () => store.ping(),
-  auth,
-  logger: app.log,
-});
+// GET /health, /api/products and /api/orders, as HiWelink crawls them. The kit checks the
+// credential too: a refusal stops the start in one line, like the settings above.
+await startup(() =>
+  app.register(hiwelink, {
+    products: store.listProducts,
+    orders: store.listOrders,
+    health: () => store.ping(),
+    auth,
+    logger: app.log,
+  }),
+);
 
 // The admin API: its changes reach HiWelink as webhooks. The token is checked before the body is read.
 /** @type {import('fastify').RouteShorthandOptions} */
