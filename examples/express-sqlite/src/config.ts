@@ -38,7 +38,8 @@ export interface StoreConfig {
    * (`HEADERS_TIMEOUT_MS`, default 10000; Node's own is 60000), `requestTimeoutMs` for the whole
    * request, body included (`REQUEST_TIMEOUT_MS`, default 30000; Node's own is 300000; at least
    * the headers' limit), `keepAliveTimeoutMs` for an idle keep-alive connection
-   * (`KEEP_ALIVE_TIMEOUT_MS`, default 5000; behind a load balancer, above its idle timeout).
+   * (`KEEP_ALIVE_TIMEOUT_MS`, default 5000; behind a load balancer, above its idle timeout). None
+   * may be 0, which Node reads as no limit.
    */
   timeouts: { headersTimeoutMs: number; requestTimeoutMs: number; keepAliveTimeoutMs: number };
   /** How HiWelink authenticates (`HIWELINK_AUTH`). @default { method: 'api-key' } */
@@ -257,6 +258,14 @@ function timeouts(env: NodeJS.ProcessEnv): StoreConfig['timeouts'] {
   const ms = 'a whole number of milliseconds up to 3600000';
   const headersTimeoutMs = integer(env, 'HEADERS_TIMEOUT_MS', 10_000, HOUR_MS, ms);
   const requestTimeoutMs = integer(env, 'REQUEST_TIMEOUT_MS', 30_000, HOUR_MS, ms);
+  const keepAliveTimeoutMs = integer(env, 'KEEP_ALIVE_TIMEOUT_MS', 5_000, HOUR_MS, ms);
+  // In Node 0 turns a limit off: a slow or idle client could then hold its connection for ever.
+  for (const [name, value] of [
+    ['REQUEST_TIMEOUT_MS', requestTimeoutMs],
+    ['KEEP_ALIVE_TIMEOUT_MS', keepAliveTimeoutMs],
+  ] as const) {
+    if (value === 0) throw new Error(`${name} (0) must be more than 0: 0 would turn the limit off`);
+  }
   // Node refuses a headers limit above the request's, and 0 would turn the headers limit off.
   if (headersTimeoutMs === 0 || headersTimeoutMs > requestTimeoutMs) {
     throw new Error(
@@ -266,7 +275,7 @@ function timeouts(env: NodeJS.ProcessEnv): StoreConfig['timeouts'] {
   return {
     headersTimeoutMs,
     requestTimeoutMs,
-    keepAliveTimeoutMs: integer(env, 'KEEP_ALIVE_TIMEOUT_MS', 5_000, HOUR_MS, ms),
+    keepAliveTimeoutMs,
   };
 }
 

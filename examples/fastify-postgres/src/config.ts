@@ -99,6 +99,13 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): StoreConfig {
     requestTimeoutMs: ms('REQUEST_TIMEOUT_MS', 30_000),
     keepAliveTimeoutMs: ms('KEEP_ALIVE_TIMEOUT_MS', 5_000),
   };
+  // In Node 0 turns a limit off: a slow or idle client could then hold its connection for ever.
+  for (const [name, value] of [
+    ['REQUEST_TIMEOUT_MS', timeouts.requestTimeoutMs],
+    ['KEEP_ALIVE_TIMEOUT_MS', timeouts.keepAliveTimeoutMs],
+  ] as const) {
+    if (value === 0) throw new Error(`${name} (0) must be more than 0: 0 would turn the limit off`);
+  }
   // Node refuses a headers limit above the request's, and 0 would turn the headers limit off.
   if (timeouts.headersTimeoutMs === 0 || timeouts.headersTimeoutMs > timeouts.requestTimeoutMs) {
     throw new Error(

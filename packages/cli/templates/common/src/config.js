@@ -111,7 +111,8 @@ function whole(
  *   Default 30000 (Node's own: 300000). At least HEADERS_TIMEOUT_MS.
  * @property {number} keepAliveTimeoutMs KEEP_ALIVE_TIMEOUT_MS: an idle keep-alive connection is
  *   closed after this long. Default 5000; behind a load balancer, set it above the balancer's idle
- *   timeout, or the balancer may reuse a connection the store is closing.
+ *   timeout, or the balancer may reuse a connection the store is closing. None of the three may be
+ *   0, which Node reads as no limit.
  */
 
 /**
@@ -122,6 +123,14 @@ function whole(
 export function listenFromEnv(env = process.env) {
   const headersTimeoutMs = whole(env, 'HEADERS_TIMEOUT_MS', 10_000, 3_600_000);
   const requestTimeoutMs = whole(env, 'REQUEST_TIMEOUT_MS', 30_000, 3_600_000);
+  const keepAliveTimeoutMs = whole(env, 'KEEP_ALIVE_TIMEOUT_MS', 5_000, 3_600_000);
+  // In Node 0 turns a limit off: a slow or idle client could then hold its connection for ever.
+  for (const [name, value] of /** @type {const} */ ([
+    ['REQUEST_TIMEOUT_MS', requestTimeoutMs],
+    ['KEEP_ALIVE_TIMEOUT_MS', keepAliveTimeoutMs],
+  ])) {
+    if (value === 0) throw new Error(`${name} (0) must be more than 0: 0 would turn the limit off`);
+  }
   // Node refuses a headers timeout longer than the request's: say so in our words.
   if (headersTimeoutMs === 0 || requestTimeoutMs < headersTimeoutMs)
     throw new Error(
@@ -132,7 +141,7 @@ export function listenFromEnv(env = process.env) {
     host: env.HOST || '127.0.0.1',
     headersTimeoutMs,
     requestTimeoutMs,
-    keepAliveTimeoutMs: whole(env, 'KEEP_ALIVE_TIMEOUT_MS', 5_000, 3_600_000),
+    keepAliveTimeoutMs,
   };
 }
 
