@@ -103,7 +103,10 @@ function readProduct(body) {
   /** @type {Record<string, unknown>} */
   const input = {};
   for (const [field, value] of Object.entries(body)) {
-    const kind = FIELDS[/** @type {keyof typeof FIELDS} */ (field)];
+    // Own keys only: `constructor` or `__proto__` would otherwise find Object.prototype's members.
+    const kind = Object.hasOwn(FIELDS, field)
+      ? FIELDS[/** @type {keyof typeof FIELDS} */ (field)]
+      : undefined;
     if (kind === undefined) return { error: invalid(field, 'is not a known field') };
     if (kind === 'text' && (typeof value !== 'string' || (field === 'name' && value.trim() === '')))
       return { error: invalid(field, 'must be a non-empty string') };
