@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -35,6 +35,9 @@ beforeAll(() => {
     "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT); INSERT INTO users VALUES (1, 'a@b.c')",
   );
   other.close();
+  symlinkSync('loop-b', join(files, 'loop-a'));
+  symlinkSync('loop-a', join(files, 'loop-b'));
+  spawnSync('mkfifo', [join(files, 'a-fifo')]);
   mkdirSync(frozen);
   frozenWorks = spawnSync('chattr', ['+i', frozen]).status === 0;
 });
@@ -61,6 +64,8 @@ const CASES: { name: string; path: () => string; says: RegExp }[] = [
     path: () => join(files, 'other-app.db'),
     says: /tables this store did not create/,
   },
+  { name: 'a symbolic link that loops', path: () => join(files, 'loop-a'), says: /symbolic link that loops/ },
+  { name: 'a named pipe', path: () => join(files, 'a-fifo'), says: /is a named pipe \(FIFO\)/ },
   {
     name: 'a directory nothing can be written in',
     path: () => (frozenWorks ? join(frozen, 'store.db') : '/sys/hiwelink-store.db'),

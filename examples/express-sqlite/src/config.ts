@@ -30,7 +30,8 @@ export interface StoreConfig {
   port: number;
   /**
    * The address to listen on (`HOST`): 127.0.0.1 serves this machine only; 0.0.0.0 (or ::) every
-   * interface, as a container or a proxy on another host needs. @default '127.0.0.1'
+   * interface, as a container or a proxy on another host needs. An IPv6 address may come in
+   * brackets, as in a URL ([::1]). @default '127.0.0.1'
    */
   host: string;
   /**
@@ -292,7 +293,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): StoreConfig {
   }
   return {
     port: integer(env, 'PORT', 3000, 65_535, 'an integer from 0 to 65535'),
-    host: read(env, 'HOST') ?? '127.0.0.1',
+    // An IPv6 address as URLs write it, [::1]: listen() wants the address inside the brackets.
+    host: (read(env, 'HOST') ?? '127.0.0.1').replace(/^\[(.*)\]$/, '$1'),
     timeouts: timeouts(env),
     auth: authConfig(env, method),
     apiKey: apiKey(env, method),

@@ -151,6 +151,9 @@ function openFile(file: string): Db {
   let db: Db | undefined;
   try {
     if (!inMemory) mkdirSync(dirname(resolve(file)), { recursive: true });
+    // A FIFO or a link loop is no file SQLite can use: said before SQLite tries to open it.
+    if (!inMemory && notAFile(resolve(file)) !== undefined)
+      throw Object.assign(new Error('not a file'), { code: 'ENOTFILE' });
     db = new Database(file);
     // The first read is where SQLite finds a file that is not a database. Another application's
     // file is refused before anything is written to it, WAL mode included.
@@ -182,6 +185,24 @@ function refuseForeign(db: Db, file: string) {
   }
 }
 
+/**
+ * What `path` is when it is there but neither a regular file nor a directory (a FIFO, a socket, a
+ * device, a symbolic link that loops), in words for `unusable`; undefined otherwise.
+ */
+function notAFile(path: string): string | undefined {
+  try {
+    const stats = statSync(path);
+    if (stats.isFIFO()) return 'is a named pipe (FIFO), not a file';
+    if (stats.isSocket()) return 'is a socket, not a file';
+    if (stats.isCharacterDevice() || stats.isBlockDevice()) return 'is a device, not a file';
+    return undefined;
+  } catch (error) {
+    return (error as { code?: string }).code === 'ELOOP'
+      ? 'is a symbolic link that loops (or a chain of too many links)'
+      : undefined;
+  }
+}
+
 /** Whether `path` is a directory; false when it, or a directory above it, is missing or a file. */
 function isDirectory(path: string): boolean {
   try {
@@ -199,8 +220,11 @@ function unusable(file: string, error: unknown): Error {
   const path = resolve(file);
   const shown = path === file ? `'${file}'` : `'${file}' (${path})`;
   const { code, message } = error as { code?: string; message?: string };
+  const kind = notAFile(path);
   let reason: string;
-  if (isDirectory(path)) {
+  if (kind !== undefined) {
+    reason = `${kind}: set DATABASE_FILE to a regular file, or a path where one can be created`;
+  } else if (isDirectory(path)) {
     reason = `is a directory: name a file inside it, such as ${join(file, 'store.db')}`;
   } else if (code === 'SQLITE_NOTADB') {
     reason = 'is not a SQLite database: move it away, or set DATABASE_FILE to another path';

@@ -118,7 +118,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): StoreConfig {
   }
   return {
     port: Number(port),
-    host: read('HOST') ?? '127.0.0.1',
+    // An IPv6 address as URLs write it, [::1]: listen() wants the address inside the brackets.
+    host: (read('HOST') ?? '127.0.0.1').replace(/^\[(.*)\]$/, '$1'),
     timeouts,
     databaseUrl: read('DATABASE_URL') ?? 'postgres://postgres@127.0.0.1:5432/test',
     schema,

@@ -105,6 +105,7 @@ function whole(
  * @property {number} port PORT, 0 to 65535; 0 picks a free one. Default 3000.
  * @property {string} host HOST, the address to listen on. Default 127.0.0.1: this machine only;
  *   0.0.0.0 (or ::) listens on every interface, as a container or a proxy on another host needs.
+ *   An IPv6 address may come in brackets, as in a URL ([::1]).
  * @property {number} headersTimeoutMs HEADERS_TIMEOUT_MS: a client gets this long to send its
  *   request headers, then gets a 408 and is closed. Default 10000 (Node's own: 60000).
  * @property {number} requestTimeoutMs REQUEST_TIMEOUT_MS: the whole request, body included.
@@ -138,7 +139,8 @@ export function listenFromEnv(env = process.env) {
     );
   return {
     port: whole(env, 'PORT', 3000, 65_535),
-    host: env.HOST || '127.0.0.1',
+    // An IPv6 address as URLs write it, [::1]: listen() wants the address inside the brackets.
+    host: (env.HOST || '127.0.0.1').replace(/^\[(.*)\]$/, '$1'),
     headersTimeoutMs,
     requestTimeoutMs,
     keepAliveTimeoutMs,
