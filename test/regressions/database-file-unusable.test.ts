@@ -3,6 +3,7 @@ import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { send } from '../support/http-client.js';
 import {
   demoStore,
   FRAMEWORKS,
@@ -138,5 +139,46 @@ describe('an unusable DATABASE_FILE stops the start with one line naming it', ()
     it(`in the ${framework} scaffold on SQLite`, async () => {
       await expectRefusals(scaffoldStore(root.dir, framework, 'sqlite'));
     });
+  }
+});
+
+/**
+ * A write the database refuses after the start (here another process holds the write lock past
+ * the busy timeout, as a file made read-only or a full disk would refuse it) is a 503 with a code
+ * and one log line, not a 500 with a SqliteError stack.
+ */
+async function expectWriteRefused(target: StoreTarget) {
+  const file = join(files, `${target.name.replace('/', '-')}-busy`, 'store.db');
+  const store = target.launch({ DATABASE_FILE: file });
+  let holder: Database.Database | undefined;
+  try {
+    const url = await listening(store);
+    holder = new Database(file);
+    holder.exec('BEGIN EXCLUSIVE');
+    const reply = await send(`${url}/admin/products`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${target.adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'Lamp', regular_price: 5 }),
+    });
+    const where = `${target.name}: ${reply.status} ${reply.body} ${store.stderr()}`;
+    expect(reply.status, where).toBe(503);
+    expect((reply.json() as { code?: unknown }).code, where).toBe('database_unavailable');
+  } finally {
+    holder?.exec('ROLLBACK');
+    holder?.close();
+    await store.stop();
+  }
+  expect(store.stderr(), target.name).not.toMatch(STACK_LINE);
+  expect(store.stderr(), target.name).toMatch(/the database refused a write \(SQLITE_BUSY/);
+}
+
+describe('an admin write the database refuses is a 503 with a code', () => {
+  it('in the demo store', async () => {
+    await expectWriteRefused(demoStore);
+  }, 30_000);
+  for (const framework of FRAMEWORKS) {
+    it(`in the ${framework} scaffold on SQLite`, async () => {
+      await expectWriteRefused(scaffoldStore(root.dir, framework, 'sqlite'));
+    }, 30_000);
   }
 });
