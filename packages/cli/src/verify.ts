@@ -212,6 +212,7 @@ function completenessCheck(list: 'products' | 'orders', title: string, crawls: L
   const problems: string[] = [];
   let clamped = false;
   let empty = false;
+  let runaway = false;
   for (const crawl of crawls) {
     const size = `per_page=${crawl.perPage}`;
     const total = crawl.metaTotal ?? held;
@@ -223,6 +224,7 @@ function completenessCheck(list: 'products' | 'orders', title: string, crawls: L
       );
     } else if (crawl.runaway) {
       problems.push(`${size}: ${runawayDetail(crawl)}`);
+      runaway = true;
     } else if (crawl.end?.page === 1 && crawl.end.count === 0 && total > 0) {
       problems.push(`${size}: page 1 is empty though meta.total says ${total}`);
       empty = true;
@@ -248,11 +250,13 @@ function completenessCheck(list: 'products' | 'orders', title: string, crawls: L
     ...check,
     status: 'failed',
     detail: problems.join('; '),
-    hint: empty
-      ? 'Page 1 must hold the first records, or meta.total must be 0 when there are none'
-      : clamped
-        ? 'Answer every per_page up to 100 with that many records: a store that caps it lower ends the sync after page 1'
-        : 'Every page but the last must hold exactly per_page records (HiWelink stops at the first shorter one), and meta.total must count what the pages hold',
+    hint: runaway
+      ? 'Page N must hold the records after the first (N-1)*per_page, and pages past meta.last_page must be empty'
+      : empty
+        ? 'Page 1 must hold the first records, or meta.total must be 0 when there are none'
+        : clamped
+          ? 'Answer every per_page up to 100 with that many records: a store that caps it lower ends the sync after page 1'
+          : 'Every page but the last must hold exactly per_page records (HiWelink stops at the first shorter one), and meta.total must count what the pages hold',
   };
 }
 
