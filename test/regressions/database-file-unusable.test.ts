@@ -74,23 +74,28 @@ const CASES: { name: string; path: () => string; says: RegExp }[] = [
   },
 ];
 
+/** `target` started on `path` stops with one line naming DATABASE_FILE and `path` that `says` why. */
+async function expectRefusal(target: StoreTarget, name: string, path: string, says: RegExp) {
+  const store = target.launch({ DATABASE_FILE: path });
+  const code = await store.refusal();
+  const where = `${target.name}, ${name}: ${store.stderr()}`;
+  expect(code, where).not.toBe(0);
+  expect(code, where).not.toBeNull();
+  expect(store.stderr(), where).not.toMatch(STACK_LINE);
+  expect(store.stdout(), where).not.toContain('listening');
+  const lines = store
+    .stderr()
+    .split('\n')
+    .filter((line) => line.includes('DATABASE_FILE'));
+  expect(lines, where).toHaveLength(1);
+  expect(lines[0], where).toContain(path);
+  expect(lines[0], where).toMatch(says);
+}
+
 async function expectRefusals(target: StoreTarget) {
   for (const entry of CASES) {
     const path = entry.path();
-    const store = target.launch({ DATABASE_FILE: path });
-    const code = await store.refusal();
-    const where = `${target.name}, ${entry.name}: ${store.stderr()}`;
-    expect(code, where).not.toBe(0);
-    expect(code, where).not.toBeNull();
-    expect(store.stderr(), where).not.toMatch(STACK_LINE);
-    expect(store.stdout(), where).not.toContain('listening');
-    const lines = store
-      .stderr()
-      .split('\n')
-      .filter((line) => line.includes('DATABASE_FILE'));
-    expect(lines, where).toHaveLength(1);
-    expect(lines[0], where).toContain(path);
-    expect(lines[0], where).toMatch(entry.says);
+    await expectRefusal(target, entry.name, path, entry.says);
   }
   // The other application's database is left as it was: no table of ours was added.
   const other = new Database(join(files, 'other-app.db'), { readonly: true });
@@ -114,18 +119,7 @@ async function expectRefusals(target: StoreTarget) {
   // so only a write finds out. The start stops instead of every admin write failing later.
   if (spawnSync('chattr', ['+i', fresh]).status !== 0) return;
   try {
-    const again = target.launch({ DATABASE_FILE: fresh });
-    const code = await again.refusal();
-    const where = `${target.name}, a read-only file: ${again.stderr()}`;
-    expect(code, where).not.toBe(0);
-    expect(again.stderr(), where).not.toMatch(STACK_LINE);
-    const lines = again
-      .stderr()
-      .split('\n')
-      .filter((line) => line.includes('DATABASE_FILE'));
-    expect(lines, where).toHaveLength(1);
-    expect(lines[0], where).toContain(fresh);
-    expect(lines[0], where).toMatch(/is read-only/);
+    await expectRefusal(target, 'a read-only file', fresh, /is read-only/);
   } finally {
     spawnSync('chattr', ['-i', fresh]);
   }
