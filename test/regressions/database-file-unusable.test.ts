@@ -22,6 +22,13 @@ import {
  */
 
 const root = scaffoldRoot();
+const scaffolds = new Map<string, StoreTarget>();
+/** Each framework's scaffold, written once for every test of this file. */
+const scaffold = (framework: (typeof FRAMEWORKS)[number]) => {
+  const target = scaffolds.get(framework) ?? scaffoldStore(root.dir, framework, 'sqlite');
+  scaffolds.set(framework, target);
+  return target;
+};
 const files = join(root.dir, 'files');
 /** A directory nothing can be created in, even by root: immutable (chattr +i). */
 const frozen = join(files, 'frozen');
@@ -131,7 +138,7 @@ describe('an unusable DATABASE_FILE stops the start with one line naming it', ()
   });
   for (const framework of FRAMEWORKS) {
     it(`in the ${framework} scaffold on SQLite`, async () => {
-      await expectRefusals(scaffoldStore(root.dir, framework, 'sqlite'));
+      await expectRefusals(scaffold(framework));
     });
   }
 });
@@ -172,7 +179,7 @@ describe('an admin write the database refuses is a 503 with a code', () => {
   }, 30_000);
   for (const framework of FRAMEWORKS) {
     it(`in the ${framework} scaffold on SQLite`, async () => {
-      await expectWriteRefused(scaffoldStore(root.dir, framework, 'sqlite'));
+      await expectWriteRefused(scaffold(framework));
     }, 30_000);
   }
 });
