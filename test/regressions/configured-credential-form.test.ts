@@ -1,10 +1,13 @@
 import { createHash } from 'node:crypto';
+import { type Credential, verifyStore } from '@hiwelink/cli';
 import type { AuthOptions, HiwelinkOptions } from '@hiwelink/core';
 import { SignJWT } from 'jose';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { readConfig } from '../../examples/express-sqlite/src/config.js';
+import { readConfig as readExampleConfig } from '../../examples/fastify-postgres/src/config.js';
 import { frameworks, type RunningApp } from '../support/frameworks.js';
 import { send } from '../support/http-client.js';
+import { FRAMEWORKS, listening, STACK_LINE, scaffoldRoot, scaffoldStore } from '../support/stores.js';
 
 // Issue #12: `HIWELINK_API_KEY="<key>\n"` (a Kubernetes secret, `echo` into a file) worked through
 // the default, but the README's own `{ apiKey }`, `{ bearer }` and `{ basic }` forms started without
@@ -196,4 +199,124 @@ describe('the demo store', () => {
       );
     },
   );
+});
+
+// Review of issue #12: the scaffolds built the kit outside their start-up guard, so a key the kit
+// refuses crashed with a HiwelinkConfigError stack naming auth.apiKey; a key that no header can
+// carry (a tab inside, a character above U+00FF) started and could never match; and ADMIN_TOKEN
+// had none of these rules. The kind: a configured secret that can never match, or is guessable,
+// refused at start in one line naming the variable.
+describe('the kit refuses an API key no header can carry', () => {
+  it.each([
+    ['a key with a character above U+00FF', { apiKey: `${KEY}\u20ac` }, /auth\.apiKey: .*header/],
+    ['a rotation entry in another script', { apiKey: [KEY, `ключ_${KEY}`] }, /auth\.apiKey\.1: .*header/],
+  ])('%s', async (_case, auth, problem) => {
+    await expect(frameworks[0]?.start({ products: list, orders: list, auth })).rejects.toThrow(problem);
+  });
+
+  it('keeps a UTF-8 basic password, which RFC 7617 allows', async () => {
+    const app = await frameworks[0]?.start({
+      products: list,
+      orders: list,
+      auth: { basic: { username: 'hiwelink', password: `${PASSWORD}\u20ac` } },
+    });
+    await app?.close();
+  });
+});
+
+const scaffolds = scaffoldRoot();
+afterAll(() => scaffolds.remove());
+
+describe.each(FRAMEWORKS)('the %s scaffold', (framework) => {
+  const target = () => scaffoldStore(scaffolds.dir, framework, 'sqlite');
+  let store: ReturnType<typeof target> | undefined;
+
+  it.each<[string, Record<string, string>, string, RegExp]>([
+    ['a 1-character HIWELINK_API_KEY', { HIWELINK_API_KEY: 'a' }, 'HIWELINK_API_KEY', /16 characters/],
+    ['a tab inside HIWELINK_API_KEY', { HIWELINK_API_KEY: `${KEY}\tx` }, 'HIWELINK_API_KEY', /control/],
+    [
+      'a HIWELINK_API_KEY in another script',
+      { HIWELINK_API_KEY: `${KEY}\u20ac` },
+      'HIWELINK_API_KEY',
+      /header/,
+    ],
+    [
+      "a basic user with ':'",
+      { HIWELINK_AUTH: 'basic', HIWELINK_USERNAME: 'a:b', HIWELINK_API_KEY: KEY },
+      'HIWELINK_USERNAME',
+      /:/,
+    ],
+    ['a 1-character ADMIN_TOKEN', { ADMIN_TOKEN: 'a' }, 'ADMIN_TOKEN', /16 characters/],
+    ['a space inside ADMIN_TOKEN', { ADMIN_TOKEN: `${KEY} x` }, 'ADMIN_TOKEN', /letters, digits/],
+    ['an ADMIN_TOKEN in another script', { ADMIN_TOKEN: `${KEY}é` }, 'ADMIN_TOKEN', /letters, digits/],
+  ])('refuses %s in one line naming it, no stack', async (_case, env, variable, reason) => {
+    store ??= target();
+    const running = store.launch(env);
+    const code = await running.refusal();
+    const where = running.stderr();
+    expect(code, where).toBe(1);
+    expect(where).not.toMatch(STACK_LINE);
+    expect(where).not.toContain('auth.');
+    const lines = where.split('\n').filter((line) => line.startsWith('Cannot start'));
+    expect(lines, where).toHaveLength(1);
+    expect(lines[0]).toContain(variable);
+    expect(lines[0]).toMatch(reason);
+  });
+
+  it('trims an ADMIN_TOKEN with a trailing space, which no request can carry, and accepts it', async () => {
+    store ??= target();
+    const running = store.launch({ ADMIN_TOKEN: `${KEY} ` });
+    try {
+      const url = await listening(running);
+      const answer = await send(`${url}/admin/products/999999`, {
+        method: 'DELETE',
+        headers: { authorization: `Bearer ${KEY}` },
+      });
+      expect(answer.status).toBe(404);
+      expect(running.stderr()).toMatch(/ADMIN_TOKEN.*whitespace/);
+    } finally {
+      await running.stop();
+    }
+  });
+});
+
+describe('the demo store names the variable of a secret no header can carry', () => {
+  it.each<[string, Record<string, string>, RegExp]>([
+    ['a tab inside HIWELINK_API_KEY', { HIWELINK_API_KEY: `${KEY}\tx` }, /^HIWELINK_API_KEY .*control/],
+    ['a HIWELINK_API_KEY in another script', { HIWELINK_API_KEY: `${KEY}€` }, /^HIWELINK_API_KEY .*header/],
+    ['a 1-character ADMIN_TOKEN', { ADMIN_TOKEN: 'a' }, /^ADMIN_TOKEN must be at least 16 characters/],
+    ['a space inside ADMIN_TOKEN', { ADMIN_TOKEN: `${KEY} x` }, /^ADMIN_TOKEN must hold only letters/],
+    ['a non-ASCII ADMIN_TOKEN', { ADMIN_TOKEN: `${KEY}é` }, /^ADMIN_TOKEN must hold only letters/],
+  ])('refuses %s', (_case, env, problem) => {
+    expect(() => readConfig(env)).toThrow(problem);
+  });
+});
+
+describe('the fastify-postgres example holds ADMIN_TOKEN to the same rules', () => {
+  it.each([
+    ['a 1-character ADMIN_TOKEN', 'a', /^ADMIN_TOKEN must be at least 16 characters/],
+    ['a trailing space', `${KEY} `, /^ADMIN_TOKEN must hold only letters/],
+    ['a non-ASCII ADMIN_TOKEN', `${KEY}é`, /^ADMIN_TOKEN must hold only letters/],
+  ])('refuses %s', (_case, token, problem) => {
+    expect(() => readExampleConfig({ HIWELINK_API_KEY: KEY, ADMIN_TOKEN: token })).toThrow(problem);
+  });
+});
+
+describe('hiwelink verify with a credential no header can carry', () => {
+  it.each<[string, Credential]>([
+    ['an API key in another script', { apiKey: `${KEY}€` }],
+    ['a bearer token with a line break', { bearer: `${KEY}\nx` }],
+  ])('says %s cannot be sent, not that the store does not answer', async (_case, credential) => {
+    const app = await frameworks[0]?.start({ products: list, orders: list, auth: { apiKey: KEY } });
+    try {
+      const report = await verifyStore({ baseUrl: app?.url ?? '', credential });
+      expect(report.ok).toBe(false);
+      const check = report.checks.find((entry) => entry.status === 'failed');
+      expect(check?.id).toBe('credential');
+      expect(check?.detail).toMatch(/cannot be sent in an HTTP header/);
+      expect(JSON.stringify(report)).not.toMatch(/Is the store running/);
+    } finally {
+      await app?.close();
+    }
+  });
 });

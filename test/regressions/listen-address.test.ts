@@ -53,6 +53,16 @@ async function expectListening(target: StoreTarget) {
     }
   }
 
+  // An IPv6 address written as in a URL, brackets and all: the address inside them.
+  const v6 = target.launch({ HOST: '[::1]' });
+  try {
+    const url = new URL(await listening(v6));
+    expect(url.hostname, `${target.name}, HOST=[::1]`).toBe('[::1]');
+    expect(await accepts('::1', Number(url.port)), `${target.name}, HOST=[::1]`).toBe(true);
+  } finally {
+    await v6.stop();
+  }
+
   const store = target.launch({ HOST: 'no-such-host.invalid' });
   const code = await store.refusal();
   const where = `${target.name}: ${store.stderr()}`;

@@ -29,6 +29,8 @@ interface Case {
   /** Statuses accepted: some frameworks refuse a bad URL before routing (400), others after (404). */
   status: number[];
   code?: string[];
+  /** What the error message must say. */
+  says?: RegExp;
 }
 
 const json = 'application/json';
@@ -126,6 +128,43 @@ const CASES: Case[] = [
     status: [400],
     code: ['invalid_body'],
   },
+  // A value of the wrong type is not a missing one (zod 4 leaves `input` out of its issues).
+  ...(
+    [
+      ['regular_price', '{"name":"Lamp","regular_price":"12.50"}', /^regular_price: .*number/],
+      ['name', '{"name":5,"regular_price":1}', /^name: .*string/],
+      [
+        'stock_quantity',
+        '{"name":"Lamp","regular_price":1,"stock_quantity":"3"}',
+        /^stock_quantity: .*integer/,
+      ],
+      ['regular_price 1e400', '{"name":"Lamp","regular_price":1e400}', /^regular_price: .*number/],
+    ] as const
+  ).map(
+    ([field, body, says]): Case => ({
+      name: `${field} of the wrong type`,
+      method: 'POST',
+      path: '/admin/products',
+      contentType: json,
+      body,
+      status: [400],
+      code: ['invalid_body'],
+      says,
+    }),
+  ),
+  // Keys that are Object.prototype names are fields like any other: unknown ones.
+  ...['__proto__', 'constructor', 'toString', 'hasOwnProperty'].map(
+    (key): Case => ({
+      name: `a body key ${key}`,
+      method: 'POST',
+      path: '/admin/products',
+      contentType: json,
+      body: `{"name":"Lamp","regular_price":1,"${key}":{"x":1}}`,
+      status: [400],
+      code: ['invalid_body'],
+      says: new RegExp(`^${key}: is not a known field`),
+    }),
+  ),
   {
     name: 'a body over the limit',
     method: 'POST',
@@ -174,6 +213,7 @@ async function expectAnswers(target: StoreTarget, env: Record<string, string> = 
         expect(entry.code, `${where}: ${reply.body.slice(0, 200)}`).toContain(body.code);
         expect(typeof body.error, where).toBe('string');
       }
+      if (entry.says) expect(body.error, where).toMatch(entry.says);
     }
     // Product 10 exists: '1e1' and '01' must not have reached it under another spelling.
     const ten = await send(`${url}/admin/products/10`, {

@@ -66,6 +66,16 @@ async function expectSlowClientsClosed(target: StoreTarget) {
     /HEADERS_TIMEOUT_MS \(40000\) must be more than 0 and at most REQUEST_TIMEOUT_MS \(30000\)/,
   );
   expect(refused.stderr()).not.toMatch(STACK_LINE);
+  // 0 turns a limit off in Node: refused like HEADERS_TIMEOUT_MS=0, naming the variable.
+  const zeros = ['KEEP_ALIVE_TIMEOUT_MS', 'REQUEST_TIMEOUT_MS', 'HEADERS_TIMEOUT_MS'].map((name) => ({
+    name,
+    store: target.launch({ [name]: '0' }),
+  }));
+  for (const { name, store } of zeros) {
+    expect(await store.refusal(), `${target.name}, ${name}=0: ${store.stderr()}`).toBe(1);
+    expect(store.stderr()).toMatch(new RegExp(`${name} \\(0\\) must be more than 0`));
+    expect(store.stderr()).not.toMatch(STACK_LINE);
+  }
 
   const store = target.launch({
     HEADERS_TIMEOUT_MS: '1000',

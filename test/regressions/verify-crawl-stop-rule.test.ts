@@ -26,7 +26,14 @@ interface Quirks {
   bare?: boolean;
   /** A lying meta.last_page that agrees with the short page. */
   lastPage?: (perPage: number) => number | undefined;
+  /** Serves page 1 whatever `page` asks for. */
+  ignorePage?: boolean;
+  /** Serves full pages of fresh records forever, past meta.last_page. */
+  endless?: boolean;
 }
+
+/** List requests each test's stores answered: a crawl that does not stop runs this up. */
+let listRequests = 0;
 
 /** A hand-written store over `count` products and 7 orders, with the quirks asked for. */
 async function store(count: number, quirks: Quirks = {}): Promise<string> {
@@ -44,11 +51,14 @@ async function store(count: number, quirks: Quirks = {}): Promise<string> {
     if (url.pathname === '/health') return send(200, { status: 'ok' });
     const list = lists[url.pathname as keyof typeof lists];
     if (!list) return send(404, {});
-    const page = Number(url.searchParams.get('page') ?? 1);
+    listRequests += 1;
+    const page = quirks.ignorePage ? 1 : Number(url.searchParams.get('page') ?? 1);
     const asked = Number(url.searchParams.get('per_page') ?? 50);
     const perPage = quirks.pageSize ? quirks.pageSize(asked) : asked;
     if (perPage > 100) return send(400, { error: 'per_page' });
-    let data = list.slice((page - 1) * perPage, page * perPage);
+    let data = quirks.endless
+      ? catalog(page * perPage).slice((page - 1) * perPage)
+      : list.slice((page - 1) * perPage, page * perPage);
     if (quirks.drop?.(page, perPage)) data = data.slice(1);
     if (quirks.bare) return send(200, data);
     const lastPage = Math.max(1, Math.ceil(list.length / perPage));
@@ -66,6 +76,10 @@ async function store(count: number, quirks: Quirks = {}): Promise<string> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
+
+afterEach(() => {
+  listRequests = 0;
+});
 
 const verify = (baseUrl: string) => verifyStore({ baseUrl, credential: { apiKey: KEY } });
 const check = (report: VerifyReport, id: string) => report.checks.find((entry) => entry.id === id);
@@ -127,5 +141,23 @@ describe('verify uses the crawler stop rule at every page size', () => {
         `per_page=50: ${count} of ${count}; per_page=100: ${count} of ${count}`,
       );
     }
+  });
+
+  it('stops a crawl at the first page that brings no new ids, and says the store ignores `page`', async () => {
+    const report = await verify(await store(250, { ignorePage: true }));
+    // 4 crawls of 2 pages, 2 auth probes, per_page=101 and a page past the end: not 4 × 10,000.
+    expect(listRequests).toBeLessThan(20);
+    expect(failed(report)).toContain('products-pages');
+    expect(check(report, 'products-pages')?.detail).toContain('the store ignores `page`');
+    expect(check(report, 'products-duplicates')?.detail).toContain('the store ignores `page`');
+    expect(check(report, 'products-complete')?.detail).toContain('the store ignores `page`');
+    expect(report.ok).toBe(false);
+  });
+
+  it('stops a crawl that runs past meta.last_page with full pages', async () => {
+    const report = await verify(await store(250, { endless: true }));
+    expect(listRequests).toBeLessThan(40);
+    expect(failed(report)).toContain('products-pages');
+    expect(check(report, 'products-pages')?.detail).toContain('past meta.last_page 5');
   });
 });

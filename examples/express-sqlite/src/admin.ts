@@ -110,16 +110,35 @@ const ORDER_DERIVED: Record<string, string> = {
   total: 'follows from the items, tax and shipping',
 };
 
-function problems(error: z.ZodError, derived: Record<string, string>) {
+/**
+ * Whether `body` holds a value at `path`, by own properties only: a key named like an
+ * Object.prototype member (`constructor`, `toString`) is not there unless the client sent it.
+ */
+function holds(body: unknown, path: readonly PropertyKey[]): boolean {
+  let node = body;
+  for (const key of path) {
+    if (typeof node !== 'object' || node === null || !Object.hasOwn(node, key)) return false;
+    node = (node as Record<PropertyKey, unknown>)[key];
+  }
+  return true;
+}
+
+/**
+ * One `{ field, message }` per problem. A field the client sent with the wrong type says what
+ * type it needs; only one it left out "is required" (zod 4 leaves the value out of its issues,
+ * so the body itself says which).
+ */
+function problems(error: z.ZodError, derived: Record<string, string>, body: unknown) {
   return error.issues.flatMap((issue) => {
     const where = issue.path.join('.');
     if (issue.code === 'unrecognized_keys') {
       return issue.keys.map((key) => ({
         field: where ? `${where}.${key}` : key,
-        message: (where ? undefined : derived[key]) ?? 'is not a known field',
+        message:
+          (where === '' && Object.hasOwn(derived, key) ? derived[key] : undefined) ?? 'is not a known field',
       }));
     }
-    const missing = issue.code === 'invalid_type' && issue.input === undefined;
+    const missing = issue.code === 'invalid_type' && !holds(body, issue.path);
     return [{ field: where, message: missing ? 'is required' : issue.message }];
   });
 }
@@ -135,7 +154,7 @@ function parseBody<T>(schema: z.ZodType<T>, body: unknown, derived: Record<strin
   }
   const parsed = schema.safeParse(body);
   if (parsed.success) return parsed.data;
-  const issues = problems(parsed.error, derived);
+  const issues = problems(parsed.error, derived, body);
   const first = issues[0] ?? { field: '', message: 'is invalid' };
   throw new HttpError(400, 'invalid_body', `${first.field}: ${first.message}`, first.field, issues);
 }

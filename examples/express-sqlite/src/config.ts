@@ -30,7 +30,8 @@ export interface StoreConfig {
   port: number;
   /**
    * The address to listen on (`HOST`): 127.0.0.1 serves this machine only; 0.0.0.0 (or ::) every
-   * interface, as a container or a proxy on another host needs. @default '127.0.0.1'
+   * interface, as a container or a proxy on another host needs. An IPv6 address may come in
+   * brackets, as in a URL ([::1]). @default '127.0.0.1'
    */
   host: string;
   /**
@@ -38,7 +39,8 @@ export interface StoreConfig {
    * (`HEADERS_TIMEOUT_MS`, default 10000; Node's own is 60000), `requestTimeoutMs` for the whole
    * request, body included (`REQUEST_TIMEOUT_MS`, default 30000; Node's own is 300000; at least
    * the headers' limit), `keepAliveTimeoutMs` for an idle keep-alive connection
-   * (`KEEP_ALIVE_TIMEOUT_MS`, default 5000; behind a load balancer, above its idle timeout).
+   * (`KEEP_ALIVE_TIMEOUT_MS`, default 5000; behind a load balancer, above its idle timeout). None
+   * may be 0, which Node reads as no limit.
    */
   timeouts: { headersTimeoutMs: number; requestTimeoutMs: number; keepAliveTimeoutMs: number };
   /** How HiWelink authenticates (`HIWELINK_AUTH`). @default { method: 'api-key' } */
@@ -138,9 +140,27 @@ function authConfig(env: NodeJS.ProcessEnv, method: AuthMethod): AuthConfig {
   return { method };
 }
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it finds
+const CONTROL = /[\u0000-\u001f\u007f]/;
+// Header values are bytes: fetch and Node's http refuse anything above U+00FF.
+const BEYOND_LATIN1 = /[\u0100-\u{10ffff}]/u;
+const MIN_SECRET = 16;
+const KEYGEN = 'make one with: npx hiwelink keygen';
+
 function apiKey(env: NodeJS.ProcessEnv, method: AuthMethod): string | undefined {
   const value = secret(env, 'HIWELINK_API_KEY');
   if (value === undefined || method === 'jwt') return value;
+  // The kit refuses these too, but would name auth.apiKey rather than the variable to fix.
+  if (CONTROL.test(value)) {
+    throw new Error(
+      'HIWELINK_API_KEY must not contain control characters (a tab or line break inside?): no header can carry them',
+    );
+  }
+  if (method !== 'basic' && BEYOND_LATIN1.test(value)) {
+    throw new Error(
+      'HIWELINK_API_KEY holds a character above U+00FF (another script, an emoji?): no HTTP header can carry it, so it could never match',
+    );
+  }
   // The kit would take this for a digest, and the store could then print no working credential.
   if (DIGEST.test(value)) {
     throw new Error(
@@ -153,11 +173,32 @@ function apiKey(env: NodeJS.ProcessEnv, method: AuthMethod): string | undefined 
         'Authorization: Bearer (RFC 6750)',
     );
   }
-  // The kit refuses it too, but would name auth.apiKey rather than the variable to fix.
-  if (method !== 'basic' && value.length < 16) {
+  if (method !== 'basic' && value.length < MIN_SECRET) {
     throw new Error(
-      `HIWELINK_API_KEY must be at least 16 characters, got ${value.length}: a short key can be guessed ` +
-        '(unset it to have one generated, or make one with: npx hiwelink keygen)',
+      `HIWELINK_API_KEY must be at least ${MIN_SECRET} characters, got ${value.length}: a short key can be guessed ` +
+        `(unset it to have one generated, or ${KEYGEN})`,
+    );
+  }
+  return value;
+}
+
+/**
+ * ADMIN_TOKEN, held to the rules of a bearer HIWELINK_API_KEY, since it travels the same way
+ * (`Authorization: Bearer`): no surrounding whitespace, token68 only (no space inside, no other
+ * script), at least 16 characters.
+ */
+function adminToken(env: NodeJS.ProcessEnv): string | undefined {
+  const value = secret(env, 'ADMIN_TOKEN');
+  if (value === undefined) return value;
+  if (!TOKEN68.test(value)) {
+    throw new Error(
+      "ADMIN_TOKEN must hold only letters, digits and -._~+/ (then any '=') to be sent as Authorization: Bearer (RFC 6750)",
+    );
+  }
+  if (value.length < MIN_SECRET) {
+    throw new Error(
+      `ADMIN_TOKEN must be at least ${MIN_SECRET} characters, got ${value.length}: a short token can be guessed ` +
+        `(unset it to have one generated, or ${KEYGEN})`,
     );
   }
   return value;
@@ -218,6 +259,14 @@ function timeouts(env: NodeJS.ProcessEnv): StoreConfig['timeouts'] {
   const ms = 'a whole number of milliseconds up to 3600000';
   const headersTimeoutMs = integer(env, 'HEADERS_TIMEOUT_MS', 10_000, HOUR_MS, ms);
   const requestTimeoutMs = integer(env, 'REQUEST_TIMEOUT_MS', 30_000, HOUR_MS, ms);
+  const keepAliveTimeoutMs = integer(env, 'KEEP_ALIVE_TIMEOUT_MS', 5_000, HOUR_MS, ms);
+  // In Node 0 turns a limit off: a slow or idle client could then hold its connection for ever.
+  for (const [name, value] of [
+    ['REQUEST_TIMEOUT_MS', requestTimeoutMs],
+    ['KEEP_ALIVE_TIMEOUT_MS', keepAliveTimeoutMs],
+  ] as const) {
+    if (value === 0) throw new Error(`${name} (0) must be more than 0: 0 would turn the limit off`);
+  }
   // Node refuses a headers limit above the request's, and 0 would turn the headers limit off.
   if (headersTimeoutMs === 0 || headersTimeoutMs > requestTimeoutMs) {
     throw new Error(
@@ -227,7 +276,7 @@ function timeouts(env: NodeJS.ProcessEnv): StoreConfig['timeouts'] {
   return {
     headersTimeoutMs,
     requestTimeoutMs,
-    keepAliveTimeoutMs: integer(env, 'KEEP_ALIVE_TIMEOUT_MS', 5_000, HOUR_MS, ms),
+    keepAliveTimeoutMs,
   };
 }
 
@@ -244,11 +293,12 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): StoreConfig {
   }
   return {
     port: integer(env, 'PORT', 3000, 65_535, 'an integer from 0 to 65535'),
-    host: read(env, 'HOST') ?? '127.0.0.1',
+    // An IPv6 address as URLs write it, [::1]: listen() wants the address inside the brackets.
+    host: (read(env, 'HOST') ?? '127.0.0.1').replace(/^\[(.*)\]$/, '$1'),
     timeouts: timeouts(env),
     auth: authConfig(env, method),
     apiKey: apiKey(env, method),
-    adminToken: secret(env, 'ADMIN_TOKEN'),
+    adminToken: adminToken(env),
     seedProducts,
     seedOrders,
     databaseFile: read(env, 'DATABASE_FILE') ?? './data/store.db',

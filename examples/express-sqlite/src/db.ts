@@ -113,6 +113,7 @@ export function openDatabase(file: string, seed: SeedSize): Db {
     // without a key still walks the rows before it by OFFSET, from the OS's file cache.
     db.pragma('cache_size = -8192');
     db.transaction(() => migrate(db, file)).immediate();
+    probeWrite(db);
     db.transaction(() => {
       const marker = db.prepare("SELECT value FROM settings WHERE key = 'seeded_at'").get();
       if (marker !== undefined) return;
@@ -126,12 +127,33 @@ export function openDatabase(file: string, seed: SeedSize): Db {
   return db;
 }
 
+/**
+ * Writes a settings row and rolls it back. SQLite opens a file it may not write (chmod 444, an
+ * immutable file, a read-only mount) read-only without a word, and BEGIN IMMEDIATE still
+ * succeeds: only a write finds out, and it should be this one at start rather than every admin write.
+ */
+function probeWrite(db: Db) {
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    db.prepare("INSERT OR REPLACE INTO settings (key, value) VALUES ('write_probe', '')").run();
+  } finally {
+    if (db.inTransaction) db.exec('ROLLBACK');
+  }
+}
+
+/** What `unusable` says of a file SQLite could open but not write. */
+const READ_ONLY =
+  'is read-only (its permissions, an immutable attribute or a read-only mount): make it writable by the user running the store, or set DATABASE_FILE to another path';
+
 /** Opens `file`, creating its directory; any failure is explained by `unusable`. */
 function openFile(file: string): Db {
   const inMemory = file === ':memory:';
   let db: Db | undefined;
   try {
     if (!inMemory) mkdirSync(dirname(resolve(file)), { recursive: true });
+    // A FIFO or a link loop is no file SQLite can use: said before SQLite tries to open it.
+    if (!inMemory && notAFile(resolve(file)) !== undefined)
+      throw Object.assign(new Error('not a file'), { code: 'ENOTFILE' });
     db = new Database(file);
     // The first read is where SQLite finds a file that is not a database. Another application's
     // file is refused before anything is written to it, WAL mode included.
@@ -163,6 +185,24 @@ function refuseForeign(db: Db, file: string) {
   }
 }
 
+/**
+ * What `path` is when it is there but neither a regular file nor a directory (a FIFO, a socket, a
+ * device, a symbolic link that loops), in words for `unusable`; undefined otherwise.
+ */
+function notAFile(path: string): string | undefined {
+  try {
+    const stats = statSync(path);
+    if (stats.isFIFO()) return 'is a named pipe (FIFO), not a file';
+    if (stats.isSocket()) return 'is a socket, not a file';
+    if (stats.isCharacterDevice() || stats.isBlockDevice()) return 'is a device, not a file';
+    return undefined;
+  } catch (error) {
+    return (error as { code?: string }).code === 'ELOOP'
+      ? 'is a symbolic link that loops (or a chain of too many links)'
+      : undefined;
+  }
+}
+
 /** Whether `path` is a directory; false when it, or a directory above it, is missing or a file. */
 function isDirectory(path: string): boolean {
   try {
@@ -180,14 +220,19 @@ function unusable(file: string, error: unknown): Error {
   const path = resolve(file);
   const shown = path === file ? `'${file}'` : `'${file}' (${path})`;
   const { code, message } = error as { code?: string; message?: string };
+  const kind = notAFile(path);
   let reason: string;
-  if (isDirectory(path)) {
+  if (kind !== undefined) {
+    reason = `${kind}: set DATABASE_FILE to a regular file, or a path where one can be created`;
+  } else if (isDirectory(path)) {
     reason = `is a directory: name a file inside it, such as ${join(file, 'store.db')}`;
   } else if (code === 'SQLITE_NOTADB') {
     reason = 'is not a SQLite database: move it away, or set DATABASE_FILE to another path';
   } else if (!isDirectory(dirname(path))) {
     // mkdir failed: a file where a directory should be, or no right to create it.
     reason = `cannot create the directory ${dirname(path)} (${message}): set DATABASE_FILE to a path in a writable directory`;
+  } else if (code?.startsWith('SQLITE_READONLY')) {
+    reason = READ_ONLY;
   } else if (
     code?.startsWith('SQLITE_CANTOPEN') ||
     code?.startsWith('SQLITE_READONLY') ||

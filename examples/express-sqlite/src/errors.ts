@@ -74,6 +74,19 @@ export function errorHandler(error: unknown, request: Request, response: Respons
     response.status(status).json(issues === undefined ? body : { ...body, issues });
     return;
   }
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && /^SQLITE_(READONLY|IOERR|FULL|BUSY|LOCKED|CANTOPEN)/.test(code)) {
+    // The database refused the write for a reason of its own (a file made read-only, a full disk,
+    // a lock held too long): one line for the operator, a 503 the client may retry.
+    console.error(
+      `[store] ${request.method} ${request.originalUrl}: the database refused a write (${code}: ${(error as Error).message})`,
+    );
+    response.status(503).json({
+      error: 'The database cannot take writes now: try again later',
+      code: 'database_unavailable',
+    });
+    return;
+  }
   console.error(`[store] ${request.method} ${request.originalUrl} failed:`, error);
   response.status(500).json({ error: 'Internal Server Error' });
 }

@@ -37,6 +37,27 @@ export interface StoreConfig {
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+// RFC 7235 token68: all an `Authorization: Bearer` credential may hold (RFC 6750).
+const TOKEN68 = /^[A-Za-z0-9\-._~+/]+=*$/;
+
+/**
+ * ADMIN_TOKEN, held to the rules of a bearer HIWELINK_API_KEY since it travels the same way:
+ * token68 only (no whitespace, no other script), at least 16 characters. Unset: no admin API.
+ */
+function adminToken(value: string | undefined): string | undefined {
+  if (value === undefined) return value;
+  if (!TOKEN68.test(value)) {
+    throw new Error(
+      "ADMIN_TOKEN must hold only letters, digits and -._~+/ (then any '='), no whitespace: nothing else travels in Authorization: Bearer (RFC 6750)",
+    );
+  }
+  if (value.length < 16) {
+    throw new Error(
+      `ADMIN_TOKEN must be at least 16 characters, got ${value.length}: a short token can be guessed (make one with: npx hiwelink keygen)`,
+    );
+  }
+  return value;
+}
 
 /** Reads and checks the environment; throws an Error that names the variable to fix. */
 export function readConfig(env: NodeJS.ProcessEnv = process.env): StoreConfig {
@@ -78,6 +99,13 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): StoreConfig {
     requestTimeoutMs: ms('REQUEST_TIMEOUT_MS', 30_000),
     keepAliveTimeoutMs: ms('KEEP_ALIVE_TIMEOUT_MS', 5_000),
   };
+  // In Node 0 turns a limit off: a slow or idle client could then hold its connection for ever.
+  for (const [name, value] of [
+    ['REQUEST_TIMEOUT_MS', timeouts.requestTimeoutMs],
+    ['KEEP_ALIVE_TIMEOUT_MS', timeouts.keepAliveTimeoutMs],
+  ] as const) {
+    if (value === 0) throw new Error(`${name} (0) must be more than 0: 0 would turn the limit off`);
+  }
   // Node refuses a headers limit above the request's, and 0 would turn the headers limit off.
   if (timeouts.headersTimeoutMs === 0 || timeouts.headersTimeoutMs > timeouts.requestTimeoutMs) {
     throw new Error(
@@ -90,14 +118,15 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): StoreConfig {
   }
   return {
     port: Number(port),
-    host: read('HOST') ?? '127.0.0.1',
+    // An IPv6 address as URLs write it, [::1]: listen() wants the address inside the brackets.
+    host: (read('HOST') ?? '127.0.0.1').replace(/^\[(.*)\]$/, '$1'),
     timeouts,
     databaseUrl: read('DATABASE_URL') ?? 'postgres://postgres@127.0.0.1:5432/test',
     schema,
     redisUrl: read('REDIS_URL') ?? 'redis://127.0.0.1:6379',
     queueName: read('HIWELINK_QUEUE') ?? 'hiwelink-webhooks',
     apiKey,
-    adminToken: read('ADMIN_TOKEN'),
+    adminToken: adminToken(read('ADMIN_TOKEN')),
     webhookUrl,
     storeToken,
     webhookSecret: read('HIWELINK_WEBHOOK_SECRET'),

@@ -27,6 +27,11 @@ export interface VerifyOptions {
   timeoutMs?: number;
   /** Stop crawling a list after this many pages. @default 10000 */
   maxPages?: number;
+  /**
+   * The most bytes read of one answer's body; a larger one fails its check unread, so a store
+   * that sends hundreds of MB cannot exhaust verify's memory. @default 16777216 (16 MiB)
+   */
+  maxPageBytes?: number;
   /** Called after each page, for a progress display. */
   onProgress?: (list: string, page: number, lastPage: number | undefined) => void;
 }
@@ -53,15 +58,49 @@ interface Answer {
   status: number;
   /** Why there was no answer: the connection was refused or dropped, or the time limit passed. */
   noAnswer?: string;
+  /** The body was over `maxPageBytes` and was left unread. */
+  tooLarge?: number;
+  /** The Content-Type header, as sent. */
+  contentType?: string;
   body: unknown;
   ms: number;
   /** It answered 429 first and was asked again after Retry-After. */
   rateLimited: boolean;
 }
 
-/** 'answered 500', or 'got no answer (why)' when the store did not answer at all. */
-const outcome = ({ status, noAnswer }: { status: number; noAnswer?: string }) =>
-  status === 0 ? `got no answer (${noAnswer})` : `answered ${status}`;
+/**
+ * 'answered 500', 'answered 200 with a body over N bytes', or 'got no answer (why)' when the
+ * store did not answer at all.
+ */
+const outcome = ({ status, noAnswer, tooLarge }: { status: number; noAnswer?: string; tooLarge?: number }) =>
+  status === 0
+    ? `got no answer (${noAnswer})`
+    : tooLarge !== undefined
+      ? `answered ${status} with a body over ${tooLarge} bytes, the most verify reads of one answer (maxPageBytes)`
+      : `answered ${status}`;
+
+/** The body of `response` as text, or undefined once it passes `limit` bytes (then left unread). */
+async function readCapped(response: Response, limit: number): Promise<string | undefined> {
+  if (Number(response.headers.get('content-length')) > limit) {
+    await response.body?.cancel();
+    return undefined;
+  }
+  const reader = response.body?.getReader();
+  if (!reader) return '';
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel();
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
 
 /** The headers that carry `credential`, as HiWelink's crawler sends them. */
 export function credentialHeaders(credential: Credential): Record<string, string> {
@@ -128,17 +167,33 @@ interface ListCrawl {
   records: MappedRecord[];
   ids: string[];
   pages: number;
-  failedPage?: { page: number; status: number; noAnswer?: string };
+  failedPage?: { page: number; status: number; noAnswer?: string; tooLarge?: number };
   /** The page that ended the crawl by holding fewer records than asked for. */
   end?: { page: number; count: number };
+  /**
+   * A full page that ended the crawl for going nowhere: `repeated` when it brought no id the
+   * crawl had not seen (the store ignores `page`), `pastLastPage` when it came after
+   * meta.last_page. Either way the crawler would read on without end.
+   */
+  runaway?: { page: number; why: 'repeated' | 'pastLastPage' };
   metaTotal?: number;
   metaLastPage?: number;
   /** `meta.per_page` of page 1, when the store sends one. */
   metaPerPage?: number;
+  /** `meta.total` of page 1 as sent, whatever its type: later pages are compared with it. */
+  rawTotal?: unknown;
   metaProblems: string[];
   bareArray: boolean;
   latencies: number[];
   rateLimited: number;
+}
+
+/** What a crawl's runaway page says about the store, for the check details. */
+function runawayDetail(crawl: ListCrawl): string {
+  const { page, why } = crawl.runaway ?? { page: 0, why: 'repeated' };
+  return why === 'repeated'
+    ? `page ${page} brought no record that earlier pages had not: the store ignores \`page\``
+    : `page ${page} is full past meta.last_page ${crawl.metaLastPage}`;
 }
 
 /** How many records the store says a list holds: `meta.total`, or the most any crawl reached. */
@@ -156,13 +211,23 @@ function completenessCheck(list: 'products' | 'orders', title: string, crawls: L
   const passed: string[] = [];
   const problems: string[] = [];
   let clamped = false;
+  let empty = false;
+  let runaway = false;
   for (const crawl of crawls) {
     const size = `per_page=${crawl.perPage}`;
     const total = crawl.metaTotal ?? held;
     const distinct = new Set(crawl.ids).size;
     if (crawl.failedPage) {
-      const { page, status } = crawl.failedPage;
-      problems.push(`${size}: page ${page} ${status === 200 ? 'is not a list' : outcome(crawl.failedPage)}`);
+      const { page, status, tooLarge } = crawl.failedPage;
+      problems.push(
+        `${size}: page ${page} ${status === 200 && tooLarge === undefined ? 'is not a list' : outcome(crawl.failedPage)}`,
+      );
+    } else if (crawl.runaway) {
+      problems.push(`${size}: ${runawayDetail(crawl)}`);
+      runaway = true;
+    } else if (crawl.end?.page === 1 && crawl.end.count === 0 && total > 0) {
+      problems.push(`${size}: page 1 is empty though meta.total says ${total}`);
+      empty = true;
     } else if (distinct === total) {
       passed.push(`${size}: ${distinct} of ${total}`);
     } else if (distinct > total) {
@@ -185,9 +250,13 @@ function completenessCheck(list: 'products' | 'orders', title: string, crawls: L
     ...check,
     status: 'failed',
     detail: problems.join('; '),
-    hint: clamped
-      ? 'Answer every per_page up to 100 with that many records: a store that caps it lower ends the sync after page 1'
-      : 'Every page but the last must hold exactly per_page records (HiWelink stops at the first shorter one), and meta.total must count what the pages hold',
+    hint: runaway
+      ? 'Page N must hold the records after the first (N-1)*per_page, and pages past meta.last_page must be empty'
+      : empty
+        ? 'Page 1 must hold the first records, or meta.total must be 0 when there are none'
+        : clamped
+          ? 'Answer every per_page up to 100 with that many records: a store that caps it lower ends the sync after page 1'
+          : 'Every page but the last must hold exactly per_page records (HiWelink stops at the first shorter one), and meta.total must count what the pages hold',
   };
 }
 
@@ -209,20 +278,22 @@ export async function verifyStore(options: VerifyOptions): Promise<VerifyReport>
       throw new RangeError(`page sizes must be integers from 1 to 100, got ${size}`);
   }
   const timeoutMs = options.timeoutMs ?? 30_000;
+  const maxPageBytes = options.maxPageBytes ?? 16 * 1024 * 1024;
   const checks: Check[] = [];
   const add = (check: Check) => checks.push(check);
 
   async function get(path: string, credential: Credential = options.credential): Promise<Answer> {
+    // Timed from the first attempt: a page answered after a 429 and a wait took all of that time.
+    const started = performance.now();
     for (let attempt = 0; ; attempt++) {
-      const started = performance.now();
       let response: Response;
-      let text: string;
+      let text: string | undefined;
       try {
         response = await fetch(`${base}${path}`, {
           headers: { accept: 'application/json', ...credentialHeaders(credential) },
           signal: AbortSignal.timeout(timeoutMs),
         });
-        text = await response.text();
+        text = await readCapped(response, maxPageBytes);
       } catch (error) {
         // The crawler's sync ends here too: a check to fail, not a reason for verify to throw.
         const cause = (error as { cause?: { message?: string } }).cause?.message;
@@ -244,13 +315,18 @@ export async function verifyStore(options: VerifyOptions): Promise<VerifyReport>
         await new Promise((resolve) => setTimeout(resolve, wait * 1000));
         continue;
       }
+      const contentType = response.headers.get('content-type') ?? undefined;
+      const answered = { status: response.status, contentType, rateLimited: attempt > 0 };
+      if (text === undefined) {
+        return { ...answered, tooLarge: maxPageBytes, body: undefined, ms: performance.now() - started };
+      }
       let body: unknown;
       try {
         body = JSON.parse(text);
       } catch {
         body = undefined;
       }
-      return { status: response.status, body, ms: performance.now() - started, rateLimited: attempt > 0 };
+      return { ...answered, body, ms: performance.now() - started };
     }
   }
 
@@ -285,6 +361,21 @@ export async function verifyStore(options: VerifyOptions): Promise<VerifyReport>
         },
   );
 
+  // A credential no header can carry (a line break, a character above U+00FF) would make every
+  // request fail before it leaves, which would read as a store that does not answer.
+  try {
+    new Headers(credentialHeaders(options.credential));
+  } catch (error) {
+    add({
+      id: 'credential',
+      title: 'Credential',
+      status: 'failed',
+      detail: `the credential cannot be sent in an HTTP header (${(error as Error).message})`,
+      hint: 'HiWelink cannot send it either: use printable ASCII without spaces or line breaks (npx hiwelink keygen makes one)',
+    });
+    return { baseUrl: base, checks, ok: false };
+  }
+
   // Health first, as the connector does when it connects.
   const health = await get(paths.health);
   if (health.status === 0) {
@@ -298,7 +389,7 @@ export async function verifyStore(options: VerifyOptions): Promise<VerifyReport>
     return { baseUrl: base, checks, ok: false };
   }
   const body = health.body as { status?: unknown } | undefined;
-  if (health.status !== 200) {
+  if (health.status !== 200 || health.tooLarge !== undefined) {
     add({
       id: 'health',
       title: 'Health',
@@ -314,7 +405,9 @@ export async function verifyStore(options: VerifyOptions): Promise<VerifyReport>
       detail:
         body?.status === 'ok'
           ? `200 in ${Math.round(health.ms)} ms`
-          : `200, but the body is not {"status":"ok",...}`,
+          : health.body === undefined
+            ? `200, but the body is not JSON (Content-Type ${health.contentType ?? 'missing'}): a login or error page?`
+            : `200, but the body is not {"status":"ok",...}`,
       ...(body?.status === 'ok' ? {} : { hint: 'Answer {"status":"ok","timestamp":"<ISO 8601>"}' }),
     });
   }
@@ -379,8 +472,9 @@ export async function verifyStore(options: VerifyOptions): Promise<VerifyReport>
       const answer = await get(`${paths[list]}?page=${page}&per_page=${size}`);
       result.latencies.push(answer.ms);
       if (answer.rateLimited) result.rateLimited += 1;
-      if (answer.status !== 200) {
-        result.failedPage = { page, status: answer.status, noAnswer: answer.noAnswer };
+      if (answer.status !== 200 || answer.tooLarge !== undefined) {
+        const { status, noAnswer, tooLarge } = answer;
+        result.failedPage = { page, status, noAnswer, tooLarge };
         return result;
       }
       const body = answer.body as { meta?: Record<string, unknown> } | unknown[] | undefined;
@@ -394,7 +488,13 @@ export async function verifyStore(options: VerifyOptions): Promise<VerifyReport>
       const meta = Array.isArray(body) ? undefined : body?.meta;
       if (meta) {
         if (page === 1) {
+          result.rawTotal = meta.total;
           result.metaTotal = typeof meta.total === 'number' ? meta.total : undefined;
+          // The kit sends a number whatever its callback returns: a string here is the store's own code.
+          if (meta.total !== undefined && typeof meta.total !== 'number')
+            result.metaProblems.push(
+              `${at}meta.total is the ${typeof meta.total} ${JSON.stringify(meta.total)}, not a number: HiWelink reads a JSON number`,
+            );
           result.metaLastPage = typeof meta.last_page === 'number' ? meta.last_page : undefined;
           result.metaPerPage = typeof meta.per_page === 'number' ? meta.per_page : undefined;
         }
@@ -406,15 +506,26 @@ export async function verifyStore(options: VerifyOptions): Promise<VerifyReport>
           result.metaProblems.push(
             `${at}page ${page}: meta.per_page is ${JSON.stringify(meta.per_page)}, asked ${size}`,
           );
-        if (meta.total !== result.metaTotal)
+        if (JSON.stringify(meta.total) !== JSON.stringify(result.rawTotal))
           result.metaProblems.push(`${at}page ${page}: meta.total changed to ${JSON.stringify(meta.total)}`);
       }
+      const seen = new Set(result.ids).size;
       for (const item of data) {
         const mapped = mapper(item);
         result.records.push(mapped);
         if (typeof mapped.record.id === 'string') result.ids.push(mapped.record.id);
       }
       options.onProgress?.(list, page, result.metaLastPage);
+      // A full page with nothing new, or past the last page meta gave, would keep the crawl going
+      // for maxPages pages: stop at once and say why.
+      if (data.length >= size && page > 1 && new Set(result.ids).size === seen) {
+        result.runaway = { page, why: 'repeated' };
+        return result;
+      }
+      if (data.length >= size && result.metaLastPage !== undefined && page > result.metaLastPage) {
+        result.runaway = { page, why: 'pastLastPage' };
+        return result;
+      }
       // The crawler's stop rule: a page shorter than asked for is the last one it reads.
       if (data.length < size) {
         result.end = { page, count: data.length };
@@ -438,19 +549,32 @@ export async function verifyStore(options: VerifyOptions): Promise<VerifyReport>
     pagesCrawled += result.pages;
     slowestPageMs = Math.max(slowestPageMs, ...crawls.flatMap((entry) => entry.latencies));
     if (result.failedPage) {
-      const { page, status } = result.failedPage;
+      const { page, status, tooLarge } = result.failedPage;
       add({
         id: `${list}-pages`,
         title: `${title}: every page reachable`,
         status: 'failed',
         detail:
-          status === 200
+          status === 200 && tooLarge === undefined
             ? `page ${page} is not {data:[...]} or a JSON array`
             : `page ${page} ${outcome(result.failedPage)}`,
         hint:
-          status >= 500
-            ? 'A server error on a deep page ends the sync there: check the store logs for that page'
-            : 'Answer 200 with {"data":[...],"meta":{...}}',
+          tooLarge !== undefined
+            ? 'Keep each page small (records, not files: link images by URL); HiWelink reads pages of at most 100 records'
+            : status >= 500
+              ? 'A server error on a deep page ends the sync there: check the store logs for that page'
+              : 'Answer 200 with {"data":[...],"meta":{...}}',
+      });
+    } else if (result.runaway) {
+      add({
+        id: `${list}-pages`,
+        title: `${title}: every page reachable`,
+        status: 'failed',
+        detail: runawayDetail(result),
+        hint:
+          result.runaway.why === 'repeated'
+            ? 'Serve page N as the records after the first (N-1)*per_page: HiWelink reads pages until one is short'
+            : 'meta.last_page must be the last page that holds records, and pages after it must be empty',
       });
     } else {
       add({
@@ -463,26 +587,34 @@ export async function verifyStore(options: VerifyOptions): Promise<VerifyReport>
     add(deepPagesCheck(list, title, result.latencies.slice(0, result.pages)));
     const duplicates = result.ids.length - new Set(result.ids).size;
     add(
-      duplicates === 0
+      result.runaway?.why === 'repeated'
         ? {
             id: `${list}-duplicates`,
             title: `${title}: no duplicate ids`,
-            status: 'ok',
-            detail: `${result.ids.length} distinct ids`,
-          }
-        : {
-            id: `${list}-duplicates`,
-            title: `${title}: no duplicate ids`,
             status: 'failed',
-            detail: `${duplicates} id(s) seen twice across pages`,
-            hint: 'Sort by a stable unique key (ORDER BY id): an unstable order repeats some records and hides others',
-          },
+            detail: `${duplicates} id(s) seen twice: ${runawayDetail(result)}`,
+            hint: 'Read `page` and skip (page - 1) * per_page records',
+          }
+        : duplicates === 0
+          ? {
+              id: `${list}-duplicates`,
+              title: `${title}: no duplicate ids`,
+              status: 'ok',
+              detail: `${result.ids.length} distinct ids`,
+            }
+          : {
+              id: `${list}-duplicates`,
+              title: `${title}: no duplicate ids`,
+              status: 'failed',
+              detail: `${duplicates} id(s) seen twice across pages`,
+              hint: 'Sort by a stable unique key (ORDER BY id): an unstable order repeats some records and hides others',
+            },
     );
     add(completenessCheck(list, title, crawls));
     if (!result.bareArray && !result.failedPage) {
       // What the pages hold against meta.total is the completeness check's; this one reads meta alone.
       const problems = crawls.flatMap((entry) => entry.metaProblems);
-      if (result.metaTotal === undefined) problems.push('meta.total is missing');
+      if (result.rawTotal === undefined) problems.push('meta.total is missing');
       for (const entry of crawls) {
         if (entry.metaTotal === undefined || entry.bareArray || entry.failedPage) continue;
         const expected = Math.max(1, Math.ceil(entry.metaTotal / entry.perPage));
@@ -591,6 +723,15 @@ export async function verifyStore(options: VerifyOptions): Promise<VerifyReport>
       status: 'failed',
       detail: `answered ${overData.length} record(s)${overPerPage === undefined ? '' : ` with meta.per_page ${JSON.stringify(overPerPage)}`}: clamped silently`,
       hint: 'A silent clamp makes the crawler see a short page and stop: answer 400 instead',
+    });
+  } else if (over.status !== 200 && over.status !== 400 && over.status !== 422) {
+    // Neither honoured nor refused (a 429, a 401, a redirect): nothing was checked.
+    add({
+      id: 'per-page-101',
+      title: 'per_page=101 not clamped',
+      status: 'failed',
+      detail: `${outcome(over)}: neither honoured (200) nor refused (400)`,
+      hint: 'Answer 400 naming per_page, or honour it',
     });
   } else {
     add({ id: 'per-page-101', title: 'per_page=101 not clamped', status: 'ok', detail: String(over.status) });

@@ -21,6 +21,8 @@ const HEX64 = /^[0-9a-f]{64}$/i;
 const TOKEN68 = /^[A-Za-z0-9\-._~+/]+=*$/;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it finds
 const CONTROL = /[\u0000-\u001f\u007f]/;
+// Header values are bytes: fetch and Node's http refuse anything above U+00FF, so no client sends it.
+const BEYOND_LATIN1 = /[\u0100-\u{10ffff}]/u;
 const KEYGEN = 'make one with: npx hiwelink keygen';
 
 const list = <T>(value: T | readonly T[]): T[] => (Array.isArray(value) ? [...value] : [value as T]);
@@ -39,7 +41,7 @@ const one = <T>(original: T | readonly T[], values: T[]): T | T[] =>
  * - A basic user or password, or a JWT secret, keeps its whitespace, which the client or token
  *   issuer may share (RFC 7617 passwords may end in a space), with a warning.
  * - A raw API key or bearer token under {@link MIN_SECRET_LENGTH} characters, one holding a
- *   control character, a bearer token with characters outside token68, or a `sha256:` value that
+ *   control character or a character above U+00FF (header values are bytes: RFC 9110 §5.5), a bearer token with characters outside token68, or a `sha256:` value that
  *   is not 64 hex digits, is a problem. A basic password under 16 characters is a warning only:
  *   it often belongs to an account the store does not choose.
  */
@@ -60,6 +62,10 @@ export function reviewCredentials(auth: AuthOptions, envName?: string): Credenti
     } else if (CONTROL.test(trimmed)) {
       problems.push(
         `${label}: must not contain control characters (a line break inside?): no header can carry them`,
+      );
+    } else if (BEYOND_LATIN1.test(trimmed)) {
+      problems.push(
+        `${label}: holds a character above U+00FF (another script, an emoji, a typographic quote?): no HTTP header can carry it, so it could never match (${KEYGEN})`,
       );
     } else if (kind === 'token' && !TOKEN68.test(trimmed)) {
       problems.push(

@@ -103,7 +103,10 @@ function readProduct(body) {
   /** @type {Record<string, unknown>} */
   const input = {};
   for (const [field, value] of Object.entries(body)) {
-    const kind = FIELDS[/** @type {keyof typeof FIELDS} */ (field)];
+    // Own keys only: `constructor` or `__proto__` would otherwise find Object.prototype's members.
+    const kind = Object.hasOwn(FIELDS, field)
+      ? FIELDS[/** @type {keyof typeof FIELDS} */ (field)]
+      : undefined;
     if (kind === undefined) return { error: invalid(field, 'is not a known field') };
     if (kind === 'text' && (typeof value !== 'string' || (field === 'name' && value.trim() === '')))
       return { error: invalid(field, 'must be a non-empty string') };
@@ -126,6 +129,19 @@ const conflict = (error) =>
   (/UNIQUE constraint/.test(error.message) || /** @type {{ code?: unknown }} */ (error).code === '23505')
     ? fail(409, 'conflict', 'slug: another product has it', 'slug')
     : undefined;
+
+/**
+ * A write the database refused for a reason of its own, not the request's: a file made read-only,
+ * a full disk, a lock held too long. A 503 the client may retry, logged in one line, not a crash.
+ * @param {unknown} error
+ */
+function unavailable(error) {
+  const code = /** @type {{ code?: unknown }} */ (error)?.code;
+  if (typeof code !== 'string' || !/^SQLITE_(READONLY|IOERR|FULL|BUSY|LOCKED|CANTOPEN)/.test(code))
+    return undefined;
+  console.error(`[store] the database refused a write (${code}: ${/** @type {Error} */ (error).message})`);
+  return fail(503, 'database_unavailable', 'The database cannot take writes now: try again later');
+}
 
 /**
  * @param {Store} store
@@ -171,7 +187,7 @@ export function createAdmin(store, authorized) {
         const product = id === undefined ? undefined : await store.updateProduct(id, read.input);
         return product ? { status: 200, body: product } : missing;
       } catch (error) {
-        const answer = conflict(error);
+        const answer = conflict(error) ?? unavailable(error);
         if (answer) return answer;
         throw error;
       }

@@ -14,13 +14,51 @@ function missing(/** @type {string} */ name) {
  * @returns {AuthOptions}
  */
 export function authFromEnv(env = process.env) {
-  const key = env.HIWELINK_API_KEY;
-  if (!key) throw missing('HIWELINK_API_KEY');
+  const raw = env.HIWELINK_API_KEY;
+  if (!raw?.trim()) throw missing('HIWELINK_API_KEY');
   const method = env.HIWELINK_AUTH ?? 'api-key';
+  // A key or bearer token with whitespace around it (a newline from `echo` into a file) could never
+  // match: trimmed, with a warning naming the variable. A basic password may hold it (RFC 7617).
+  const key = method === 'basic' ? raw : trimmed('HIWELINK_API_KEY', raw);
   if (method === 'api-key') return { apiKey: key };
   if (method === 'bearer') return { bearer: key };
   if (method === 'basic') return { basic: { username: env.HIWELINK_USERNAME ?? 'hiwelink', password: key } };
   throw new Error(`HIWELINK_AUTH must be api-key, bearer or basic, not '${method}'`);
+}
+
+/** `value` without surrounding whitespace, with a warning naming `name` when there was some. */
+function trimmed(/** @type {string} */ name, /** @type {string} */ value) {
+  const clean = value.trim();
+  if (clean !== value)
+    console.warn(`[store] ${name}: surrounding whitespace removed, since no request can carry it`);
+  return clean;
+}
+
+/**
+ * The option paths the kit names in its errors, as the variables they come from here
+ * (see authFromEnv), so the line says what to change.
+ * @type {[RegExp, string][]}
+ */
+const KIT_OPTION_VARIABLES = [
+  [/\bauth\.basic(\.\d+)?\.username\b/g, 'HIWELINK_USERNAME'],
+  [/\bauth\.(apiKey|bearer|basic(\.\d+)?\.password)\b/g, 'HIWELINK_API_KEY'],
+];
+
+/**
+ * What a start-up error says, in one line: the kit's HiwelinkConfigError lists its problems by
+ * option path, translated here to the environment variable to fix.
+ * @param {unknown} error
+ */
+function startupMessage(error) {
+  const problems = /** @type {{ name?: unknown, problems?: unknown }} */ (error)?.problems;
+  if (/** @type {Error} */ (error)?.name === 'HiwelinkConfigError' && Array.isArray(problems)) {
+    return problems
+      .map((problem) =>
+        KIT_OPTION_VARIABLES.reduce((text, [path, name]) => text.replace(path, name), String(problem)),
+      )
+      .join('; ');
+  }
+  return error instanceof Error ? error.message : String(error);
 }
 
 /**
@@ -30,7 +68,7 @@ export function authFromEnv(env = process.env) {
  * @returns {never}
  */
 export function cannotStart(error) {
-  console.error(`Cannot start the store: ${error instanceof Error ? error.message : String(error)}`);
+  console.error(`Cannot start the store: ${startupMessage(error)}`);
   process.exit(1);
 }
 
@@ -67,13 +105,15 @@ function whole(
  * @property {number} port PORT, 0 to 65535; 0 picks a free one. Default 3000.
  * @property {string} host HOST, the address to listen on. Default 127.0.0.1: this machine only;
  *   0.0.0.0 (or ::) listens on every interface, as a container or a proxy on another host needs.
+ *   An IPv6 address may come in brackets, as in a URL ([::1]).
  * @property {number} headersTimeoutMs HEADERS_TIMEOUT_MS: a client gets this long to send its
  *   request headers, then gets a 408 and is closed. Default 10000 (Node's own: 60000).
  * @property {number} requestTimeoutMs REQUEST_TIMEOUT_MS: the whole request, body included.
  *   Default 30000 (Node's own: 300000). At least HEADERS_TIMEOUT_MS.
  * @property {number} keepAliveTimeoutMs KEEP_ALIVE_TIMEOUT_MS: an idle keep-alive connection is
  *   closed after this long. Default 5000; behind a load balancer, set it above the balancer's idle
- *   timeout, or the balancer may reuse a connection the store is closing.
+ *   timeout, or the balancer may reuse a connection the store is closing. None of the three may be
+ *   0, which Node reads as no limit.
  */
 
 /**
@@ -84,6 +124,14 @@ function whole(
 export function listenFromEnv(env = process.env) {
   const headersTimeoutMs = whole(env, 'HEADERS_TIMEOUT_MS', 10_000, 3_600_000);
   const requestTimeoutMs = whole(env, 'REQUEST_TIMEOUT_MS', 30_000, 3_600_000);
+  const keepAliveTimeoutMs = whole(env, 'KEEP_ALIVE_TIMEOUT_MS', 5_000, 3_600_000);
+  // In Node 0 turns a limit off: a slow or idle client could then hold its connection for ever.
+  for (const [name, value] of /** @type {const} */ ([
+    ['REQUEST_TIMEOUT_MS', requestTimeoutMs],
+    ['KEEP_ALIVE_TIMEOUT_MS', keepAliveTimeoutMs],
+  ])) {
+    if (value === 0) throw new Error(`${name} (0) must be more than 0: 0 would turn the limit off`);
+  }
   // Node refuses a headers timeout longer than the request's: say so in our words.
   if (headersTimeoutMs === 0 || requestTimeoutMs < headersTimeoutMs)
     throw new Error(
@@ -91,10 +139,11 @@ export function listenFromEnv(env = process.env) {
     );
   return {
     port: whole(env, 'PORT', 3000, 65_535),
-    host: env.HOST || '127.0.0.1',
+    // An IPv6 address as URLs write it, [::1]: listen() wants the address inside the brackets.
+    host: (env.HOST || '127.0.0.1').replace(/^\[(.*)\]$/, '$1'),
     headersTimeoutMs,
     requestTimeoutMs,
-    keepAliveTimeoutMs: whole(env, 'KEEP_ALIVE_TIMEOUT_MS', 5_000, 3_600_000),
+    keepAliveTimeoutMs,
   };
 }
 
@@ -152,14 +201,32 @@ export function urlOf(/** @type {import('node:net').Server} */ server) {
 
 const sha256 = (/** @type {string} */ value) => createHash('sha256').update(value).digest();
 
+/** Shortest ADMIN_TOKEN accepted, as for HIWELINK_API_KEY: 16 characters. */
+const MIN_TOKEN_LENGTH = 16;
+// RFC 7235 token68: all an `Authorization: Bearer` credential may hold (RFC 6750).
+const TOKEN68 = /^[A-Za-z0-9\-._~+/]+=*$/;
+
 /**
  * A check of `Authorization: Bearer <ADMIN_TOKEN>` for the admin API. Digests have equal lengths,
- * so the comparison takes the same time whatever the client sent.
+ * so the comparison takes the same time whatever the client sent. ADMIN_TOKEN follows the rules of
+ * a bearer HIWELINK_API_KEY: surrounding whitespace trimmed with a warning; a token outside
+ * token68 (a space inside, another script), which no request can carry, or one under 16
+ * characters, which can be guessed, stops the start.
  * @returns {(authorization: string | undefined) => boolean}
+ * @throws {Error} naming ADMIN_TOKEN when it is missing or cannot work
  */
 export function adminGuard(env = process.env) {
-  const token = env.ADMIN_TOKEN;
-  if (!token) throw missing('ADMIN_TOKEN');
+  const raw = env.ADMIN_TOKEN;
+  if (!raw?.trim()) throw missing('ADMIN_TOKEN');
+  const token = trimmed('ADMIN_TOKEN', raw);
+  if (!TOKEN68.test(token))
+    throw new Error(
+      "ADMIN_TOKEN must hold only letters, digits and -._~+/ (then '='): nothing else travels in Authorization: Bearer (RFC 6750)",
+    );
+  if (token.length < MIN_TOKEN_LENGTH)
+    throw new Error(
+      `ADMIN_TOKEN must be at least ${MIN_TOKEN_LENGTH} characters, got ${token.length}: a short token can be guessed (make one with: npx hiwelink keygen)`,
+    );
   const expected = sha256(token);
   return (authorization) => {
     const match = /^Bearer +(\S+) *$/i.exec(authorization ?? '');

@@ -127,6 +127,25 @@ const slugify = (/** @type {string} */ text) =>
 /** Marks a database this store created (PRAGMA user_version), so that another one is never written into. */
 const SCHEMA_VERSION = 1;
 
+/**
+ * What `path` is when it is there but neither a regular file nor a directory (a FIFO, a socket, a
+ * device, a symbolic link that loops), in words for `unusable`; undefined otherwise.
+ * @param {string} path
+ */
+function notAFile(path) {
+  try {
+    const stats = statSync(path);
+    if (stats.isFIFO()) return 'is a named pipe (FIFO), not a file';
+    if (stats.isSocket()) return 'is a socket, not a file';
+    if (stats.isCharacterDevice() || stats.isBlockDevice()) return 'is a device, not a file';
+    return undefined;
+  } catch (error) {
+    return /** @type {{ code?: string }} */ (error).code === 'ELOOP'
+      ? 'is a symbolic link that loops (or a chain of too many links)'
+      : undefined;
+  }
+}
+
 /** Whether `path` is a directory; false when it, or a directory above it, is missing or a file. */
 function isDirectory(/** @type {string} */ path) {
   try {
@@ -145,13 +164,20 @@ function unusable(file, error) {
   const path = resolve(file);
   const shown = path === file ? `'${file}'` : `'${file}' (${path})`;
   const { code = '', message = '' } = /** @type {{ code?: string, message?: string }} */ (error);
+  const kind = notAFile(path);
   let reason = `cannot be used: ${message}`;
-  if (isDirectory(path)) reason = `is a directory: name a file inside it, such as ${join(file, 'store.db')}`;
+  if (kind !== undefined)
+    reason = `${kind}: set DATABASE_FILE to a regular file, or a path where one can be created`;
+  else if (isDirectory(path))
+    reason = `is a directory: name a file inside it, such as ${join(file, 'store.db')}`;
   else if (code === 'SQLITE_NOTADB')
     reason = 'is not a SQLite database: move it away, or set DATABASE_FILE to another path';
   else if (!isDirectory(dirname(path)))
     reason = `cannot create the directory ${dirname(path)} (${message}): set DATABASE_FILE to a path in a writable directory`;
-  else if (/^(SQLITE_(CANTOPEN|READONLY|IOERR)|E[A-Z]+$)/.test(code))
+  else if (code.startsWith('SQLITE_READONLY'))
+    reason =
+      'is read-only (its permissions, an immutable attribute or a read-only mount): make it writable by the user running the store, or set DATABASE_FILE to another path';
+  else if (/^(SQLITE_(CANTOPEN|IOERR)|E[A-Z]+$)/.test(code))
     reason =
       'cannot be created or opened for writing, nor its -wal and -shm files beside it: check the permissions of the file and its directory, or set DATABASE_FILE to another path';
   return new Error(`DATABASE_FILE ${shown} ${reason}`, { cause: error });
@@ -167,6 +193,9 @@ function openDatabase(file) {
   let db;
   try {
     if (file !== ':memory:') mkdirSync(dirname(resolve(file)), { recursive: true });
+    // A FIFO or a link loop is no file SQLite can use: said before SQLite tries to open it.
+    if (file !== ':memory:' && notAFile(resolve(file)) !== undefined)
+      throw Object.assign(new Error('not a file'), { code: 'ENOTFILE' });
     db = new Database(file);
     // The first read is where SQLite finds a file that is not a database. Another application's
     // file is refused before anything is written to it, WAL mode included.
@@ -179,6 +208,8 @@ function openDatabase(file) {
     }
     // WAL keeps <file>-wal and <file>-shm beside the file: where a store that cannot write fails.
     db.pragma('journal_mode = WAL');
+    // SQLite opens a file it may not write (chmod 444, immutable, a read-only mount) read-only
+    // without a word; this write is where it finds out, at start rather than at each admin write.
     db.exec(SCHEMA);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
     return db;

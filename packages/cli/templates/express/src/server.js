@@ -15,9 +15,12 @@ const admin = createAdmin(store, guard);
 const app = express();
 app.disable('x-powered-by');
 
-// GET /health, /api/products and /api/orders, as HiWelink crawls them.
+// GET /health, /api/products and /api/orders, as HiWelink crawls them. The kit checks the
+// credential too: a refusal stops the start in one line, like the settings above.
 app.use(
-  hiwelink({ products: store.listProducts, orders: store.listOrders, health: () => store.ping(), auth }),
+  await startup(() =>
+    hiwelink({ products: store.listProducts, orders: store.listOrders, health: () => store.ping(), auth }),
+  ),
 );
 
 /** @param {express.Response} response @param {import('./admin.js').Answer} answer */
