@@ -34,7 +34,7 @@ const ABSOLUTE_URL = /^https?:\/\//i;
 const isAbsoluteUrl = (value: unknown): value is string => isCleanText(value) && ABSOLUTE_URL.test(value);
 
 /** A JSON array or object stored as text (a common way to keep lists in SQL columns), parsed. */
-function parsedJson(value: unknown): unknown {
+export function parsedJson(value: unknown): unknown {
   if (typeof value !== 'string' || !/^\s*[[{]/.test(value)) return value;
   try {
     return JSON.parse(value);

@@ -1,6 +1,7 @@
 import { ADDRESS_ALIASES, ORDER_ALIASES, ORDER_ITEM_ALIASES, PRODUCT_ALIASES } from './aliases.js';
 import {
   listItems,
+  parsedJson,
   toAttributes,
   toId,
   toImages,
@@ -300,11 +301,12 @@ const ORDER_COERCERS: Record<string, Coercer> = {
   currency: (value) => toText(value)?.trim().toUpperCase(),
   customer_email: (value) => toText(value)?.trim(),
   customer_name: text,
-  // An array (a subclass too: copied, so its species and toJSON stay behind) or a Set of items.
+  // An array (a subclass too: copied, so its species and toJSON stay behind) or a Set of items;
+  // items and addresses also from JSON text, as SQL columns without a JSON type hold them.
   items: (value, context, path) =>
-    listItems(value)?.map((item) => nested(item, ITEM_STEPS, context, `${path}[]`) ?? {}),
-  shipping_address: (value, context, path) => nested(value, ADDRESS_STEPS, context, path),
-  billing_address: (value, context, path) => nested(value, ADDRESS_STEPS, context, path),
+    listItems(parsedJson(value))?.map((item) => nested(item, ITEM_STEPS, context, `${path}[]`) ?? {}),
+  shipping_address: (value, context, path) => nested(parsedJson(value), ADDRESS_STEPS, context, path),
+  billing_address: (value, context, path) => nested(parsedJson(value), ADDRESS_STEPS, context, path),
   payment_method: text,
   created_at: (value) => toIsoDate(value),
   updated_at: (value) => toIsoDate(value),
