@@ -93,8 +93,12 @@ function localized(line: string) {
 function environment() {
   return {
     ...process.env,
-    // Bare `hiwelink ...` lines: the bins on PATH, as in an npm script or after a global install.
-    PATH: `${join(repo, 'node_modules', '.bin')}${delimiter}${process.env.PATH}`,
+    // A user's shell: no node_modules/.bin on PATH (npm test puts it there), so a bare `hiwelink`
+    // line in a README fails here as it would for them; the README writes `npx hiwelink`.
+    PATH: (process.env.PATH ?? '')
+      .split(delimiter)
+      .filter((entry) => !/node_modules[\\/]\.bin$/.test(entry))
+      .join(delimiter),
     HIWELINK_API_KEY: KEY,
     HIWELINK_WEBHOOK_SECRET: SECRET,
     REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
@@ -131,8 +135,8 @@ describe('the CLI lines of the READMEs', () => {
       'npx hiwelink --version',
       'npx hiwelink init my-store --yes',
       'npm create hiwelink-store my-store',
-      'create-hiwelink-store --help',
-      'hiwelink keygen',
+      'npx create-hiwelink-store --help',
+      'npx hiwelink keygen',
     ]) {
       expect(cliLines).toContain(expected);
     }
