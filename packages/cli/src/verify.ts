@@ -8,7 +8,13 @@ export type Credential =
   | Record<string, never>;
 
 export interface VerifyOptions {
+  /** The store's base URL, `http://` or `https://`; anything else fails the `url` check. */
   baseUrl: string;
+  /**
+   * The credential HiWelink sends. An API key or bearer token loses surrounding whitespace, with a
+   * `credential` warning; one no HTTP header can carry fails the `credential` check. Never printed
+   * (at most its first 4 characters).
+   */
   credential: Credential;
   paths?: { health?: string; products?: string; orders?: string };
   /**
