@@ -1,6 +1,6 @@
 import type { VerifyReport } from './verify.js';
 
-const MARK = { ok: 'OK  ', warning: 'WARN', failed: 'FAIL' } as const;
+const MARK = { ok: 'OK  ', warning: 'WARN', failed: 'FAIL', skipped: 'SKIP' } as const;
 
 /** The summary table `hiwelink verify` prints: one line a check, a fix hint under each that did not pass. */
 export function formatReport(report: VerifyReport): string {
@@ -8,7 +8,8 @@ export function formatReport(report: VerifyReport): string {
   const lines = [`HiWelink verify: ${report.baseUrl}`, ''];
   for (const check of report.checks) {
     lines.push(`  ${MARK[check.status]}  ${check.title.padEnd(width)}  ${check.detail}`);
-    if (check.hint && check.status !== 'ok') lines.push(`        ${' '.repeat(width)}  → ${check.hint}`);
+    if (check.hint && check.status !== 'ok' && check.status !== 'skipped')
+      lines.push(`        ${' '.repeat(width)}  → ${check.hint}`);
   }
   const failed = report.checks.filter((check) => check.status === 'failed').length;
   const warnings = report.checks.filter((check) => check.status === 'warning').length;

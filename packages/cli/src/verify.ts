@@ -8,7 +8,13 @@ export type Credential =
   | Record<string, never>;
 
 export interface VerifyOptions {
+  /** The store's base URL, `http://` or `https://`; anything else fails the `url` check. */
   baseUrl: string;
+  /**
+   * The credential HiWelink sends. An API key or bearer token loses surrounding whitespace, with a
+   * `credential` warning; one no HTTP header can carry fails the `credential` check. Never printed
+   * (at most its first 4 characters).
+   */
   credential: Credential;
   paths?: { health?: string; products?: string; orders?: string };
   /**
@@ -36,7 +42,8 @@ export interface VerifyOptions {
   onProgress?: (list: string, page: number, lastPage: number | undefined) => void;
 }
 
-export type CheckStatus = 'ok' | 'warning' | 'failed';
+/** `skipped`: not run, because what it reads was not reachable (the store refused the credential). */
+export type CheckStatus = 'ok' | 'warning' | 'failed' | 'skipped';
 
 export interface Check {
   id: string;
@@ -113,13 +120,82 @@ export function credentialHeaders(credential: Credential): Record<string, string
   return {};
 }
 
-/** A wrong credential of the same kind as the right one. */
+/** A wrong credential of the same kind as the right one, as header-valid as it (see reviewGiven). */
 function wrongCredential(credential: Credential): Credential {
   if ('apiKey' in credential) return { apiKey: `${credential.apiKey}x` };
-  if ('bearer' in credential) return { bearer: `${credential.bearer}x` };
+  // In front: a token68 may end in '=', after which nothing else may follow.
+  if ('bearer' in credential) return { bearer: `x${credential.bearer}` };
   if ('basic' in credential)
     return { basic: { ...credential.basic, password: `${credential.basic.password}x` } };
   return { apiKey: 'hiwelink-verify-wrong-key' };
+}
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it finds
+const CONTROL = /[\u0000-\u001f\u007f]/;
+// Header values are bytes (RFC 9110 §5.5): fetch refuses anything above U+00FF.
+const BEYOND_LATIN1 = /[\u0100-\u{10ffff}]/u;
+// RFC 7235 token68, all a bearer token can be (RFC 6750).
+const TOKEN68 = /^[A-Za-z0-9\-._~+/]+=*$/;
+
+/** Enough of a secret to tell which one was meant: its first 4 characters, never more. */
+const glimpse = (secret: string) => `'${secret.slice(0, 4)}…'`;
+
+interface GivenCredential {
+  /** The credential to send: an API key or bearer token without surrounding whitespace. */
+  credential: Credential;
+  /** One line about what was changed or kept, holding no more than {@link glimpse} of the secret. */
+  warning?: string;
+  /** Why no HTTP header can carry it, without the secret; the crawler could not send it either. */
+  problem?: string;
+}
+
+/**
+ * The credential given to verify, taken as `@hiwelink/core` takes a configured one (its
+ * reviewCredentials): an API key or bearer token loses surrounding whitespace, which no request
+ * can carry (HTTP trims it from header values), with a warning; basic credentials keep theirs,
+ * which Basic auth carries, with a warning; a control character, a character above U+00FF, or a
+ * bearer token outside token68 is a problem. Nothing returned holds more than 4 characters of it.
+ */
+function reviewGiven(given: Credential): GivenCredential {
+  const secret = (value: string, name: string, flag: string, token: boolean) => {
+    const trimmed = value.trim();
+    const warning =
+      trimmed === value
+        ? undefined
+        : `surrounding whitespace removed from the ${name} ${glimpse(trimmed)} (${flag}), since no request can carry it`;
+    const problem = CONTROL.test(trimmed)
+      ? 'holds a line break or another control character'
+      : BEYOND_LATIN1.test(trimmed)
+        ? 'holds a character above U+00FF (another script, an emoji, a typographic quote?)'
+        : token && !TOKEN68.test(trimmed)
+          ? "holds characters other than A-Z a-z 0-9 -._~+/ (then '='), all Authorization: Bearer carries (RFC 6750)"
+          : undefined;
+    return {
+      trimmed,
+      warning,
+      problem: problem && `the ${name} ${glimpse(trimmed)} (${flag}) ${problem}`,
+    };
+  };
+  if ('apiKey' in given) {
+    const { trimmed, warning, problem } = secret(given.apiKey, 'API key', '--api-key', false);
+    return { credential: { apiKey: trimmed }, warning, problem };
+  }
+  if ('bearer' in given) {
+    const { trimmed, warning, problem } = secret(given.bearer, 'bearer token', '--bearer', true);
+    return { credential: { bearer: trimmed }, warning, problem };
+  }
+  if ('basic' in given) {
+    const { username, password } = given.basic;
+    const padded = [username, password].some((value) => value.trim() !== value);
+    return {
+      credential: given,
+      ...(padded && {
+        warning:
+          'the basic user or password (--basic) starts or ends with whitespace; kept, since Basic auth can carry it: check it is meant',
+      }),
+    };
+  }
+  return { credential: given };
 }
 
 /** A list page's records: `{ data: [...] }` or a bare array, as the connector accepts both. */
@@ -281,8 +357,9 @@ export async function verifyStore(options: VerifyOptions): Promise<VerifyReport>
   const maxPageBytes = options.maxPageBytes ?? 16 * 1024 * 1024;
   const checks: Check[] = [];
   const add = (check: Check) => checks.push(check);
+  const given = reviewGiven(options.credential);
 
-  async function get(path: string, credential: Credential = options.credential): Promise<Answer> {
+  async function get(path: string, credential: Credential = given.credential): Promise<Answer> {
     // Timed from the first attempt: a page answered after a 429 and a wait took all of that time.
     const started = performance.now();
     for (let attempt = 0; ; attempt++) {
@@ -330,10 +407,12 @@ export async function verifyStore(options: VerifyOptions): Promise<VerifyReport>
     }
   }
 
-  let url: URL;
+  // `localhost:3000` parses, with the scheme `localhost:`: without http(s) it is no URL either.
+  let url: URL | undefined;
   try {
     url = new URL(base);
-  } catch {
+  } catch {}
+  if (url?.protocol !== 'https:' && url?.protocol !== 'http:') {
     add({
       id: 'url',
       title: 'Base URL',
@@ -362,19 +441,25 @@ export async function verifyStore(options: VerifyOptions): Promise<VerifyReport>
   );
 
   // A credential no header can carry (a line break, a character above U+00FF) would make every
-  // request fail before it leaves, which would read as a store that does not answer.
+  // request fail before it leaves, which would read as a store that does not answer. The header
+  // check stays as a last guard; its message is not shown, since it quotes the secret.
+  let problem = given.problem;
   try {
-    new Headers(credentialHeaders(options.credential));
-  } catch (error) {
+    if (!problem) new Headers(credentialHeaders(given.credential));
+  } catch {
+    problem = 'the credential holds characters no HTTP header can carry';
+  }
+  if (problem) {
     add({
       id: 'credential',
       title: 'Credential',
       status: 'failed',
-      detail: `the credential cannot be sent in an HTTP header (${(error as Error).message})`,
+      detail: `${problem}: it cannot be sent in an HTTP header`,
       hint: 'HiWelink cannot send it either: use printable ASCII without spaces or line breaks (npx hiwelink keygen makes one)',
     });
     return { baseUrl: base, checks, ok: false };
   }
+  if (given.warning) add({ id: 'credential', title: 'Credential', status: 'warning', detail: given.warning });
 
   // Health first, as the connector does when it connects.
   const health = await get(paths.health);
@@ -389,6 +474,8 @@ export async function verifyStore(options: VerifyOptions): Promise<VerifyReport>
     return { baseUrl: base, checks, ok: false };
   }
   const body = health.body as { status?: unknown } | undefined;
+  // Where the health check goes: taken back if the lists refuse the credential too (one finding).
+  const healthAt = checks.length;
   if (health.status !== 200 || health.tooLarge !== undefined) {
     add({
       id: 'health',
@@ -432,7 +519,7 @@ export async function verifyStore(options: VerifyOptions): Promise<VerifyReport>
   // Both lists, as the crawler reads both (health-auth covers /health): one unguarded path is a leak.
   for (const [name, credential] of [
     ['no credential', {}],
-    ['a wrong credential', wrongCredential(options.credential)],
+    ['a wrong credential', wrongCredential(given.credential)],
   ] as const) {
     const answers = [];
     for (const path of [paths.products, paths.orders]) {
@@ -535,6 +622,9 @@ export async function verifyStore(options: VerifyOptions): Promise<VerifyReport>
     return result;
   }
 
+  const isRefusal = ({ status }: { status: number }) => status === 401 || status === 403;
+  /** A list's first page refused the given credential (401 or 403). */
+  let refused: { status: number } | undefined;
   let slowestPageMs = 0;
   let pagesCrawled = 0;
   /** What each list holds, by the store's own account (see heldCount). */
@@ -542,6 +632,10 @@ export async function verifyStore(options: VerifyOptions): Promise<VerifyReport>
   for (const list of ['products', 'orders'] as const) {
     const title = list === 'products' ? 'Products' : 'Orders';
     const result = await crawl(list, perPage);
+    if (result.failedPage?.page === 1 && isRefusal(result.failedPage)) {
+      refused = result.failedPage;
+      break;
+    }
     const crawls = [result];
     for (const size of pageSizes) if (size !== perPage) crawls.push(await crawl(list, size));
     crawls.sort((a, b) => a.perPage - b.perPage);
@@ -695,6 +789,29 @@ export async function verifyStore(options: VerifyOptions): Promise<VerifyReport>
         hint: 'HiWelink backs off too, but a full sync takes longer: allow at least 100 requests a minute',
       });
     }
+  }
+
+  if (refused) {
+    // Every check that reads records would fail with advice about the store's paging, or pass on
+    // no records: the one finding is the credential, said once.
+    if (isRefusal(health)) checks.splice(healthAt, 1);
+    const none = Object.keys(given.credential).length === 0;
+    add({
+      id: 'credential-refused',
+      title: 'Store accepts the credential',
+      status: 'failed',
+      detail: none
+        ? `no credential was given and the store answered ${refused.status}: give --api-key / --bearer / --basic, as set in the HiWelink dashboard`
+        : `the store refused the credential you gave (${refused.status}): check --api-key / --bearer / --basic, and that the store's key is the same`,
+      hint: 'The checks that read records are skipped until the store accepts it',
+    });
+    add({
+      id: 'data',
+      title: 'Records, pages and meta',
+      status: 'skipped',
+      detail: 'not checked: they read records, and the store gave none to this credential',
+    });
+    return { baseUrl: base, checks, ok: false };
   }
 
   // per_page above the documented maximum: refused, or honoured, but never clamped. A clamp shows
