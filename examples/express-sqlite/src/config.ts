@@ -1,3 +1,5 @@
+import { BEYOND_LATIN1, CONTROL_CHARACTER as CONTROL, TOKEN68 } from '@hiwelink/core';
+
 /** How HiWelink authenticates to the store, with what each method needs besides `HIWELINK_API_KEY`. */
 export type AuthConfig =
   /** `X-API-Key: <HIWELINK_API_KEY>` */
@@ -68,8 +70,6 @@ export const AUTH_METHODS: readonly AuthMethod[] = ['api-key', 'bearer', 'jwt', 
 
 const DEFAULT_BASIC_USER = 'hiwelink';
 const MIN_JWT_SECRET = 32;
-// RFC 7235 token68: all an `Authorization: Bearer` credential may hold.
-const TOKEN68 = /^[A-Za-z0-9\-._~+/]+=*$/;
 const DIGEST = /^sha256:[0-9a-fA-F]{64}$/;
 
 /** An empty variable counts as unset, as with `PORT= npm start` or `${PORT:-}` in compose files. */
@@ -140,10 +140,6 @@ function authConfig(env: NodeJS.ProcessEnv, method: AuthMethod): AuthConfig {
   return { method };
 }
 
-// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it finds
-const CONTROL = /[\u0000-\u001f\u007f]/;
-// Header values are bytes: fetch and Node's http refuse anything above U+00FF.
-const BEYOND_LATIN1 = /[\u0100-\u{10ffff}]/u;
 const MIN_SECRET = 16;
 const KEYGEN = 'make one with: npx hiwelink keygen';
 

@@ -1,4 +1,10 @@
-import { createRecordMapper, type MappedRecord } from '@hiwelink/core';
+import {
+  BEYOND_LATIN1,
+  CONTROL_CHARACTER as CONTROL,
+  createRecordMapper,
+  type MappedRecord,
+  TOKEN68,
+} from '@hiwelink/core';
 
 /** How the crawler authenticates, as entered in the HiWelink dashboard. */
 export type Credential =
@@ -129,13 +135,6 @@ function wrongCredential(credential: Credential): Credential {
     return { basic: { ...credential.basic, password: `${credential.basic.password}x` } };
   return { apiKey: 'hiwelink-verify-wrong-key' };
 }
-
-// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it finds
-const CONTROL = /[\u0000-\u001f\u007f]/;
-// Header values are bytes (RFC 9110 §5.5): fetch refuses anything above U+00FF.
-const BEYOND_LATIN1 = /[\u0100-\u{10ffff}]/u;
-// RFC 7235 token68, all a bearer token can be (RFC 6750).
-const TOKEN68 = /^[A-Za-z0-9\-._~+/]+=*$/;
 
 /** Enough of a secret to tell which one was meant: its first 4 characters, never more. */
 const glimpse = (secret: string) => `'${secret.slice(0, 4)}…'`;

@@ -12,6 +12,7 @@ export { type BasicUser, basicGuard } from './auth/basic.js';
 export { bearerGuard } from './auth/bearer.js';
 export { type Credential, keygen } from './auth/credentials.js';
 export type { Guard, Principal } from './auth/guard.js';
+export { BEYOND_LATIN1, CONTROL_CHARACTER, TOKEN68 } from './auth/header-values.js';
 export { parseBasic, parseBearer } from './auth/headers.js';
 export { type JwtOptions, jwtGuard } from './auth/jwt.js';
 export type { ApiKeyAuth, AuthOptions, BasicAuth, BearerAuth, JwtAuth } from './auth/options.js';

@@ -1,7 +1,7 @@
 /** Parsers for the Authorization header. Total: any input yields a value or `null`, never a throw. */
 
-// RFC 7235 token68, which is what a bearer token or a basic credential must be.
-const TOKEN68 = /^[A-Za-z0-9\-._~+/]+=*$/;
+import { TOKEN68 } from './header-values.js';
+
 const MAX_CREDENTIAL_LENGTH = 8 * 1024;
 
 function credentialsFor(scheme: string, header: unknown): string | null {

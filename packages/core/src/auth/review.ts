@@ -1,5 +1,6 @@
 import type { BasicUser } from './basic.js';
 import type { Credential } from './credentials.js';
+import { BEYOND_LATIN1, CONTROL_CHARACTER as CONTROL, TOKEN68 } from './header-values.js';
 import type { AuthOptions } from './options.js';
 
 /** What checking the configured credentials found, before any guard is built from them. */
@@ -17,12 +18,6 @@ export const MIN_SECRET_LENGTH = 16;
 
 const DIGEST = /^sha256:(.*)$/is;
 const HEX64 = /^[0-9a-f]{64}$/i;
-// RFC 7235 token68, all a bearer token can be (RFC 6750).
-const TOKEN68 = /^[A-Za-z0-9\-._~+/]+=*$/;
-// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it finds
-const CONTROL = /[\u0000-\u001f\u007f]/;
-// Header values are bytes: fetch and Node's http refuse anything above U+00FF, so no client sends it.
-const BEYOND_LATIN1 = /[\u0100-\u{10ffff}]/u;
 const KEYGEN = 'make one with: npx hiwelink keygen';
 
 const list = <T>(value: T | readonly T[]): T[] => (Array.isArray(value) ? [...value] : [value as T]);
