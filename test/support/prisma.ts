@@ -13,19 +13,20 @@ export const prismaTables = (schema: string) => `
 
 /**
  * Generates the Prisma client of test/prisma/schema.prisma (the `prisma-client` generator, ESM)
- * into `dir/output` and resolves with the path of its entry, `dir/output/client.ts`. `dir` must
- * be inside the repository, so that the generated code finds `@prisma/client`.
+ * into `dir/output` with the `prisma` CLI of `project` (default: this repository), and resolves
+ * with the path of its entry, `dir/output/client.ts`. `dir` must be inside `project`, so that the
+ * generated code finds `@prisma/client`.
  *
  * Offline: generating needs no engine, but the CLI downloads the schema engine unless
  * PRISMA_SCHEMA_ENGINE_BINARY names an existing file, so it is set (to node) when unset.
  */
-export async function generatePrismaClient(dir: string, output = 'client'): Promise<string> {
+export async function generatePrismaClient(dir: string, output = 'client', project = repo): Promise<string> {
   mkdirSync(dir, { recursive: true });
   const source = readFileSync(join(repo, 'test', 'prisma', 'schema.prisma'), 'utf8');
   const schema = source.replace(/^(\s*output\s*=\s*)".*"$/m, `$1"${output}"`);
   if (schema === source) throw new Error('test/prisma/schema.prisma: no generator output line to point here');
   writeFileSync(join(dir, 'schema.prisma'), schema);
-  const cli = join(repo, 'node_modules', 'prisma', 'build', 'index.js');
+  const cli = join(project, 'node_modules', 'prisma', 'build', 'index.js');
   await run(process.execPath, [cli, 'generate', '--schema', 'schema.prisma', '--no-hints'], {
     cwd: dir,
     env: {
