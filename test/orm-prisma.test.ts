@@ -249,6 +249,43 @@ describe.skipIf(!pg)('Prisma client extension', () => {
     expect(eventsOf(await suite.webhooks.next())).toEqual([['order.created', String(outside)]]);
   });
 
+  it('keeps concurrent transactions apart: the one that commits sends, the one that rolls back does not', async () => {
+    let release = () => {};
+    const bothOpen = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let doomed = 0;
+    const [kept] = await Promise.all([
+      prisma.$transaction(async (tx) => {
+        const row = await tx.product.create({ data: { title: 'Concurrent kept', list_price: '1.00' } });
+        await bothOpen;
+        return row;
+      }),
+      prisma
+        .$transaction(async (tx) => {
+          doomed = (await tx.product.create({ data: { title: 'Concurrent doomed', list_price: '1.00' } })).id;
+          release();
+          throw new Error('rolls back while the other is open');
+        })
+        .catch(() => {}),
+    ]);
+    expect(await rowExists(doomed)).toBe(false);
+    expect(eventsOf(await suite.webhooks.next())).toEqual([['product.created', String(kept.id)]]);
+  });
+
+  it('warns, and sends nothing, for its writes batched by a $transaction it did not wrap', async () => {
+    // `base` is the client the extension was added to: its $transaction is not followed.
+    const [row] = (await base.$transaction([
+      prisma.product.create({ data: { title: 'Unseen batch mug', list_price: '1.00' } }),
+    ])) as [Row];
+    expect(await rowExists(row.id)).toBe(true);
+    expect(await suite.webhooks.next()).toEqual([]);
+    expect(suite.log.warnings).toEqual([
+      'Product.create() ran in a transaction this extension did not see start, so no product.created ' +
+        'webhook is sent for it; call $transaction on the extended client',
+    ]);
+  });
+
   it('sends each row of createManyAndReturn and updateManyAndReturn, and warns once per call about count-only writes', async () => {
     const rows = await prisma.product.createManyAndReturn({
       data: [
