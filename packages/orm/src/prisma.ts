@@ -14,6 +14,10 @@ import {
 export type { Emitter, RecordKind } from './emit.js';
 
 export interface HiwelinkPrismaOptions {
+  /**
+   * Takes each event (`createWebhookEmitter(...)` or a durable emitter). Its promise is awaited:
+   * a write, or a `$transaction`, resolves once its events were taken.
+   */
   emitter: Emitter;
   /**
    * The Prisma model holding each kind of record, named as in `schema.prisma` (`model Product`
@@ -39,7 +43,10 @@ interface Pending {
   record: object;
 }
 
-/** One open `$transaction(async (tx) => …)`; `parent` is the transaction a nested one runs in. */
+/**
+ * One open `$transaction`, interactive or batch: the events written in it so far. `parent` is
+ * the transaction a nested one (called on a `tx`) runs in.
+ */
 interface Frame {
   events: Pending[];
   parent: Frame | undefined;
@@ -91,14 +98,17 @@ const propertyOf = (model: string) => model.charAt(0).toLowerCase() + model.slic
  * `include` shape it; the data is copied once the query resolved).
  *
  * Events are sent only once the write is committed. A write outside a transaction is sent once
- * its query resolved; in a batch `$transaction([…])`, once the batch has committed (every query
- * of it rejects if it did not). A write inside an interactive `$transaction(async (tx) => …)` is
- * held until the outermost transaction's promise resolves (COMMIT succeeded) and dropped if it
- * rejects (the callback threw, or COMMIT failed); one inside a nested `tx.$transaction(…)` is
- * dropped when that one rejects, even if the outer one commits. To see the commit, the extension
- * wraps `$transaction` (same signature and result) and follows each transaction's callback with
- * `AsyncLocalStorage`. A `$transaction` called on a client without this extension (the one
- * `$extends` was called on) is not seen, nor are its writes.
+ * its query resolved. A write inside an interactive `$transaction(async (tx) => …)` or a batch
+ * `$transaction([…])` is held until the outermost transaction's promise resolves (COMMIT
+ * succeeded) and dropped if it rejects (the callback or a statement threw, or COMMIT failed: in a
+ * batch, a statement's own promise may resolve before a later one fails). One inside a nested
+ * `tx.$transaction(…)` (a savepoint) is dropped when that one rejects, even if the outer one
+ * commits. To see the commit, the extension wraps `$transaction` (same signature and result) and
+ * follows each transaction with `AsyncLocalStorage`. A write on the extended client itself inside
+ * a transaction's callback is not in that transaction: it is sent once it resolved. A
+ * `$transaction` called on a client without this extension (the one `$extends` was called on) is
+ * not seen: the writes of its callback are not either, and those of the extended client it batches
+ * send nothing and are warned about once.
  *
  * `createMany`, `updateMany` and `deleteMany` resolve to a count, not the rows: nothing is sent
  * for them, and a warning naming the model, the call and the fix is logged once per model and
@@ -107,9 +117,9 @@ const propertyOf = (model: string) => model.charAt(0).toLowerCase() + model.slic
  * throws or rejects is logged, and the query's result is returned unchanged.
  *
  * Use: `new PrismaClient({ adapter }).$extends(hiwelinkExtension({ emitter, models: { products:
- * 'Product', orders: 'Order' } }))`. `$extends` throws a `TypeError` when a name in `models` is
- * not one of the client's models, or when `models` names none. See Prisma's client extensions,
- * https://www.prisma.io/docs/orm/prisma-client/client-extensions.
+ * 'Product', orders: 'Order' } }))`. Throws a `TypeError` when `models` names no model or the
+ * same one twice; `$extends` throws one when a name in `models` is not one of the client's
+ * models. See Prisma's client extensions, https://www.prisma.io/docs/orm/prisma-client/client-extensions.
  */
 export function hiwelinkExtension(options: HiwelinkPrismaOptions): HiwelinkPrismaExtension {
   const logger = options.logger ?? consoleLogger;
