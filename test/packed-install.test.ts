@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { compileStrict, freePort, packAll, run } from './support/packages.js';
+import { generatePrismaClient } from './support/prisma.js';
 import { codeBlocks, repo, shellLines } from './support/readme.js';
 
 // What users install: every package packed by `npm pack` from the build, installed from the
@@ -12,6 +13,8 @@ import { codeBlocks, repo, shellLines } from './support/readme.js';
 // resolves to it), with the frameworks and TypeScript from the registry. In each project the
 // README's quick start runs, as plain ESM JavaScript and as strict TypeScript, and answers the
 // README's curl lines. The only change made to the README's code is the port (a free one for 3000).
+// The Prisma extension is loaded from its tarball in a project of its own, and the README's Prisma
+// block compiled there against a client `prisma generate` made in that project.
 
 const KEY = 'hwk_live_packed_install_test_key';
 const work = mkdtempSync(join(tmpdir(), 'hiwelink-packed-'));
@@ -19,8 +22,12 @@ const tarballs: Record<string, string> = {};
 const rootManifest = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as {
   devDependencies: Record<string, string>;
 };
+const ormManifest = JSON.parse(readFileSync(join(repo, 'packages', 'orm', 'package.json'), 'utf8')) as {
+  devDependencies: Record<string, string>;
+};
 /** The versions the workspace tests with, so the projects get the same from the registry. */
-const pinned = (name: string) => `${name}@${rootManifest.devDependencies[name]}`;
+const pinned = (name: string) =>
+  `${name}@${rootManifest.devDependencies[name] ?? ormManifest.devDependencies[name]}`;
 
 type Framework = 'express' | 'fastify' | 'koa';
 const TITLES: Record<Framework, string> = { express: 'Express', fastify: 'Fastify', koa: 'Koa' };
@@ -203,3 +210,48 @@ for (const framework of ['express', 'fastify', 'koa'] as const) {
     }
   });
 }
+
+describe('Prisma extension from the packed tarballs', () => {
+  const dir = join(work, 'prisma');
+
+  beforeAll(async () => {
+    mkdirSync(dir);
+    writeFileSync(
+      join(dir, 'package.json'),
+      `${JSON.stringify({ name: 'packed-prisma', private: true, type: 'module' }, null, 2)}\n`,
+    );
+    await npm(
+      [
+        'install',
+        tarballs['@hiwelink/core'] ?? '',
+        tarballs['@hiwelink/orm'] ?? '',
+        pinned('@prisma/client'),
+        pinned('@prisma/adapter-pg'),
+        pinned('prisma'),
+        pinned('typescript'),
+        pinned('@types/node'),
+      ],
+      dir,
+    );
+  }, 300_000);
+
+  it('loads @hiwelink/orm/prisma as plain ESM', async () => {
+    const script = "const m = await import('@hiwelink/orm/prisma'); console.log(typeof m.hiwelinkExtension);";
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { cwd: dir });
+    expect(stdout.trim()).toBe('function');
+  });
+
+  it('compiles the README Prisma block as strict TypeScript against a generated client', {
+    timeout: 120_000,
+  }, async () => {
+    const block = codeBlocks(readme, ['ts']).find(({ code }) => code.includes("from '@hiwelink/orm/prisma'"));
+    if (!block) throw new Error('README.md has no block importing @hiwelink/orm/prisma');
+    await generatePrismaClient(join(dir, 'generated'), 'prisma', dir);
+    // The block takes the emitter the README's webhooks section makes.
+    const emitter =
+      "import { createWebhookEmitter } from '@hiwelink/core';\nconst webhooks = createWebhookEmitter();\n";
+    writeFileSync(join(dir, 'app.ts'), `${emitter}${block.code}`);
+    const tsc = join(dir, 'node_modules', 'typescript', 'bin', 'tsc');
+    expect(await compileStrict(dir, tsc, { noEmit: true, skipLibCheck: false }, ['app.ts'])).toBe('');
+  });
+});

@@ -3,6 +3,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileStrict } from './support/packages.js';
+import { generatePrismaClient } from './support/prisma.js';
 import { codeBlocks, readmes, repo } from './support/readme.js';
 
 // Every ```ts block of the READMEs is type-checked as a user's project would check it: `strict`,
@@ -10,7 +11,8 @@ import { codeBlocks, readmes, repo } from './support/readme.js';
 // start (a block that imports an adapter and listens) must compile on its own. Other blocks are
 // excerpts: they may use the names below (your database, your app, ...), declared for them, and a
 // block with `// Express`, `// Fastify`, `// Koa` sections is checked one section at a time, each
-// against that framework's `app`.
+// against that framework's `app`. A block importing `./generated/prisma/client.js` gets the client
+// of test/prisma/schema.prisma generated there (models Product and Order).
 
 type Framework = 'express' | 'fastify' | 'koa';
 const FRAMEWORKS: Framework[] = ['express', 'fastify', 'koa'];
@@ -76,6 +78,9 @@ interface Snippet {
   context: Framework | undefined;
 }
 
+/** Where the README's Prisma blocks import their generated client from. */
+const PRISMA_CLIENT = "from './generated/prisma/client.js'";
+
 const COMPLETE = /from '@hiwelink\/(express|fastify|koa)'[\s\S]*\.listen\(/;
 const SECTION = /^\/\/ (Express|Fastify|Koa)\b.*$/gm;
 
@@ -110,6 +115,9 @@ beforeAll(async () => {
       mkdirSync(dir, { recursive: true });
       writeFileSync(join(dir, 'package.json'), JSON.stringify({ type: 'module', private: true }));
       if (context) writeFileSync(join(dir, 'context.d.ts'), COMMON + CONTEXT[context]);
+      if (all.some((snippet) => snippet.context === context && snippet.code.includes(PRISMA_CLIENT))) {
+        await generatePrismaClient(join(dir, 'generated'), 'prisma');
+      }
       for (const [index, snippet] of all.entries()) {
         if (snippet.context !== context) continue;
         const file = join(dir, `snippet-${index}.ts`);
