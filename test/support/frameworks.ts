@@ -1,19 +1,19 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
-import { serve } from '@hono/node-server';
-import { getConnInfo } from '@hono/node-server/conninfo';
 import type { HiwelinkOptions } from '@hiwelink/core';
 import { hiwelink as expressHiwelink } from '@hiwelink/express';
 import { hiwelink as fastifyHiwelink } from '@hiwelink/fastify';
 import { createFetchHandler } from '@hiwelink/fetch';
 import { hiwelink as koaHiwelink } from '@hiwelink/koa';
+import { serve } from '@hono/node-server';
+import { getConnInfo } from '@hono/node-server/conninfo';
 import express5 from 'express';
 import express4 from 'express4';
 import fastify5 from 'fastify';
 import fastify4 from 'fastify4';
-import Koa3 from 'koa';
 import { type Context, Hono } from 'hono';
+import Koa3 from 'koa';
 import Koa2 from 'koa2';
 
 /** A host app on 127.0.0.1 with the kit mounted and one route of its own at `/other`. */
