@@ -74,7 +74,8 @@ class FetchRequest implements CoreRequest {
  * only (Next.js route files, Hono's `app.all(path, ...)`) to leave the others to your app. HEAD
  * answers carry the GET answer's headers and no body. The returned promise never rejects.
  * Throws `HiwelinkConfigError` here, at startup, when the options cannot work, including
- * `allowIps`, `trustProxy` or `rateLimit` without `clientAddress`.
+ * `allowIps`, `trustProxy` or `rateLimit` without `clientAddress`. (`next build` loads route
+ * modules, so under Next.js this also runs, and may throw, at build time.)
  */
 export function createFetchHandler<Product, Order, Context = unknown>(
   options: FetchHandlerOptions<Product, Order, Context>,
