@@ -29,13 +29,22 @@ const ormManifest = JSON.parse(readFileSync(join(repo, 'packages', 'orm', 'packa
 const pinned = (name: string) =>
   `${name}@${rootManifest.devDependencies[name] ?? ormManifest.devDependencies[name]}`;
 
-type Framework = 'express' | 'fastify' | 'koa';
-const TITLES: Record<Framework, string> = { express: 'Express', fastify: 'Fastify', koa: 'Koa' };
+type Framework = 'express' | 'fastify' | 'koa' | 'hono';
+const TITLES: Record<Framework, string> = {
+  express: 'Express',
+  fastify: 'Fastify',
+  koa: 'Koa',
+  hono: 'Hono',
+};
+/** Installed beside the framework: its types, or (Hono) its Node server. */
 const TYPES: Record<Framework, string[]> = {
   express: [pinned('@types/express')],
   fastify: [],
   koa: [pinned('@types/koa')],
+  hono: [pinned('@hono/node-server')],
 };
+/** The kit's package for a framework: Hono takes the fetch-standard handler. */
+const adapter = (framework: Framework) => (framework === 'hono' ? 'fetch' : framework);
 
 const readme = readFileSync(join(repo, 'README.md'), 'utf8');
 
@@ -127,7 +136,7 @@ async function checkWithCurl(port: number) {
   expect((await fetch(`http://127.0.0.1:${port}/api/products`)).status).toBe(401);
 }
 
-for (const framework of ['express', 'fastify', 'koa'] as const) {
+for (const framework of ['express', 'fastify', 'koa', 'hono'] as const) {
   describe(`${TITLES[framework]} app from the packed tarballs`, () => {
     const dir = join(work, framework);
 
@@ -141,7 +150,7 @@ for (const framework of ['express', 'fastify', 'koa'] as const) {
         [
           'install',
           tarballs['@hiwelink/core'] ?? '',
-          tarballs[`@hiwelink/${framework}`] ?? '',
+          tarballs[`@hiwelink/${adapter(framework)}`] ?? '',
           pinned(framework),
           pinned('typescript'),
           pinned('@types/node'),

@@ -45,6 +45,10 @@ declare const create: (input: AnyRecord) => Promise<AnyRecord>;
 declare const update: (id: string, patch: AnyRecord) => Promise<AnyRecord | null>;
 declare const remove: (id: string) => Promise<{ id: string } | null>;
 type NewProduct = { name: string; price: number; stock: number };
+/** A Next.js app's own module, imported by its route files through the \`@/\` path alias. */
+declare module '@/lib/hiwelink' {
+  export const hiwelink: import('@hiwelink/fetch').FetchHandler;
+}
 declare const yourApp: (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => void;
 `;
 
@@ -81,7 +85,7 @@ interface Snippet {
 /** Where the README's Prisma blocks import their generated client from. */
 const PRISMA_CLIENT = "from './generated/prisma/client.js'";
 
-const COMPLETE = /from '@hiwelink\/(express|fastify|koa)'[\s\S]*\.listen\(/;
+const COMPLETE = /from '@hiwelink\/(express|fastify|koa|fetch)'[\s\S]*(\.listen|\bserve)\(/;
 const SECTION = /^\/\/ (Express|Fastify|Koa)\b.*$/gm;
 
 /** A block, or its framework sections (each with the lines before the first section, its imports). */
@@ -138,10 +142,10 @@ beforeAll(async () => {
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 describe('README TypeScript blocks under strict, nodenext', () => {
-  it('has the three quick starts as whole programs', () => {
+  it('has the four Node quick starts as whole programs (Express, Fastify, Koa, Hono)', () => {
     expect(
       all.filter((snippet) => snippet.context === undefined && snippet.name.startsWith('README.md:')),
-    ).toHaveLength(3);
+    ).toHaveLength(4);
   });
 
   it('finds no error outside the blocks (the declarations above)', () => {

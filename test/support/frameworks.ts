@@ -1,13 +1,18 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
 import type { HiwelinkOptions } from '@hiwelink/core';
 import { hiwelink as expressHiwelink } from '@hiwelink/express';
 import { hiwelink as fastifyHiwelink } from '@hiwelink/fastify';
+import { createFetchHandler } from '@hiwelink/fetch';
 import { hiwelink as koaHiwelink } from '@hiwelink/koa';
+import { serve } from '@hono/node-server';
+import { getConnInfo } from '@hono/node-server/conninfo';
 import express5 from 'express';
 import express4 from 'express4';
 import fastify5 from 'fastify';
 import fastify4 from 'fastify4';
+import { type Context, Hono } from 'hono';
 import Koa3 from 'koa';
 import Koa2 from 'koa2';
 
@@ -28,10 +33,11 @@ export interface Framework {
 
 export const HOST_BODY = 'host app';
 
-function listen(server: Server): Promise<RunningApp> {
+/** Resolves once `server` (already told to listen on 127.0.0.1) is listening. */
+function listening(server: Server): Promise<RunningApp> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
+    server.once('listening', () => {
       const { port } = server.address() as AddressInfo;
       resolve({
         url: `http://127.0.0.1:${port}`,
@@ -43,6 +49,11 @@ function listen(server: Server): Promise<RunningApp> {
       });
     });
   });
+}
+
+function listen(server: Server): Promise<RunningApp> {
+  server.listen(0, '127.0.0.1');
+  return listening(server);
 }
 
 function expressApp(name: string, express: typeof express5): Framework {
@@ -98,6 +109,72 @@ function fastifyApp(name: string, fastify: typeof fastify5): Framework {
   };
 }
 
+/**
+ * Hono on @hono/node-server: the handler on each of its paths, or under a prefix with Hono's
+ * `mount` (which strips the prefix from the URL it hands on). The peer address comes from Hono's
+ * getConnInfo, as the README says.
+ */
+const hono: Framework = {
+  name: 'hono',
+  async start(options, prefix) {
+    const handler = createFetchHandler({
+      ...options,
+      clientAddress: (_request, c: Context) => getConnInfo(c).remote.address,
+    });
+    const app = new Hono();
+    app.get('/other', (c) => c.text(HOST_BODY));
+    if (prefix) app.mount(prefix, handler, { optionHandler: (c) => c });
+    else for (const path of handler.paths) app.all(path, (c) => handler(c.req.raw, c));
+    const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }) as Server;
+    return listening(server);
+  },
+};
+
+/**
+ * The handler called directly with `Request` objects, as Next.js calls a route handler: a bare
+ * node:http server (no framework) builds a `Request` from each incoming request (URL from the Host
+ * header, every header line, the body as a stream, a signal that aborts when the client leaves),
+ * passes the IncomingMessage as the context, and writes the `Response` back. Everything but
+ * `/other` goes to the handler, as to a catch-all route; a prefix is `basePath`, as under a
+ * Next.js route folder.
+ */
+const fetchDirect: Framework = {
+  name: 'fetch (direct)',
+  async start(options, prefix) {
+    const handler = createFetchHandler({
+      ...options,
+      ...(prefix ? { basePath: prefix } : {}),
+      clientAddress: (_request, incoming: IncomingMessage) => incoming.socket.remoteAddress,
+    });
+    const server = createServer(async (incoming, outgoing) => {
+      if (incoming.url === '/other') {
+        outgoing.writeHead(200, { 'content-type': 'text/plain' }).end(HOST_BODY);
+        return;
+      }
+      const controller = new AbortController();
+      outgoing.once('close', () => {
+        if (!outgoing.writableFinished) controller.abort(new Error('client closed the connection'));
+      });
+      const headers = new Headers();
+      for (let index = 0; index < incoming.rawHeaders.length; index += 2) {
+        headers.append(incoming.rawHeaders[index] ?? '', incoming.rawHeaders[index + 1] ?? '');
+      }
+      const method = incoming.method ?? 'GET';
+      const withBody = method !== 'GET' && method !== 'HEAD';
+      const request = new Request(`http://${incoming.headers.host}${incoming.url}`, {
+        method,
+        headers,
+        signal: controller.signal,
+        ...(withBody ? { body: Readable.toWeb(incoming) as ReadableStream, duplex: 'half' } : {}),
+      });
+      const response = await handler(request, incoming);
+      outgoing.writeHead(response.status, Object.fromEntries(response.headers));
+      outgoing.end(Buffer.from(await response.arrayBuffer()));
+    });
+    return listen(server);
+  },
+};
+
 export const frameworks: Framework[] = [
   expressApp('express 4', express4),
   expressApp('express 5', express5),
@@ -105,4 +182,6 @@ export const frameworks: Framework[] = [
   fastifyApp('fastify 5', fastify5),
   koaApp('koa 2', Koa2),
   koaApp('koa 3', Koa3),
+  hono,
+  fetchDirect,
 ];

@@ -14,6 +14,7 @@ export const PACKAGES = [
   'express',
   'fastify',
   'koa',
+  'fetch',
   'cli',
   'orm',
   'webhooks-bullmq',
