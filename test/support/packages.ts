@@ -14,6 +14,7 @@ export const PACKAGES = [
   'express',
   'fastify',
   'koa',
+  'nestjs',
   'cli',
   'orm',
   'webhooks-bullmq',

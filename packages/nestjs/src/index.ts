@@ -1,0 +1,137 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import {
+  createHiwelink,
+  createWebhookEmitter,
+  type HiwelinkOptions,
+  toCoreRequest,
+  type WebhookEmitterOptions,
+  type WebhookEvents,
+} from '@hiwelink/core';
+import {
+  ConfigurableModuleBuilder,
+  Inject,
+  type MiddlewareConsumer,
+  Module,
+  type NestModule,
+  type OnApplicationShutdown,
+  RequestMethod,
+} from '@nestjs/common';
+import { ApplicationConfig } from '@nestjs/core';
+
+export type { HiwelinkOptions } from '@hiwelink/core';
+
+/**
+ * An emitter the module can hand to your services and close at shutdown: the in-memory one
+ * (`createWebhookEmitter` from `@hiwelink/core`) or the durable one
+ * (`createDurableWebhookEmitter` from `@hiwelink/webhooks-bullmq`).
+ */
+export interface HiwelinkWebhooks<Product = any, Order = any> extends WebhookEvents<Product, Order, unknown> {
+  /** Delivers or reports what is still queued; awaited when the application shuts down. */
+  close(timeoutMs?: number): Promise<unknown>;
+}
+
+/** `HiwelinkModule.forRoot()`'s options: the kit's, plus the webhook emitter. */
+export interface HiwelinkModuleOptions<Product = any, Order = any> extends HiwelinkOptions<Product, Order> {
+  /**
+   * The emitter injected with `@InjectHiwelinkWebhooks()`: an emitter you made (in-memory or
+   * BullMQ), or options for the in-memory one (`createWebhookEmitter`'s, whose URL and secret
+   * default to `HIWELINK_WEBHOOK_URL` / `HIWELINK_WEBHOOK_SECRET`). Either is closed on application
+   * shutdown (`app.close()`, or a signal after `app.enableShutdownHooks()`), after the HTTP server
+   * has stopped, so what requests emitted is delivered or reported. @default {} (the in-memory
+   * emitter from the environment; a no-op when no URL is set)
+   */
+  webhooks?: WebhookEmitterOptions<Product, Order> | HiwelinkWebhooks<Product, Order>;
+}
+
+/** The injection token of the webhook emitter; `@InjectHiwelinkWebhooks()` is `@Inject()` with it. */
+export const HIWELINK_WEBHOOKS = Symbol('HIWELINK_WEBHOOKS');
+
+/** Injects the module's webhook emitter (a `HiwelinkWebhooks`) into a constructor parameter. */
+export const InjectHiwelinkWebhooks = (): ParameterDecorator => Inject(HIWELINK_WEBHOOKS);
+
+const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN } = new ConfigurableModuleBuilder<HiwelinkModuleOptions>({
+  moduleName: 'Hiwelink',
+})
+  .setClassMethodName('forRoot')
+  // Global by default, so a service in any module can inject the emitter without importing it.
+  .setExtras({ isGlobal: true }, (definition, extras) => ({ ...definition, global: extras.isGlobal }))
+  .build();
+
+const isEmitter = (value: HiwelinkModuleOptions['webhooks']): value is HiwelinkWebhooks =>
+  typeof (value as HiwelinkWebhooks | undefined)?.close === 'function';
+
+/** Closes the emitter once the server has stopped (Nest calls onApplicationShutdown after that). */
+class WebhooksShutdown implements OnApplicationShutdown {
+  constructor(@Inject(HIWELINK_WEBHOOKS) private readonly webhooks: HiwelinkWebhooks) {}
+
+  async onApplicationShutdown() {
+    await this.webhooks.close();
+  }
+}
+
+/** `/store/` and `store` as Nest joins a global prefix to a route: `/store`; none is ''. */
+const prefixPath = (prefix: string) => (prefix === '' ? '' : `/${prefix.replace(/^\/+|\/+$/g, '')}`);
+
+/**
+ * Serves `/health`, `/api/products` and `/api/orders` (or your `paths`, under `basePath`) in a
+ * Nest application on either platform, `@nestjs/platform-express` or `@nestjs/platform-fastify`:
+ * `imports: [HiwelinkModule.forRoot({ products, orders })]`, or `forRootAsync({ imports, inject,
+ * useFactory })` for options from other providers. A global prefix (`app.setGlobalPrefix('v1')`)
+ * applies to these paths as to your controllers', and the OpenAPI document lists them with it.
+ * Every other request goes on to your routes. Bad options reject `app.init()` / `app.listen()`
+ * with a `HiwelinkConfigError` saying what to fix. Also provides the webhook emitter (see
+ * `HiwelinkModuleOptions.webhooks`), global unless `isGlobal: false`.
+ */
+@Module({
+  providers: [
+    {
+      provide: HIWELINK_WEBHOOKS,
+      inject: [MODULE_OPTIONS_TOKEN],
+      useFactory: ({ webhooks }: HiwelinkModuleOptions) =>
+        isEmitter(webhooks) ? webhooks : createWebhookEmitter(webhooks),
+    },
+    WebhooksShutdown,
+  ],
+  exports: [HIWELINK_WEBHOOKS],
+})
+export class HiwelinkModule extends ConfigurableModuleClass implements NestModule {
+  constructor(
+    @Inject(MODULE_OPTIONS_TOKEN) private readonly options: HiwelinkModuleOptions,
+    @Inject(ApplicationConfig) private readonly config: ApplicationConfig,
+  ) {
+    super();
+  }
+
+  /** Called by Nest in `app.init()`, after `setGlobalPrefix()`, so the prefix is known here. */
+  configure(consumer: MiddlewareConsumer) {
+    const { webhooks: _, ...options } = this.options;
+    const prefix = prefixPath(this.config.getGlobalPrefix());
+    const kit = createHiwelink({ ...options, basePath: `${prefix}${options.basePath ?? ''}` });
+    const serve = (
+      request: IncomingMessage & { originalUrl?: string },
+      response: ServerResponse,
+      next: (error?: unknown) => void,
+    ) => {
+      // Express and Nest's Fastify middleware runner both strip a matched mount path from `url`;
+      // `originalUrl` keeps the URL as requested, which is what the kit's paths are matched to.
+      const url = request.originalUrl ?? request.url ?? '/';
+      const end = url.indexOf('?');
+      const path = end === -1 ? url : url.slice(0, end);
+      if (!kit.owns(path)) {
+        next();
+        return;
+      }
+      // The kit answers this request, nothing routes it after: its URL is put back as requested,
+      // for the access log and the signal.
+      request.url = url;
+      kit
+        .respond(toCoreRequest(request, response, path), (answer) => {
+          response.writeHead(answer.status, answer.headers);
+          response.end(answer.body);
+        })
+        ?.catch(next);
+    };
+    // Every path (under the global prefix, which Nest adds): the kit decides what is its own.
+    consumer.apply(serve).forRoutes({ path: '{*path}', method: RequestMethod.ALL });
+  }
+}
