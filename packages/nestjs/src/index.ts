@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   createHiwelink,
   createWebhookEmitter,
+  HiwelinkConfigError,
   type HiwelinkOptions,
   toCoreRequest,
   type WebhookEmitterOptions,
@@ -10,6 +11,7 @@ import {
 import {
   ConfigurableModuleBuilder,
   Inject,
+  Injectable,
   type MiddlewareConsumer,
   Module,
   type NestModule,
@@ -25,13 +27,15 @@ export type { HiwelinkOptions } from '@hiwelink/core';
  * (`createWebhookEmitter` from `@hiwelink/core`) or the durable one
  * (`createDurableWebhookEmitter` from `@hiwelink/webhooks-bullmq`).
  */
-export interface HiwelinkWebhooks<Product = any, Order = any> extends WebhookEvents<Product, Order, unknown> {
+export interface HiwelinkWebhooks<Product = unknown, Order = unknown>
+  extends WebhookEvents<Product, Order, unknown> {
   /** Delivers or reports what is still queued; awaited when the application shuts down. */
   close(timeoutMs?: number): Promise<unknown>;
 }
 
 /** `HiwelinkModule.forRoot()`'s options: the kit's, plus the webhook emitter. */
-export interface HiwelinkModuleOptions<Product = any, Order = any> extends HiwelinkOptions<Product, Order> {
+export interface HiwelinkModuleOptions<Product = unknown, Order = unknown>
+  extends HiwelinkOptions<Product, Order> {
   /**
    * The emitter injected with `@InjectHiwelinkWebhooks()`: an emitter you made (in-memory or
    * BullMQ), or options for the in-memory one (`createWebhookEmitter`'s, whose URL and secret
@@ -41,6 +45,12 @@ export interface HiwelinkModuleOptions<Product = any, Order = any> extends Hiwel
    * emitter from the environment; a no-op when no URL is set)
    */
   webhooks?: WebhookEmitterOptions<Product, Order> | HiwelinkWebhooks<Product, Order>;
+  /**
+   * Milliseconds the emitter's `close()` gets at shutdown to deliver what is queued before it
+   * reports the rest as undelivered (0 or more; `Infinity` waits as long as it takes). Keep it
+   * under your platform's kill grace period (Kubernetes: 30 s). @default 30000
+   */
+  webhooksCloseTimeoutMs?: number;
 }
 
 /** The injection token of the webhook emitter; `@InjectHiwelinkWebhooks()` is `@Inject()` with it. */
@@ -49,24 +59,42 @@ export const HIWELINK_WEBHOOKS = Symbol('HIWELINK_WEBHOOKS');
 /** Injects the module's webhook emitter (a `HiwelinkWebhooks`) into a constructor parameter. */
 export const InjectHiwelinkWebhooks = (): ParameterDecorator => Inject(HIWELINK_WEBHOOKS);
 
-const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN } = new ConfigurableModuleBuilder<HiwelinkModuleOptions>({
-  moduleName: 'Hiwelink',
-})
-  .setClassMethodName('forRoot')
-  // Global by default, so a service in any module can inject the emitter without importing it.
-  .setExtras({ isGlobal: true }, (definition, extras) => ({ ...definition, global: extras.isGlobal }))
-  .build();
+const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN } =
+  new ConfigurableModuleBuilder<HiwelinkModuleOptions>({
+    moduleName: 'Hiwelink',
+  })
+    .setClassMethodName('forRoot')
+    // Global by default, so a service in any module can inject the emitter without importing it.
+    .setExtras({ isGlobal: true }, (definition, extras) => ({ ...definition, global: extras.isGlobal }))
+    .build();
 
 const isEmitter = (value: HiwelinkModuleOptions['webhooks']): value is HiwelinkWebhooks =>
   typeof (value as HiwelinkWebhooks | undefined)?.close === 'function';
 
 /** Closes the emitter once the server has stopped (Nest calls onApplicationShutdown after that). */
+@Injectable()
 class WebhooksShutdown implements OnApplicationShutdown {
-  constructor(@Inject(HIWELINK_WEBHOOKS) private readonly webhooks: HiwelinkWebhooks) {}
+  constructor(
+    @Inject(HIWELINK_WEBHOOKS) private readonly webhooks: HiwelinkWebhooks,
+    @Inject(MODULE_OPTIONS_TOKEN) private readonly options: HiwelinkModuleOptions,
+  ) {}
 
   async onApplicationShutdown() {
-    await this.webhooks.close();
+    await this.webhooks.close(this.options.webhooksCloseTimeoutMs);
   }
+}
+
+/** The emitter the options ask for; a bad close timeout is refused here, at startup. */
+function webhooksFrom({
+  webhooks,
+  webhooksCloseTimeoutMs: timeout,
+}: HiwelinkModuleOptions): HiwelinkWebhooks {
+  if (timeout !== undefined && !(typeof timeout === 'number' && timeout >= 0)) {
+    throw new HiwelinkConfigError([
+      `webhooksCloseTimeoutMs: must be a number of milliseconds, 0 or more (or Infinity), not ${String(timeout)}`,
+    ]);
+  }
+  return isEmitter(webhooks) ? webhooks : createWebhookEmitter(webhooks);
 }
 
 /** `/store/` and `store` as Nest joins a global prefix to a route: `/store`; none is ''. */
@@ -87,8 +115,7 @@ const prefixPath = (prefix: string) => (prefix === '' ? '' : `/${prefix.replace(
     {
       provide: HIWELINK_WEBHOOKS,
       inject: [MODULE_OPTIONS_TOKEN],
-      useFactory: ({ webhooks }: HiwelinkModuleOptions) =>
-        isEmitter(webhooks) ? webhooks : createWebhookEmitter(webhooks),
+      useFactory: webhooksFrom,
     },
     WebhooksShutdown,
   ],
@@ -104,7 +131,7 @@ export class HiwelinkModule extends ConfigurableModuleClass implements NestModul
 
   /** Called by Nest in `app.init()`, after `setGlobalPrefix()`, so the prefix is known here. */
   configure(consumer: MiddlewareConsumer) {
-    const { webhooks: _, ...options } = this.options;
+    const { webhooks: _, webhooksCloseTimeoutMs: __, ...options } = this.options;
     const prefix = prefixPath(this.config.getGlobalPrefix());
     const kit = createHiwelink({ ...options, basePath: `${prefix}${options.basePath ?? ''}` });
     const serve = (
