@@ -10,10 +10,13 @@ import { codeBlocks, readmes, repo } from './support/readme.js';
 // start (a block that imports an adapter and listens) must compile on its own. Other blocks are
 // excerpts: they may use the names below (your database, your app, ...), declared for them, and a
 // block with `// Express`, `// Fastify`, `// Koa` sections is checked one section at a time, each
-// against that framework's `app`.
+// against that framework's `app`. NestJS excerpts are checked with `experimentalDecorators` and
+// `emitDecoratorMetadata`, as a Nest project has them (parameter decorators need them); its quick
+// start compiles without them.
 
-type Framework = 'express' | 'fastify' | 'koa';
-const FRAMEWORKS: Framework[] = ['express', 'fastify', 'koa'];
+type Framework = 'express' | 'fastify' | 'koa' | 'nestjs';
+const FRAMEWORKS: Framework[] = ['express', 'fastify', 'koa', 'nestjs'];
+const DECORATORS = { experimentalDecorators: true, emitDecoratorMetadata: true };
 
 /** What the excerpts may take as given: declared, never defined, so only their types matter. */
 const COMMON = `
@@ -66,6 +69,7 @@ declare const router: {
   ): void;
 };
 `,
+  nestjs: '',
 };
 
 interface Snippet {
@@ -76,14 +80,16 @@ interface Snippet {
   context: Framework | undefined;
 }
 
-const COMPLETE = /from '@hiwelink\/(express|fastify|koa)'[\s\S]*\.listen\(/;
+const COMPLETE = /from '@hiwelink\/(express|fastify|koa|nestjs)'[\s\S]*\.listen\(/;
 const SECTION = /^\/\/ (Express|Fastify|Koa)\b.*$/gm;
 
 /** A block, or its framework sections (each with the lines before the first section, its imports). */
 function snippets(file: string, code: string, line: number): Snippet[] {
   if (COMPLETE.test(code)) return [{ name: `${file}:${line}`, code, context: undefined }];
   const sections = [...code.matchAll(SECTION)];
-  const imported = /from '(?:@hiwelink\/)?(express|fastify|koa)'/.exec(code)?.[1] as Framework | undefined;
+  const imported = /from '(?:@hiwelink\/)?(express|fastify|koa|nestjs)'/.exec(code)?.[1] as
+    | Framework
+    | undefined;
   if (sections.length === 0) return [{ name: `${file}:${line}`, code, context: imported ?? 'express' }];
   const preamble = code.slice(0, sections[0]?.index);
   return sections.map((section, index) => ({
@@ -118,7 +124,8 @@ beforeAll(async () => {
         fileOf.set(snippet, file);
       }
       const tsc = join(repo, 'node_modules', 'typescript', 'bin', 'tsc');
-      const output = await compileStrict(dir, tsc, { noEmit: true, skipLibCheck: true }, ['*.ts']);
+      const options = { noEmit: true, skipLibCheck: true, ...(context === 'nestjs' ? DECORATORS : {}) };
+      const output = await compileStrict(dir, tsc, options, ['*.ts']);
       for (const message of output.split('\n').filter((text) => text.includes('error TS'))) {
         const file = join(dir, message.slice(0, message.indexOf('(')));
         diagnostics.set(file, [...(diagnostics.get(file) ?? []), message]);
@@ -130,10 +137,10 @@ beforeAll(async () => {
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 describe('README TypeScript blocks under strict, nodenext', () => {
-  it('has the three quick starts as whole programs', () => {
+  it('has the four quick starts as whole programs', () => {
     expect(
       all.filter((snippet) => snippet.context === undefined && snippet.name.startsWith('README.md:')),
-    ).toHaveLength(3);
+    ).toHaveLength(4);
   });
 
   it('finds no error outside the blocks (the declarations above)', () => {

@@ -38,8 +38,8 @@ export interface HiwelinkModuleOptions<Product = unknown, Order = unknown>
   extends HiwelinkOptions<Product, Order> {
   /**
    * The emitter injected with `@InjectHiwelinkWebhooks()`: an emitter you made (in-memory or
-   * BullMQ), or options for the in-memory one (`createWebhookEmitter`'s, whose URL and secret
-   * default to `HIWELINK_WEBHOOK_URL` / `HIWELINK_WEBHOOK_SECRET`). Either is closed on application
+   * BullMQ), or options for the in-memory one (`createWebhookEmitter`'s, which reads
+   * `HIWELINK_WEBHOOK_URL`, `HIWELINK_STORE_TOKEN` and `HIWELINK_WEBHOOK_SECRET` by default). Either is closed on application
    * shutdown (`app.close()`, or a signal after `app.enableShutdownHooks()`), after the HTTP server
    * has stopped, so what requests emitted is delivered or reported. @default {} (the in-memory
    * emitter from the environment; a no-op when no URL is set)
