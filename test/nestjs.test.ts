@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { createWebhookEmitter, HiwelinkConfigError } from '@hiwelink/core';
 import {
   HIWELINK_WEBHOOKS,
@@ -19,6 +20,7 @@ import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { afterEach, describe, expect, it } from 'vitest';
+import { runScript } from './support/emitters.js';
 import { send } from './support/http-client.js';
 import { startReceiver } from './support/receiver.js';
 
@@ -221,5 +223,31 @@ describe.each(platforms)('HiwelinkModule on Nest ($name)', ({ adapter }) => {
     expect(emitter.orderCreated({ id: '1002', status: 'pending' })).toBe(false);
     expect(failures).toHaveLength(1);
     expect(failures[0]).toMatch(/^order\.created: /);
+  });
+});
+
+describe('HiwelinkModule with enableShutdownHooks()', () => {
+  const CHILD = fileURLToPath(new URL('./support/nestjs-shutdown-child.mjs', import.meta.url));
+
+  it('delivers what was emitted when SIGTERM stops the app, then lets the process end', async () => {
+    const receiver = await startReceiver();
+    try {
+      const result = await runScript(CHILD, { url: receiver.url, events: 3 }, 10_000);
+      // Nest re-raises the signal once its hooks have run: the process ends by SIGTERM, not a kill.
+      expect(result).toMatchObject({ signal: 'SIGTERM', stdout: [] });
+      expect(receiver.delivered().map((entry) => entry.body.data.id)).toEqual(['1', '2', '3']);
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  it('reports what it could not deliver within webhooksCloseTimeoutMs', async () => {
+    const probe = await startReceiver();
+    await probe.close();
+    const started = Date.now();
+    const result = await runScript(CHILD, { url: probe.url, events: 2 }, 10_000);
+    expect(result).toMatchObject({ signal: 'SIGTERM' });
+    expect(result.stdout).toEqual([{ onFailure: '1' }, { onFailure: '2' }]);
+    expect(Date.now() - started).toBeLessThan(8_000);
   });
 });

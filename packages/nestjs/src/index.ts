@@ -107,8 +107,10 @@ const prefixPath = (prefix: string) => (prefix === '' ? '' : `/${prefix.replace(
  * useFactory })` for options from other providers. A global prefix (`app.setGlobalPrefix('v1')`)
  * applies to these paths as to your controllers', and the OpenAPI document lists them with it.
  * Every other request goes on to your routes. Bad options reject `app.init()` / `app.listen()`
- * with a `HiwelinkConfigError` saying what to fix. Also provides the webhook emitter (see
- * `HiwelinkModuleOptions.webhooks`), global unless `isGlobal: false`.
+ * with a `HiwelinkConfigError` saying what to fix; bad `webhooks` / `webhooksCloseTimeoutMs` fail
+ * `NestFactory.create()` with it (Nest aborts the process there unless `abortOnError: false`).
+ * Also provides the webhook emitter (see `HiwelinkModuleOptions.webhooks`), global unless
+ * `isGlobal: false`.
  */
 @Module({
   providers: [
