@@ -137,6 +137,12 @@ describe.each(platforms)('HiwelinkModule on Nest ($name)', ({ adapter }) => {
     );
     await expect(failed).rejects.toThrow(HiwelinkConfigError);
     await expect(failed).rejects.toThrow(/basePath/);
+    // With a global prefix too, the basePath is judged as given.
+    const prefixed = start(
+      HiwelinkModule.forRoot({ products: list, orders: list, auth: { apiKey: KEY }, basePath: 'v2' }),
+      (app) => app.setGlobalPrefix('v1'),
+    );
+    await expect(prefixed).rejects.toThrow(/basePath: must be '' or start with '\/'/);
     const badTimeout = start(
       HiwelinkModule.forRoot({
         products: list,

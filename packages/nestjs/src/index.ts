@@ -135,7 +135,11 @@ export class HiwelinkModule extends ConfigurableModuleClass implements NestModul
   configure(consumer: MiddlewareConsumer) {
     const { webhooks: _, webhooksCloseTimeoutMs: __, ...options } = this.options;
     const prefix = prefixPath(this.config.getGlobalPrefix());
-    const kit = createHiwelink({ ...options, basePath: `${prefix}${options.basePath ?? ''}` });
+    const own = options.basePath;
+    // Joined to the prefix only when it is a path: anything else goes to core as given, which
+    // names it ('v2' after '/v1' would otherwise pass as '/v1v2').
+    const joins = own === undefined || own === '' || (typeof own === 'string' && own.startsWith('/'));
+    const kit = createHiwelink({ ...options, basePath: joins ? `${prefix}${own ?? ''}` : own });
     const serve = (
       request: IncomingMessage & { originalUrl?: string },
       response: ServerResponse,
