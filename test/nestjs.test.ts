@@ -132,14 +132,26 @@ describe.each(platforms)('HiwelinkModule on Nest ($name)', ({ adapter }) => {
   it('rejects app.listen() with the kit error when forRootAsync gives bad options', async () => {
     const failed = start(
       HiwelinkModule.forRootAsync({
-        useFactory: () => ({ products: list, orders: list, auth: { apiKey: KEY }, basePath: 'no-slash' }),
+        useFactory: () => ({
+          products: list,
+          orders: list,
+          auth: { apiKey: KEY },
+          basePath: 'no-slash',
+          webhooks: { logger: quiet },
+        }),
       }),
     );
     await expect(failed).rejects.toThrow(HiwelinkConfigError);
     await expect(failed).rejects.toThrow(/basePath/);
     // With a global prefix too, the basePath is judged as given.
     const prefixed = start(
-      HiwelinkModule.forRoot({ products: list, orders: list, auth: { apiKey: KEY }, basePath: 'v2' }),
+      HiwelinkModule.forRoot({
+        products: list,
+        orders: list,
+        auth: { apiKey: KEY },
+        basePath: 'v2',
+        webhooks: { logger: quiet },
+      }),
       (app) => app.setGlobalPrefix('v1'),
     );
     await expect(prefixed).rejects.toThrow(/basePath: must be '' or start with '\/'/);

@@ -29,14 +29,14 @@ describe.skipIf(!redis)('rate limit on Redis, shared by several instances', () =
     },
   });
 
-  it('counts requests across six instances, one per framework version, and resets with the window', async () => {
+  it('counts requests across instances, one per framework version, and resets with the window', async () => {
     const prefix = `hiwelink:test:${randomUUID()}:`;
     for (const framework of frameworks) apps.push(await framework.start(options(prefix)));
     const statuses: number[] = [];
     for (const app of [...apps, ...apps]) {
       statuses.push((await send(`${app.url}/api/products`, { headers: { 'x-api-key': KEY } })).status);
     }
-    expect(statuses).toEqual([200, 200, 200, 200, ...Array(8).fill(429)]);
+    expect(statuses).toEqual([200, 200, 200, 200, ...Array(2 * frameworks.length - 4).fill(429)]);
     const keys = await redis?.keys(`${prefix}*`);
     expect(keys).toHaveLength(1);
     const ttl = await redis?.pttl(keys?.[0] as string);
