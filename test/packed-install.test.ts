@@ -29,19 +29,23 @@ const ormManifest = JSON.parse(readFileSync(join(repo, 'packages', 'orm', 'packa
 const pinned = (name: string) =>
   `${name}@${rootManifest.devDependencies[name] ?? ormManifest.devDependencies[name]}`;
 
-type Framework = 'express' | 'fastify' | 'koa' | 'hono';
+type Framework = 'express' | 'fastify' | 'koa' | 'hono' | 'nestjs';
 const TITLES: Record<Framework, string> = {
   express: 'Express',
   fastify: 'Fastify',
   koa: 'Koa',
   hono: 'Hono',
+  nestjs: 'NestJS',
 };
-/** Installed beside the framework: its types, or (Hono) its Node server. */
-const TYPES: Record<Framework, string[]> = {
-  express: [pinned('@types/express')],
-  fastify: [],
-  koa: [pinned('@types/koa')],
-  hono: [pinned('@hono/node-server')],
+/** What each project installs from the registry besides the kit and TypeScript. */
+const FRAMEWORK: Record<Framework, string[]> = {
+  express: [pinned('express'), pinned('@types/express')],
+  fastify: [pinned('fastify')],
+  koa: [pinned('koa'), pinned('@types/koa')],
+  hono: [pinned('hono'), pinned('@hono/node-server')],
+  nestjs: ['@nestjs/common', '@nestjs/core', '@nestjs/platform-express', 'reflect-metadata', 'rxjs'].map(
+    pinned,
+  ),
 };
 /** The kit's package for a framework: Hono takes the fetch-standard handler. */
 const adapter = (framework: Framework) => (framework === 'hono' ? 'fetch' : framework);
@@ -136,7 +140,7 @@ async function checkWithCurl(port: number) {
   expect((await fetch(`http://127.0.0.1:${port}/api/products`)).status).toBe(401);
 }
 
-for (const framework of ['express', 'fastify', 'koa', 'hono'] as const) {
+for (const framework of ['express', 'fastify', 'koa', 'hono', 'nestjs'] as const) {
   describe(`${TITLES[framework]} app from the packed tarballs`, () => {
     const dir = join(work, framework);
 
@@ -151,10 +155,9 @@ for (const framework of ['express', 'fastify', 'koa', 'hono'] as const) {
           'install',
           tarballs['@hiwelink/core'] ?? '',
           tarballs[`@hiwelink/${adapter(framework)}`] ?? '',
-          pinned(framework),
+          ...FRAMEWORK[framework],
           pinned('typescript'),
           pinned('@types/node'),
-          ...TYPES[framework],
         ],
         dir,
       );
@@ -167,12 +170,19 @@ for (const framework of ['express', 'fastify', 'koa', 'hono'] as const) {
       expect(lock).not.toContain(repo);
     });
 
-    it('runs the README quick start as plain ESM JavaScript', { timeout: 60_000 }, async () => {
-      const port = await freePort();
-      writeFileSync(join(dir, 'server.mjs'), quickStart(framework).replace(/\b3000\b/, String(port)));
-      await serve(dir, 'server.mjs', port);
-      await checkWithCurl(port);
-    });
+    // Nest's quick start declares its module with a decorator, which JavaScript has no syntax for yet.
+    it.skipIf(framework === 'nestjs')(
+      'runs the README quick start as plain ESM JavaScript',
+      {
+        timeout: 60_000,
+      },
+      async () => {
+        const port = await freePort();
+        writeFileSync(join(dir, 'server.mjs'), quickStart(framework).replace(/\b3000\b/, String(port)));
+        await serve(dir, 'server.mjs', port);
+        await checkWithCurl(port);
+      },
+    );
 
     it('compiles the README quick start as strict TypeScript (nodenext) and runs it', {
       timeout: 120_000,

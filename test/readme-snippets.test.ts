@@ -13,9 +13,13 @@ import { codeBlocks, readmes, repo } from './support/readme.js';
 // block with `// Express`, `// Fastify`, `// Koa` sections is checked one section at a time, each
 // against that framework's `app`. A block importing `./generated/prisma/client.js` gets the client
 // of test/prisma/schema.prisma generated there (models Product and Order).
+// against that framework's `app`. NestJS excerpts are checked with `experimentalDecorators` and
+// `emitDecoratorMetadata`, as a Nest project has them (parameter decorators need them); its quick
+// start compiles without them.
 
-type Framework = 'express' | 'fastify' | 'koa';
-const FRAMEWORKS: Framework[] = ['express', 'fastify', 'koa'];
+type Framework = 'express' | 'fastify' | 'koa' | 'nestjs';
+const FRAMEWORKS: Framework[] = ['express', 'fastify', 'koa', 'nestjs'];
+const DECORATORS = { experimentalDecorators: true, emitDecoratorMetadata: true };
 
 /** What the excerpts may take as given: declared, never defined, so only their types matter. */
 const COMMON = `
@@ -72,6 +76,7 @@ declare const router: {
   ): void;
 };
 `,
+  nestjs: '',
 };
 
 interface Snippet {
@@ -85,14 +90,16 @@ interface Snippet {
 /** Where the README's Prisma blocks import their generated client from. */
 const PRISMA_CLIENT = "from './generated/prisma/client.js'";
 
-const COMPLETE = /from '@hiwelink\/(express|fastify|koa|fetch)'[\s\S]*(\.listen|\bserve)\(/;
+const COMPLETE = /from '@hiwelink\/(express|fastify|koa|fetch|nestjs)'[\s\S]*(\.listen|\bserve)\(/;
 const SECTION = /^\/\/ (Express|Fastify|Koa)\b.*$/gm;
 
 /** A block, or its framework sections (each with the lines before the first section, its imports). */
 function snippets(file: string, code: string, line: number): Snippet[] {
   if (COMPLETE.test(code)) return [{ name: `${file}:${line}`, code, context: undefined }];
   const sections = [...code.matchAll(SECTION)];
-  const imported = /from '(?:@hiwelink\/)?(express|fastify|koa)'/.exec(code)?.[1] as Framework | undefined;
+  const imported = /from '(?:@hiwelink\/)?(express|fastify|koa|nestjs)'/.exec(code)?.[1] as
+    | Framework
+    | undefined;
   if (sections.length === 0) return [{ name: `${file}:${line}`, code, context: imported ?? 'express' }];
   const preamble = code.slice(0, sections[0]?.index);
   return sections.map((section, index) => ({
@@ -130,7 +137,8 @@ beforeAll(async () => {
         fileOf.set(snippet, file);
       }
       const tsc = join(repo, 'node_modules', 'typescript', 'bin', 'tsc');
-      const output = await compileStrict(dir, tsc, { noEmit: true, skipLibCheck: true }, ['*.ts']);
+      const options = { noEmit: true, skipLibCheck: true, ...(context === 'nestjs' ? DECORATORS : {}) };
+      const output = await compileStrict(dir, tsc, options, ['*.ts']);
       for (const message of output.split('\n').filter((text) => text.includes('error TS'))) {
         const file = join(dir, message.slice(0, message.indexOf('(')));
         diagnostics.set(file, [...(diagnostics.get(file) ?? []), message]);
@@ -142,10 +150,10 @@ beforeAll(async () => {
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 describe('README TypeScript blocks under strict, nodenext', () => {
-  it('has the four Node quick starts as whole programs (Express, Fastify, Koa, Hono)', () => {
+  it('has the five quick starts as whole programs (Express, Fastify, Koa, Hono, NestJS)', () => {
     expect(
       all.filter((snippet) => snippet.context === undefined && snippet.name.startsWith('README.md:')),
-    ).toHaveLength(4);
+    ).toHaveLength(5);
   });
 
   it('finds no error outside the blocks (the declarations above)', () => {

@@ -6,8 +6,13 @@ import { hiwelink as expressHiwelink } from '@hiwelink/express';
 import { hiwelink as fastifyHiwelink } from '@hiwelink/fastify';
 import { createFetchHandler } from '@hiwelink/fetch';
 import { hiwelink as koaHiwelink } from '@hiwelink/koa';
+import { HiwelinkModule } from '@hiwelink/nestjs';
 import { serve } from '@hono/node-server';
 import { getConnInfo } from '@hono/node-server/conninfo';
+import { Controller, Get, Header, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { ExpressAdapter } from '@nestjs/platform-express';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
 import express5 from 'express';
 import express4 from 'express4';
 import fastify5 from 'fastify';
@@ -175,6 +180,54 @@ const fetchDirect: Framework = {
   },
 };
 
+/**
+ * The host app's own route, as a Nest controller. Its decorators are called as the functions they
+ * are, so the tests need no decorator compiler options.
+ */
+class OtherController {
+  other() {
+    return HOST_BODY;
+  }
+}
+const other = Object.getOwnPropertyDescriptor(OtherController.prototype, 'other') as PropertyDescriptor;
+Header('content-type', 'text/plain')(OtherController.prototype, 'other', other);
+Get('other')(OtherController.prototype, 'other', other);
+Controller()(OtherController);
+
+/**
+ * A Nest application importing `HiwelinkModule.forRoot(options)`, with a controller of its own;
+ * the prefix is Nest's global prefix. Nest's logger is off, and `abortOnError: false` makes a
+ * startup error reject instead of ending the process.
+ */
+function nestApp(name: string, platform: () => ExpressAdapter | FastifyAdapter): Framework {
+  return {
+    name,
+    async start(options, prefix) {
+      class AppModule {}
+      // The emitter nobody uses here would warn that webhooks are off on every start.
+      const kit = HiwelinkModule.forRoot({ ...options, webhooks: { logger: { warn() {}, error() {} } } });
+      Module({ imports: [kit], controllers: [OtherController] })(AppModule);
+      const app = await NestFactory.create(AppModule, platform(), { logger: false, abortOnError: false });
+      if (prefix) app.setGlobalPrefix(prefix, { exclude: ['other'] });
+      try {
+        await app.listen(0, '127.0.0.1');
+      } catch (error) {
+        await app.close();
+        throw error;
+      }
+      const server = app.getHttpServer() as Server;
+      const { port } = server.address() as AddressInfo;
+      return {
+        url: `http://127.0.0.1:${port}`,
+        close: async () => {
+          server.closeAllConnections();
+          await app.close();
+        },
+      };
+    },
+  };
+}
+
 export const frameworks: Framework[] = [
   expressApp('express 4', express4),
   expressApp('express 5', express5),
@@ -184,4 +237,6 @@ export const frameworks: Framework[] = [
   koaApp('koa 3', Koa3),
   hono,
   fetchDirect,
+  nestApp('nestjs (express)', () => new ExpressAdapter()),
+  nestApp('nestjs (fastify)', () => new FastifyAdapter()),
 ];

@@ -15,6 +15,7 @@ export const PACKAGES = [
   'fastify',
   'koa',
   'fetch',
+  'nestjs',
   'cli',
   'orm',
   'webhooks-bullmq',
