@@ -4,6 +4,7 @@ import { createWebhookEmitter, HiwelinkConfigError } from '@hiwelink/core';
 import {
   HIWELINK_WEBHOOKS,
   HiwelinkModule,
+  type HiwelinkModuleOptions,
   type HiwelinkWebhooks,
   InjectHiwelinkWebhooks,
 } from '@hiwelink/nestjs';
@@ -19,7 +20,7 @@ import {
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { runScript } from './support/emitters.js';
 import { send } from './support/http-client.js';
 import { startReceiver } from './support/receiver.js';
@@ -209,6 +210,73 @@ describe.each(platforms)('HiwelinkModule on Nest ($name)', ({ adapter }) => {
     ]);
     // Closed: nothing queued or running, and a later event is refused.
     expect(service.create({ id: '3', name: 'Late' })).toBe(false);
+  });
+
+  it('says nothing of webhooks at startup when they are left out, and says it once when the app emits', async () => {
+    // Nothing in the environment either: webhooks are likely not wanted, and a warning at every
+    // start would be noise. A service that emits hears why nothing is sent, once.
+    vi.stubEnv('HIWELINK_WEBHOOK_URL', '');
+    vi.stubEnv('HIWELINK_STORE_TOKEN', '');
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    cleanup.push(async () => {
+      warn.mockRestore();
+      vi.unstubAllEnvs();
+    });
+    const { app, url, close } = await start(
+      HiwelinkModule.forRoot({ products: list, orders: list, auth: { apiKey: KEY } }),
+    );
+    expect((await send(`${url}/health`, { headers: { 'x-api-key': KEY } })).status).toBe(200);
+    const webhooks = app.get<HiwelinkWebhooks>(HIWELINK_WEBHOOKS);
+    expect(warn).not.toHaveBeenCalled();
+    expect(app.get(ProductsService).create({ id: '4', name: 'Unsent' })).toBe(false);
+    expect(webhooks.orderCreated({ id: '1003' })).toBe(false);
+    expect(warn.mock.calls.map((call) => String(call[0]))).toEqual([
+      '[hiwelink] webhooks are off: set HIWELINK_WEBHOOK_URL and HIWELINK_STORE_TOKEN to send them',
+    ]);
+    await close();
+    catalog.pop();
+  });
+
+  it('tells at startup, as before, when the environment asks for webhooks it cannot send', async () => {
+    vi.stubEnv('HIWELINK_WEBHOOK_URL', 'ftp://hooks.example');
+    vi.stubEnv('HIWELINK_STORE_TOKEN', TOKEN);
+    cleanup.push(async () => {
+      vi.unstubAllEnvs();
+    });
+    await expect(
+      start(HiwelinkModule.forRoot({ products: list, orders: list, auth: { apiKey: KEY } })),
+    ).rejects.toThrow(/webhook URL must start with http:\/\/ or https:\/\/, got 'ftp:\/\/hooks.example'/);
+  });
+
+  it('names the fix when a forRootAsync factory returns no options', async () => {
+    const failed = start(
+      HiwelinkModule.forRootAsync({
+        // A factory written with braces and no return, as JavaScript lets it be.
+        useFactory: (() => {}) as unknown as () => HiwelinkModuleOptions,
+      }),
+    );
+    await expect(failed).rejects.toThrow(HiwelinkConfigError);
+    await expect(failed).rejects.toThrow(/options are undefined; .*must return, an object/);
+  });
+
+  it('takes its options from a useClass or useExisting provider, by its create()', async () => {
+    class HiwelinkConfig {
+      create(): HiwelinkModuleOptions {
+        return { products: list, orders: list, auth: { apiKey: KEY }, basePath: '/c' };
+      }
+    }
+    Injectable()(HiwelinkConfig);
+    class HiwelinkConfigModule {}
+    Module({ providers: [HiwelinkConfig], exports: [HiwelinkConfig] })(HiwelinkConfigModule);
+    for (const hiwelink of [
+      HiwelinkModule.forRootAsync({ useClass: HiwelinkConfig }),
+      HiwelinkModule.forRootAsync({ imports: [HiwelinkConfigModule], useExisting: HiwelinkConfig }),
+    ]) {
+      const { url, close } = await start(hiwelink);
+      expect((await send(`${url}/c/health`, { headers: { 'x-api-key': KEY } })).status).toBe(200);
+      expect((await send(`${url}/c/health`)).status).toBe(401);
+      await close();
+    }
   });
 
   it('closes an emitter it was given on app.close(), reporting what it could not deliver', async () => {

@@ -5,6 +5,7 @@ import {
   HiwelinkConfigError,
   type HiwelinkOptions,
   toCoreRequest,
+  type WebhookEmitter,
   type WebhookEmitterOptions,
   type WebhookEvents,
 } from '@hiwelink/core';
@@ -42,7 +43,9 @@ export interface HiwelinkModuleOptions<Product = unknown, Order = unknown>
    * `HIWELINK_WEBHOOK_URL`, `HIWELINK_STORE_TOKEN` and `HIWELINK_WEBHOOK_SECRET` by default). Either is closed on application
    * shutdown (`app.close()`, or a signal after `app.enableShutdownHooks()`), after the HTTP server
    * has stopped, so what requests emitted is delivered or reported. @default {} (the in-memory
-   * emitter from the environment; a no-op when no URL is set)
+   * emitter from the environment; a no-op when no URL is set, made at the first event when neither
+   * `HIWELINK_WEBHOOK_URL` nor `HIWELINK_STORE_TOKEN` is set, so that its "webhooks are off"
+   * warning comes once, from the code that emits, not at every start)
    */
   webhooks?: WebhookEmitterOptions<Product, Order> | HiwelinkWebhooks<Product, Order>;
   /**
@@ -84,17 +87,75 @@ class WebhooksShutdown implements OnApplicationShutdown {
   }
 }
 
-/** The emitter the options ask for; a bad close timeout is refused here, at startup. */
-function webhooksFrom({
-  webhooks,
-  webhooksCloseTimeoutMs: timeout,
-}: HiwelinkModuleOptions): HiwelinkWebhooks {
+/**
+ * The in-memory emitter from the environment, made at its first use rather than at startup: left
+ * out with nothing set in the environment, `webhooks` are likely not wanted, and the emitter's
+ * "webhooks are off" warning on every start would only be noise. A service that emits gets it
+ * then, once, with the variables to set. Closing it unmade reports nothing undelivered.
+ */
+function lazyEmitter(): WebhookEmitter {
+  let made: WebhookEmitter | undefined;
+  let closed = false;
+  // After close(), an event still reaches an emitter, a closed one, which says it was not sent.
+  const emitter = () => {
+    if (made) return made;
+    made = createWebhookEmitter();
+    if (closed) void made.close(0);
+    return made;
+  };
+  const events: Array<keyof WebhookEvents> = [
+    'productCreated',
+    'productUpdated',
+    'productDeleted',
+    'orderCreated',
+    'orderUpdated',
+    'orderDeleted',
+    'requestSync',
+  ];
+  const emit = Object.fromEntries(
+    events.map((name) => [
+      name,
+      (entity?: unknown) => (emitter()[name] as (entity: unknown) => boolean)(entity),
+    ]),
+  ) as unknown as WebhookEvents;
+  return {
+    ...emit,
+    get enabled() {
+      return emitter().enabled;
+    },
+    stats: () => made?.stats() ?? { queued: 0, inFlight: 0, delivered: 0, failed: 0 },
+    flush: async (timeoutMs?: number) => (made ? made.flush(timeoutMs) : { remaining: 0 }),
+    close: async (timeoutMs?: number) => {
+      closed = true;
+      return made
+        ? made.close(timeoutMs)
+        : { queued: 0, inFlight: 0, delivered: 0, failed: 0, undelivered: [] };
+    },
+  };
+}
+
+/**
+ * The emitter the options ask for. Options that are not an object (a `forRootAsync` factory that
+ * returns nothing) and a bad close timeout are refused here, at startup.
+ */
+function webhooksFrom(options: HiwelinkModuleOptions | undefined): HiwelinkWebhooks {
+  if (typeof options !== 'object' || options === null) {
+    throw new HiwelinkConfigError([
+      `HiwelinkModule: the options are ${String(options)}; forRoot() takes, and a forRootAsync() ` +
+        'factory (or useClass/useExisting create()) must return, an object: { products, orders, ... }',
+    ]);
+  }
+  const { webhooks, webhooksCloseTimeoutMs: timeout } = options;
   if (timeout !== undefined && !(typeof timeout === 'number' && timeout >= 0)) {
     throw new HiwelinkConfigError([
       `webhooksCloseTimeoutMs: must be a number of milliseconds, 0 or more (or Infinity), not ${String(timeout)}`,
     ]);
   }
-  return isEmitter(webhooks) ? webhooks : createWebhookEmitter(webhooks);
+  if (isEmitter(webhooks)) return webhooks;
+  // Either variable set means webhooks are wanted: made now, so that a bad URL or a missing
+  // token is told at startup.
+  const unset = !process.env.HIWELINK_WEBHOOK_URL?.trim() && !process.env.HIWELINK_STORE_TOKEN?.trim();
+  return webhooks === undefined && unset ? lazyEmitter() : createWebhookEmitter(webhooks);
 }
 
 /** `/store/` and `store` as Nest joins a global prefix to a route: `/store`; none is ''. */
