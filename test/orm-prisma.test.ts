@@ -328,6 +328,61 @@ describe.skipIf(!pg)('Prisma client extension', () => {
     expect(await suite.webhooks.next()).toEqual([]);
   });
 
+  it('warns once per call and path about nested writes that change its models, which it does not see', async () => {
+    const mug = await prisma.product.create({ data: { title: 'Line mug', list_price: '4.00', stock: 5 } });
+    // Linking an existing product changes no product row: no warning.
+    const order = await prisma.order.create({
+      data: {
+        status: 'paid',
+        grand_total: '4.00',
+        lines: { create: [{ quantity: 1, product: { connect: { id: mug.id } } }] },
+      },
+      include: { lines: true },
+    });
+    const line = (order.lines as Row[])[0] as Row;
+    const nestedCreate = () =>
+      prisma.order.create({
+        data: {
+          status: 'paid',
+          grand_total: '3.00',
+          lines: {
+            create: [
+              {
+                quantity: 1,
+                product: { create: { title: `Nested mug ${randomUUID()}`, list_price: '3.00' } },
+              },
+            ],
+          },
+        },
+      });
+    const second = await nestedCreate();
+    const third = await nestedCreate();
+    // The stock kept in step with the order: product.updated would be due, and is not sent.
+    await prisma.order.update({
+      where: { id: order.id },
+      data: {
+        lines: {
+          update: { where: { id: line.id }, data: { product: { update: { stock: { decrement: 1 } } } } },
+        },
+      },
+    });
+    expect(eventsOf(await suite.webhooks.next())).toEqual([
+      ['product.created', String(mug.id)],
+      ['order.created', String(order.id)],
+      ['order.created', String(second.id)],
+      ['order.created', String(third.id)],
+      ['order.updated', String(order.id)],
+    ]);
+    expect(suite.log.warnings).toEqual([
+      'Order.create() writes Product rows through a nested write (lines.create.product.create), which this ' +
+        'extension does not see, so no product.created webhook is sent for them; write Product with its own ' +
+        'calls (in a $transaction with the rest), or emit the events yourself after the commit',
+      'Order.update() writes Product rows through a nested write (lines.update.product.update), which this ' +
+        'extension does not see, so no product.updated webhook is sent for them; write Product with its own ' +
+        'calls (in a $transaction with the rest), or emit the events yourself after the commit',
+    ]);
+  });
+
   it('sends nothing for models it was not given, reads, failed writes and raw queries', async () => {
     const note = await prisma.note.create({ data: { body: 'hello' } });
     await prisma.note.update({ where: { id: note.id }, data: { body: 'bye' } });

@@ -9,7 +9,9 @@ export const prismaTables = (schema: string) => `
     id serial PRIMARY KEY, title text NOT NULL UNIQUE, handle text,
     list_price numeric(10, 2) NOT NULL, stock integer NOT NULL DEFAULT 0);
   CREATE TABLE "${schema}".orders (id serial PRIMARY KEY, status text NOT NULL, grand_total numeric(10, 2) NOT NULL);
-  CREATE TABLE "${schema}".notes (id serial PRIMARY KEY, body text NOT NULL);`;
+  CREATE TABLE "${schema}".notes (id serial PRIMARY KEY, body text NOT NULL);
+  CREATE TABLE "${schema}".order_lines (id serial PRIMARY KEY, quantity integer NOT NULL,
+    order_id integer NOT NULL REFERENCES "${schema}".orders, product_id integer NOT NULL REFERENCES "${schema}".products);`;
 
 /**
  * Generates the Prisma client of test/prisma/schema.prisma (the `prisma-client` generator, ESM)

@@ -87,6 +87,64 @@ const COUNT_ONLY: Record<string, { action: WriteAction; fix: string }> = {
   deleteMany: { action: 'deleted', fix: 'delete the rows one at a time with delete()' },
 };
 
+/**
+ * The nested writes (under a relation field of a write's `data`) that change the related rows, and
+ * the event each would send; `connect`, `disconnect` and `set` only link rows.
+ */
+const NESTED: Record<string, WriteAction> = {
+  create: 'created',
+  createMany: 'created',
+  connectOrCreate: 'created',
+  update: 'updated',
+  updateMany: 'updated',
+  upsert: 'updated',
+  delete: 'deleted',
+  deleteMany: 'deleted',
+};
+
+/** Where a nested write's own nested writes are: a payload, or its `data`, `create` or `update`. */
+const NESTED_DATA = ['data', 'create', 'update'] as const;
+
+/** Each model's relation fields and the model each points to, from the client's data model. */
+type Relations = Map<string, Map<string, string>>;
+
+/**
+ * Reads the relation fields from the generated client's data model. `_runtimeDataModel` is
+ * Prisma's own (no public API lists relations at run time): without it, nested writes are not
+ * looked for.
+ */
+function relationsOf(client: unknown): Relations {
+  const models = (
+    client as {
+      _runtimeDataModel?: {
+        models?: Record<string, { fields?: { name: string; kind: string; type: string }[] }>;
+      };
+    }
+  )._runtimeDataModel?.models;
+  const relations: Relations = new Map();
+  for (const [model, { fields = [] }] of Object.entries(models ?? {})) {
+    relations.set(
+      model,
+      new Map(fields.filter((field) => field.kind === 'object').map((field) => [field.name, field.type])),
+    );
+  }
+  return relations;
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null;
+
+/** The operations whose arguments may hold nested writes. */
+const WRITES = new Set([
+  'create',
+  'createMany',
+  'createManyAndReturn',
+  'update',
+  'updateMany',
+  'updateManyAndReturn',
+  'upsert',
+]);
+
 /** `Product` is the client's `product`: Prisma lowers the first letter of the model's name. */
 const propertyOf = (model: string) => model.charAt(0).toLowerCase() + model.slice(1);
 
@@ -112,7 +170,13 @@ const propertyOf = (model: string) => model.charAt(0).toLowerCase() + model.slic
  *
  * `createMany`, `updateMany` and `deleteMany` resolve to a count, not the rows: nothing is sent
  * for them, and a warning naming the model, the call and the fix is logged once per model and
- * call. Raw queries (`$executeRaw`, `$queryRaw`, TypedSQL) are not seen at all. Other models'
+ * call. Nested writes (a `create`, `update`, `upsert`, `delete`… under a relation field of a
+ * write's `data`, such as `order.create({ data: { lines: { create: [{ product: { create } }] } } })`)
+ * are not seen either: Prisma runs query extensions for the top-level call only. Nothing is sent
+ * for the rows they change, and when they reach a model in `options.models` a warning naming the
+ * call and the nested path is logged once per model, call and path (`connect`, `disconnect` and
+ * `set` only link rows and are not warned about). Raw queries (`$executeRaw`, `$queryRaw`,
+ * TypedSQL) are not seen at all. Other models'
  * writes, reads and failed writes send nothing. Sending never fails the write: an emitter that
  * throws or rejects is logged, and the query's result is returned unchanged.
  *
@@ -148,7 +212,53 @@ export function hiwelinkExtension(options: HiwelinkPrismaOptions): HiwelinkPrism
       events.map(({ kind, action, record }) => emitRecord(options.emitter, kind, action, record, logger)),
     );
 
-  async function $allOperations({ model, operation, args, query, __internalParams }: OperationParams) {
+  /**
+   * Calls `found` for each nested write in `node` (the arguments or data of a write on `model`)
+   * that changes rows of a model in `options.models`, with its path (`lines.product.create`).
+   */
+  function nestedWrites(
+    relations: Relations,
+
+    model: string,
+    node: unknown,
+    path: string,
+    found: (path: string, target: string, op: string) => void,
+  ) {
+    if (Array.isArray(node)) {
+      for (const item of node) nestedWrites(relations, model, item, path, found);
+      return;
+    }
+    if (!isObject(node)) return;
+    for (const key of NESTED_DATA) nestedWrites(relations, model, node[key], path, found);
+    const fields = relations.get(model);
+    if (!fields) return;
+    for (const [field, value] of Object.entries(node)) {
+      const target = fields.get(field);
+      if (target === undefined || !isObject(value)) continue;
+      for (const [op, payload] of Object.entries(value)) {
+        if (NESTED[op] === undefined) continue;
+        if (kindOf.has(target)) found(`${path}${field}.${op}`, target, op);
+        nestedWrites(relations, target, payload, `${path}${field}.${op}.`, found);
+      }
+    }
+  }
+
+  async function $allOperations(
+    { model, operation, args, query, __internalParams }: OperationParams,
+    relations: Relations,
+  ) {
+    if (model !== undefined && WRITES.has(operation)) {
+      nestedWrites(relations, model, args, '', (path, target, op) => {
+        const event = eventName(kindOf.get(target) as RecordKind, NESTED[op] as WriteAction);
+        warn(
+          `${model}.${operation}:${path}`,
+          { model, operation, nested: path },
+          `${model}.${operation}() writes ${target} rows through a nested write (${path}), which this ` +
+            `extension does not see, so no ${event} webhook is sent for them; write ${target} with its own ` +
+            'calls (in a $transaction with the rest), or emit the events yourself after the commit',
+        );
+      });
+    }
     const kind = model === undefined ? undefined : kindOf.get(model);
     if (kind === undefined) return query(args);
     const counted = COUNT_ONLY[operation];
@@ -198,6 +308,7 @@ export function hiwelinkExtension(options: HiwelinkPrismaOptions): HiwelinkPrism
         );
       }
     }
+    const relations = relationsOf(base);
     // Captured here, not reached through $parent: called with the extended client (or its `tx`)
     // as `this`, Prisma builds the transaction client from it, so every extension applies inside.
     const transaction = base.$transaction;
@@ -222,7 +333,9 @@ export function hiwelinkExtension(options: HiwelinkPrismaOptions): HiwelinkPrism
           return result;
         },
       },
-      query: { $allModels: { $allOperations } },
+      query: {
+        $allModels: { $allOperations: (params: OperationParams) => $allOperations(params, relations) },
+      },
     }) as ReturnType<HiwelinkPrismaExtension>;
   };
 }
