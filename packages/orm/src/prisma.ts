@@ -166,7 +166,10 @@ const propertyOf = (model: string) => model.charAt(0).toLowerCase() + model.slic
  * a transaction's callback is not in that transaction: it is sent once it resolved. A
  * `$transaction` called on a client without this extension (the one `$extends` was called on) is
  * not seen: the writes of its callback are not either, and those of the extended client it batches
- * send nothing and are warned about once.
+ * send nothing and are warned about once. Because a transaction is followed by async context, a
+ * `tx` query handed to work that another transaction started (a module-wide job queue such as
+ * p-queue whose loop began in that transaction) is held with that other transaction's events:
+ * keep `tx` queries in the callback's own async flow.
  *
  * `createMany`, `updateMany` and `deleteMany` resolve to a count, not the rows: nothing is sent
  * for them, and a warning naming the model, the call and the fix is logged once per model and
