@@ -13,6 +13,7 @@ import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isDeepStrictEqual } from 'node:util';
 import autocannon from 'autocannon';
 import {
   ask,
@@ -25,7 +26,8 @@ import {
 } from './common.mjs';
 import { runCrawlBench } from './crawl.mjs';
 import { API_KEY, PRODUCTS } from './data.mjs';
-import { SERVERS } from './servers.mjs';
+import { storePayload } from './handwritten.mjs';
+import { SERVERS, STORE_PATH } from './servers.mjs';
 import { runWebhookBench } from './webhooks.mjs';
 
 function numberFromEnv(name, fallback, { integer = false } = {}) {
@@ -44,6 +46,26 @@ const SERVER_ENTRY = fileURLToPath(new URL('server.mjs', import.meta.url));
 const EXPECTED_META = { current_page: 1, per_page: 100, total: PRODUCTS.length, last_page: 10 };
 const EXPECTED_PAGE = JSON.stringify(PRODUCTS.slice(0, 100));
 
+// The store-rows page as the hand-mapped route builds it, in its JSON form: every server, adapter
+// included, must answer these values (key order aside) before anything is timed.
+const STORE_PAGE = { page: 7, perPage: 100 };
+const EXPECTED_STORE = JSON.parse(JSON.stringify(storePayload(STORE_PAGE)));
+
+/** What differs between two arrays of records: the first record and field that do, or nothing. */
+function firstDifference(actual, expected) {
+  if (!Array.isArray(actual) || actual.length !== expected.length) {
+    return `data has ${Array.isArray(actual) ? actual.length : 'no'} records, expected ${expected.length}`;
+  }
+  for (let index = 0; index < expected.length; index++) {
+    const fields = new Set([...Object.keys(actual[index] ?? {}), ...Object.keys(expected[index])]);
+    for (const field of fields) {
+      if (!isDeepStrictEqual(actual[index]?.[field], expected[index][field])) {
+        return `record ${index} (id ${expected[index].id}) ${field} is ${JSON.stringify(actual[index]?.[field])}, expected ${JSON.stringify(expected[index][field])}`;
+      }
+    }
+  }
+}
+
 const SCENARIOS = [
   {
     id: 'products',
@@ -56,6 +78,19 @@ const SCENARIOS = [
         return `meta is ${JSON.stringify(body?.meta)}, expected ${JSON.stringify(EXPECTED_META)}`;
       }
       if (JSON.stringify(body.data) !== EXPECTED_PAGE) return 'data is not products 1 to 100';
+    },
+  },
+  {
+    id: 'store',
+    label: 'store rows ×100',
+    path: `${STORE_PATH}?page=${STORE_PAGE.page}&per_page=${STORE_PAGE.perPage}`,
+    withKey: true,
+    status: 200,
+    check(body) {
+      if (!isDeepStrictEqual(body?.meta, EXPECTED_STORE.meta)) {
+        return `meta is ${JSON.stringify(body?.meta)}, expected ${JSON.stringify(EXPECTED_STORE.meta)}`;
+      }
+      return firstDifference(body.data, EXPECTED_STORE.data);
     },
   },
   {
