@@ -83,10 +83,10 @@ const isRecord = (value: unknown): value is Source =>
 
 const camelCase = (name: string) => name.replace(/_([a-z])/g, (_, letter: string) => letter.toUpperCase());
 
-/** The value at a dot path, and whether the path exists at all (a typo in `fields` does not). */
-function at(record: Source, path: string): { value: unknown; exists: boolean } {
+/** The value at a dot path (split), and whether the path exists at all (a typo in `fields` does not). */
+function at(record: Source, segments: readonly string[]): { value: unknown; exists: boolean } {
   let value: unknown = record;
-  for (const key of path.split('.')) {
+  for (const key of segments) {
     if (!isRecord(value) || !(key in value)) return { value: undefined, exists: false };
     value = value[key];
   }
@@ -98,6 +98,8 @@ interface Step {
   field: string;
   keys: readonly string[];
   path: string | undefined;
+  /** `path` split at its dots, once. */
+  segments: readonly string[] | undefined;
   coerce: Coercer;
 }
 
@@ -110,24 +112,32 @@ function plan(
   coercers: Record<string, Coercer>,
   fields: Record<string, string | undefined> = {},
 ): Step[] {
-  return Object.entries(aliases).map(([field, fieldAliases]) => ({
-    field,
-    keys: [...new Set([field, ...fieldAliases].flatMap((name) => [name, camelCase(name)]))],
-    path: fields[field],
-    coerce: coercers[field] as Coercer,
-  }));
+  return Object.entries(aliases).map(([field, fieldAliases]) => {
+    const path = fields[field];
+    return {
+      field,
+      keys: [...new Set([field, ...fieldAliases].flatMap((name) => [name, camelCase(name)]))],
+      path,
+      segments: path?.split('.'),
+      coerce: coercers[field] as Coercer,
+    };
+  });
 }
 
-/** For each step of a level, the candidate keys a record actually has (steps with a `fields` path: none). */
-type Present = readonly (readonly string[])[];
+/**
+ * For each step of a level, what a record of one shape holds for it: the candidate keys it has
+ * (a step without a `fields` path), or `fields` path's key when that path is one own key of the
+ * shape (read directly, it exists); `undefined`: walk the path (`at`).
+ */
+type Present = readonly (readonly string[] | undefined)[];
 
 const MAX_SHAPES = 32;
 
 /**
- * Learns, per shape of plain record (its own keys), which candidate keys each step can find. The
- * records of a page nearly always share one shape, so mapping one then skips the dozens of aliases
- * it does not have. Class instances (ORM models) may expose fields through prototype getters: they
- * take the full path.
+ * Learns, per shape of plain record (its own keys), where each step finds its value. The records
+ * of a page nearly always share one shape, so mapping one then skips the dozens of aliases it does
+ * not have, and reads a `fields` column as one property. Class instances (ORM models) may expose
+ * fields through prototype getters: they take the full path.
  */
 function shapePlanner(steps: readonly Step[]): (record: Source) => Present | undefined {
   const plans = new Map<string, Present>();
@@ -137,20 +147,27 @@ function shapePlanner(steps: readonly Step[]): (record: Source) => Present | und
     const prototype = Object.getPrototypeOf(record);
     if (prototype !== Object.prototype && prototype !== null) return undefined;
     const keys = Object.keys(record);
-    if (lastPlan && keys.length === lastKeys.length && keys.every((key, index) => key === lastKeys[index])) {
-      return lastPlan;
-    }
+    if (lastPlan && sameKeys(keys, lastKeys)) return lastPlan;
     const shape = keys.join('\n');
     let plan = plans.get(shape);
     if (!plan) {
       const own = new Set(keys);
-      plan = steps.map((step) => (step.path === undefined ? step.keys.filter((key) => own.has(key)) : []));
+      plan = steps.map(({ path, segments, keys: candidates }) => {
+        if (path === undefined) return candidates.filter((key) => own.has(key));
+        return segments?.length === 1 && own.has(path) ? segments : undefined;
+      });
       if (plans.size < MAX_SHAPES) plans.set(shape, plan);
     }
     lastKeys = keys;
     lastPlan = plan;
     return plan;
   };
+}
+
+function sameKeys(keys: readonly string[], other: readonly string[]): boolean {
+  if (keys.length !== other.length) return false;
+  for (let index = 0; index < keys.length; index++) if (keys[index] !== other[index]) return false;
+  return true;
 }
 
 /** Whether a value holds nothing to send: no warning when its field is left out. */
@@ -192,12 +209,15 @@ function mapFields(
   const mapped: Source = {};
   let missingPaths: string[] | undefined;
   for (let index = 0; index < steps.length; index++) {
-    const { field, keys, path, coerce } = steps[index] as Step;
+    const { field, keys, path, segments, coerce } = steps[index] as Step;
     let name: string | undefined;
     let value: unknown;
     try {
+      const known = present?.[index];
       if (path === undefined) {
-        for (const key of present ? (present[index] as readonly string[]) : keys) {
+        const candidates = known ?? keys;
+        for (let position = 0; position < candidates.length; position++) {
+          const key = candidates[position] as string;
           const candidate = record[key];
           if (candidate !== undefined && candidate !== null && candidate !== '') {
             name = key;
@@ -206,8 +226,11 @@ function mapFields(
           }
         }
         if (name === undefined) continue;
+      } else if (known !== undefined) {
+        name = path;
+        value = record[path];
       } else {
-        const found = at(record, path);
+        const found = at(record, segments as readonly string[]);
         if (!found.exists) {
           missingPaths ??= [];
           missingPaths.push(`${field} ← '${path}'`);
@@ -321,12 +344,33 @@ export function createRecordMapper<Source>(
   mapping: RecordMapping<Source> = {},
   storeBaseUrl?: string,
 ): (source: Source) => MappedRecord {
+  return recordMapper(kind, mapping, storeBaseUrl, true);
+}
+
+/**
+ * The mapper without shape plans: every record read through every candidate key and `fields`
+ * path walked, as a class instance is. Internal, for the property test that both paths agree.
+ */
+export function createGeneralRecordMapper<Source>(
+  kind: RecordKind,
+  mapping: RecordMapping<Source> = {},
+  storeBaseUrl?: string,
+): (source: Source) => MappedRecord {
+  return recordMapper(kind, mapping, storeBaseUrl, false);
+}
+
+function recordMapper<Source>(
+  kind: RecordKind,
+  mapping: RecordMapping<Source>,
+  storeBaseUrl: string | undefined,
+  byShape: boolean,
+): (source: Source) => MappedRecord {
   const aliases: Record<string, readonly string[]> = kind === 'products' ? PRODUCT_ALIASES : ORDER_ALIASES;
   const steps = plan(aliases, kind === 'products' ? PRODUCT_COERCERS : ORDER_COERCERS, mapping.fields);
   const base = storeBaseUrl?.replace(/\/+$/, '');
   const omit = new Set<string>(mapping.omit ?? []);
   const passthrough = mapping.passthrough ?? false;
-  const planFor = shapePlanner(steps);
+  const planFor = byShape ? shapePlanner(steps) : () => undefined;
 
   return (source) => {
     const input = mapping.map ? mapping.map(source) : source;
@@ -376,11 +420,11 @@ export function createRecordMapper<Source>(
         }
       }
     }
-    for (const field of omit) delete mapped[field];
+    if (omit.size > 0) for (const field of omit) delete mapped[field];
     const result: MappedRecord = { record: mapped };
-    const missing = mapped.id === undefined ? ['id'] : [];
-    if (kind === 'products' && mapped.name === undefined) missing.push('name');
-    if (missing.length > 0) result.invalid = `no ${missing.join(' and no ')}`;
+    const noName = kind === 'products' && mapped.name === undefined;
+    if (mapped.id === undefined) result.invalid = noName ? 'no id and no name' : 'no id';
+    else if (noName) result.invalid = 'no name';
     if (kind === 'products' && mapped.permalink === undefined && mapped.slug === undefined) {
       result.unlinked = true;
     }
