@@ -196,7 +196,11 @@ export function toLabels(value: unknown): Maybe<string[]> {
   const parts = typeof json === 'string' ? json.split(',') : (listItems(json) ?? []);
   const labels: string[] = [];
   for (const part of parts) {
-    const label = (isRecord(part) ? toText(part.name ?? part.title ?? part.label) : toText(part))?.trim();
+    // Text (nearly every label) is trimmed once; toText would only check what trim() gives anyway.
+    const label =
+      typeof part === 'string'
+        ? part.trim()
+        : (isRecord(part) ? toText(part.name ?? part.title ?? part.label) : toText(part))?.trim();
     if (label !== undefined && label !== '') labels.push(label);
   }
   return labels.length > 0 ? labels : undefined;

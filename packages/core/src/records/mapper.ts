@@ -52,6 +52,8 @@ type Source = Record<string, unknown>;
 interface Context {
   base: string | undefined;
   dropped?: DroppedValue[];
+  /** `fields` entries whose path this record lacks, as `field ← 'path'`. */
+  missingPaths?: string[];
 }
 type Coercer = (value: unknown, context: Context, path: string) => unknown;
 
@@ -131,32 +133,44 @@ function plan(
  */
 type Present = readonly (readonly string[] | undefined)[];
 
+/** One level mapped into `mapped`; `used` collects the keys read, for passthrough. */
+type LevelMapper = (record: Source, context: Context, used: Set<string> | undefined) => Source;
+
+/** What the mapper learned about one shape of record: where each step reads, and its compiled code. */
+interface ShapePlan {
+  present: Present;
+  compiled: LevelMapper | undefined;
+}
+
 const MAX_SHAPES = 32;
 
 /**
- * Learns, per shape of plain record (its own keys), where each step finds its value. The records
- * of a page nearly always share one shape, so mapping one then skips the dozens of aliases it does
- * not have, and reads a `fields` column as one property. Class instances (ORM models) may expose
- * fields through prototype getters: they take the full path.
+ * Learns, per shape of plain record (its own keys), where each step finds its value, and compiles
+ * it (see compileShape). The records of a page nearly always share one shape, so mapping one then
+ * skips the dozens of aliases it does not have and runs straight-line code. Class instances (ORM
+ * models) may expose fields through prototype getters: they take the general path.
  */
-function shapePlanner(steps: readonly Step[]): (record: Source) => Present | undefined {
-  const plans = new Map<string, Present>();
+function shapePlanner(steps: readonly Step[]): (record: Source) => ShapePlan | undefined {
+  const plans = new Map<string, ShapePlan>();
   let lastKeys: readonly string[] = [];
-  let lastPlan: Present | undefined;
+  let lastPlan: ShapePlan | undefined;
   return (record) => {
     const prototype = Object.getPrototypeOf(record);
     if (prototype !== Object.prototype && prototype !== null) return undefined;
+    if (lastPlan && hasKeys(record, lastKeys)) return lastPlan;
     const keys = Object.keys(record);
-    if (lastPlan && sameKeys(keys, lastKeys)) return lastPlan;
     const shape = keys.join('\n');
     let plan = plans.get(shape);
     if (!plan) {
       const own = new Set(keys);
-      plan = steps.map(({ path, segments, keys: candidates }) => {
+      const present = steps.map(({ path, segments, keys: candidates }) => {
         if (path === undefined) return candidates.filter((key) => own.has(key));
         return segments?.length === 1 && own.has(path) ? segments : undefined;
       });
-      if (plans.size < MAX_SHAPES) plans.set(shape, plan);
+      // Past MAX_SHAPES (records with ever-changing keys), plans are made per record, uncompiled.
+      const kept = plans.size < MAX_SHAPES;
+      plan = { present, compiled: kept ? compileShape(steps, present) : undefined };
+      if (kept) plans.set(shape, plan);
     }
     lastKeys = keys;
     lastPlan = plan;
@@ -164,10 +178,91 @@ function shapePlanner(steps: readonly Step[]): (record: Source) => Present | und
   };
 }
 
-function sameKeys(keys: readonly string[], other: readonly string[]): boolean {
-  if (keys.length !== other.length) return false;
-  for (let index = 0; index < keys.length; index++) if (keys[index] !== other[index]) return false;
-  return true;
+/**
+ * Whether a plain record's own enumerable keys are `keys`, in order, without making the array:
+ * `for…in` lists them in Object.keys' order, then any inherited enumerable key, which makes one
+ * more than `keys` holds (so no match).
+ */
+function hasKeys(record: Source, keys: readonly string[]): boolean {
+  let index = 0;
+  for (const key in record) {
+    if (key !== keys[index]) return false;
+    index++;
+  }
+  return index === keys.length;
+}
+
+/** Set once a runtime refuses code from text (a Content Security Policy, some edge runtimes). */
+let codegenRefused = false;
+
+/**
+ * One shape's plan as straight-line code, as ajv and fast-json-stringify do per schema: each step
+ * reads its keys by name (the shape's candidates in order, the first non-empty one wins) and calls
+ * its coercion directly, so V8 sees one record layout and one callee per line and inlines them,
+ * where mapFields' loop makes every read and call site megamorphic. What each line does is
+ * mapStep's work for that step; a step whose path needs a walk calls mapStep itself. The text holds
+ * only JSON-quoted keys and field names. `undefined` where a runtime forbids `new Function`.
+ */
+function compileShape(steps: readonly Step[], present: Present): LevelMapper | undefined {
+  if (codegenRefused) return undefined;
+  const quote = (text: string) => JSON.stringify(text);
+  const lines = steps.map(({ field, path }, index) => {
+    const known = present[index];
+    if (path !== undefined && known === undefined) return `step(${index}, r, ctx, u, m);`;
+    if (known === undefined || known.length === 0) return '';
+    const reads =
+      path !== undefined
+        ? `n = ${quote(path)}; v = r[n];`
+        : known
+            .map((key, at) => {
+              const read = `v = r[${quote(key)}]; if (v !== undefined && v !== null && v !== '') n = ${quote(key)};`;
+              return at === 0 ? read : `if (n === undefined) { ${read} }`;
+            })
+            .join(' ');
+    return `n = undefined;
+try {
+  ${reads}
+  if (n !== undefined) {
+    if (u !== undefined) u.add(n);
+    x = c${index}(v, ctx, ${quote(field)});
+    if (x !== undefined) m[${quote(field)}] = x;
+    else if (!isEmpty(v)) unread(ctx, n, v, ${quote(field)});
+  }
+} catch (error) {
+  failed(ctx, n ?? ${quote(field)}, error);
+}`;
+  });
+  const body = `${steps.map((_, index) => `const c${index} = coercers[${index}];`).join('\n')}
+return function mapShape(r, ctx, u) {
+  const m = {};
+  let n, v, x;
+${lines.filter(Boolean).join('\n')}
+  return m;
+};`;
+  const step = (
+    index: number,
+    record: Source,
+    context: Context,
+    used: Set<string> | undefined,
+    mapped: Source,
+  ) => mapStep(record, steps[index] as Step, context, undefined, used, '', mapped);
+  const unread = (context: Context, name: string, value: unknown, field: string) =>
+    note(context, [{ path: name, reason: `${kindOf(value)} cannot be read as ${field}` }]);
+  const failed = (context: Context, name: string, error: unknown) =>
+    note(context, [{ path: name, reason: readFailure(error) }]);
+  try {
+    const factory = new Function('coercers', 'step', 'isEmpty', 'unread', 'failed', body);
+    return factory(
+      steps.map((each) => each.coerce),
+      step,
+      isEmpty,
+      unread,
+      failed,
+    ) as LevelMapper;
+  } catch {
+    codegenRefused = true;
+    return undefined;
+  }
 }
 
 /** Whether a value holds nothing to send: no warning when its field is left out. */
@@ -194,10 +289,62 @@ function kindOf(value: unknown): string {
 }
 
 /**
- * Maps one level of a record by its plan. Empty values are left out silently; a value the field's
+ * Maps one step of a level into `mapped`. Empty values are left out silently; a value the field's
  * coercion cannot read (a Map as labels, text as a price) or whose reading throws is noted in
  * `context` under `prefix` + its name, e.g. `items[].quantity`.
+ *
+ * @param known What the record's shape holds for this step (see Present); `undefined`: try every
+ *   candidate key, walk the `fields` path.
  */
+function mapStep(
+  record: Source,
+  { field, keys, path, segments, coerce }: Step,
+  context: Context,
+  known: readonly string[] | undefined,
+  used: Set<string> | undefined,
+  prefix: string,
+  mapped: Source,
+): void {
+  let name: string | undefined;
+  let value: unknown;
+  try {
+    if (path === undefined) {
+      const candidates = known ?? keys;
+      for (let position = 0; position < candidates.length; position++) {
+        const key = candidates[position] as string;
+        const candidate = record[key];
+        if (candidate !== undefined && candidate !== null && candidate !== '') {
+          name = key;
+          value = candidate;
+          break;
+        }
+      }
+      if (name === undefined) return;
+    } else if (known !== undefined) {
+      name = path;
+      value = record[path];
+    } else {
+      const found = at(record, segments as readonly string[]);
+      if (!found.exists) {
+        context.missingPaths ??= [];
+        context.missingPaths.push(`${field} ← '${path}'`);
+      }
+      name = path;
+      value = found.value;
+    }
+    used?.add(name);
+    const coerced = coerce(value, context, prefix + field);
+    if (coerced !== undefined) mapped[field] = coerced;
+    else if (!isEmpty(value)) {
+      note(context, [{ path: prefix + name, reason: `${kindOf(value)} cannot be read as ${field}` }]);
+    }
+  } catch (error) {
+    // A getter or proxy of an ORM object that throws costs this field, not the page.
+    note(context, [{ path: prefix + (name ?? field), reason: readFailure(error) }]);
+  }
+}
+
+/** Maps one level of a record, step by step (see mapStep). */
 function mapFields(
   record: Source,
   steps: readonly Step[],
@@ -205,51 +352,12 @@ function mapFields(
   present: Present | undefined,
   used?: Set<string>,
   prefix = '',
-): { mapped: Source; missingPaths: string[] | undefined } {
+): Source {
   const mapped: Source = {};
-  let missingPaths: string[] | undefined;
   for (let index = 0; index < steps.length; index++) {
-    const { field, keys, path, segments, coerce } = steps[index] as Step;
-    let name: string | undefined;
-    let value: unknown;
-    try {
-      const known = present?.[index];
-      if (path === undefined) {
-        const candidates = known ?? keys;
-        for (let position = 0; position < candidates.length; position++) {
-          const key = candidates[position] as string;
-          const candidate = record[key];
-          if (candidate !== undefined && candidate !== null && candidate !== '') {
-            name = key;
-            value = candidate;
-            break;
-          }
-        }
-        if (name === undefined) continue;
-      } else if (known !== undefined) {
-        name = path;
-        value = record[path];
-      } else {
-        const found = at(record, segments as readonly string[]);
-        if (!found.exists) {
-          missingPaths ??= [];
-          missingPaths.push(`${field} ← '${path}'`);
-        }
-        name = path;
-        value = found.value;
-      }
-      used?.add(name);
-      const coerced = coerce(value, context, prefix + field);
-      if (coerced !== undefined) mapped[field] = coerced;
-      else if (!isEmpty(value)) {
-        note(context, [{ path: prefix + name, reason: `${kindOf(value)} cannot be read as ${field}` }]);
-      }
-    } catch (error) {
-      // A getter or proxy of an ORM object that throws costs this field, not the page.
-      note(context, [{ path: prefix + (name ?? field), reason: readFailure(error) }]);
-    }
+    mapStep(record, steps[index] as Step, context, present?.[index], used, prefix, mapped);
   }
-  return { mapped, missingPaths };
+  return mapped;
 }
 
 const text: Coercer = (value) => toText(value);
@@ -290,7 +398,7 @@ function nested(value: unknown, steps: readonly Step[], context: Context, path: 
     if (!isEmpty(value)) note(context, [{ path, reason: `${kindOf(value)} is not a record` }]);
     return undefined;
   }
-  const { mapped } = mapFields(record, steps, context, undefined, undefined, `${path}.`);
+  const mapped = mapFields(record, steps, context, undefined, undefined, `${path}.`);
   return Object.keys(mapped).length > 0 ? mapped : undefined;
 }
 
@@ -378,13 +486,15 @@ function recordMapper<Source>(
     // Which keys fed canonical fields matters only to passthrough, which must not send them twice.
     const used = passthrough === false ? undefined : new Set<string>();
     const context: Context = { base };
-    let present: Present | undefined;
+    let plan: ShapePlan | undefined;
     try {
-      present = planFor(input);
+      plan = planFor(input);
     } catch {
       // A proxy whose getPrototypeOf or ownKeys trap throws: every candidate key is read instead.
     }
-    const { mapped, missingPaths } = mapFields(input, steps, context, present, used);
+    const mapped = plan?.compiled
+      ? plan.compiled(input, context, used)
+      : mapFields(input, steps, context, plan?.present, used);
     if (kind === 'products') {
       if (mapped.price === undefined) {
         const price = mapped.sale_price ?? mapped.regular_price;
@@ -428,7 +538,7 @@ function recordMapper<Source>(
     if (kind === 'products' && mapped.permalink === undefined && mapped.slug === undefined) {
       result.unlinked = true;
     }
-    if (missingPaths) result.missingPaths = missingPaths;
+    if (context.missingPaths) result.missingPaths = context.missingPaths;
     if (context.dropped) result.dropped = context.dropped;
     return result;
   };
