@@ -12,7 +12,38 @@ const names = (aliases: Record<string, readonly string[]>) =>
   Object.entries(aliases).flatMap(([field, more]) => [field, ...more]);
 const KEYS = [...new Set([...names(PRODUCT_ALIASES), ...names(ORDER_ALIASES)])];
 
+/** Stands for a getter that throws, as an ORM's lazy field may. */
+const THROWS = Symbol('throws');
+
+/** A record as a counterexample shows it, its throwing getters as such. */
+const shown = (record: object) =>
+  `{ ${Object.keys(record)
+    .map((key) => {
+      const getter = Object.getOwnPropertyDescriptor(record, key)?.get;
+      return `${JSON.stringify(key)}: ${getter ? '<throws>' : fc.stringify((record as Record<string, unknown>)[key])}`;
+    })
+    .join(', ')} }`;
+
+/** A value whose every reading throws: an ORM proxy gone stale. */
+const hostile = () =>
+  new Proxy(
+    {},
+    {
+      get: () => {
+        throw new Error('stale proxy');
+      },
+      getPrototypeOf: () => {
+        throw new Error('stale proxy');
+      },
+      ownKeys: () => {
+        throw new Error('stale proxy');
+      },
+    },
+  );
+
 const value = fc.oneof(
+  fc.constant(THROWS),
+  fc.constant(null).map(hostile),
   fc.constantFrom('', ' ', null, undefined, 0, 1, -3, 42, 'instock', '399.99', '$1,299.50', ' 12 '),
   fc.constantFrom('/images/a.jpg', 'img/b.png', '../up.jpg', '/a/./b', '//cdn.test/x', 'http://x.test/y'),
   fc.constantFrom('Electronics, Audio', 'a,,b', '["x","y"]', '{"color":"red"}', 'blue-hoodie'),
@@ -36,8 +67,18 @@ const page = fc
         fc.tuple(...(shapes[index] as string[]).map(() => value)).map((values) => {
           const record: Record<string, unknown> = {};
           (shapes[index] as string[]).forEach((key, at) => {
-            Object.defineProperty(record, key, { value: values[at], enumerable: true, writable: true });
+            const descriptor =
+              values[at] === THROWS
+                ? {
+                    get: () => {
+                      throw new Error(`lazy ${key}`);
+                    },
+                  }
+                : { value: values[at], writable: true };
+            Object.defineProperty(record, key, { ...descriptor, enumerable: true });
           });
+          // fast-check prints a counterexample by reading it: a getter must not throw there.
+          Object.defineProperty(record, fc.toStringMethod, { value: () => shown(record) });
           return record;
         }),
       ),

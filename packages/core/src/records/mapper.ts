@@ -212,7 +212,7 @@ function compileShape(steps: readonly Step[], present: Present): LevelMapper | u
     if (known === undefined || known.length === 0) return '';
     const reads =
       path !== undefined
-        ? `n = ${quote(path)}; v = r[n];`
+        ? `v = r[${quote(path)}]; n = ${quote(path)};`
         : known
             .map((key, at) => {
               const read = `v = r[${quote(key)}]; if (v !== undefined && v !== null && v !== '') n = ${quote(key)};`;
@@ -321,8 +321,9 @@ function mapStep(
       }
       if (name === undefined) return;
     } else if (known !== undefined) {
-      name = path;
+      // Named once read, as `at` does: a getter that throws is reported under the field's name.
       value = record[path];
+      name = path;
     } else {
       const found = at(record, segments as readonly string[]);
       if (!found.exists) {
