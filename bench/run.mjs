@@ -6,7 +6,8 @@
 //
 // Environment: BENCH_SECONDS (per measurement, default 2.5), BENCH_WARMUP_SECONDS (per server and
 // scenario, default 0.5), BENCH_ROUNDS (default 2), BENCH_CONNECTIONS (default 50), BENCH_SERVERS
-// (comma-separated server ids, default all: see servers.mjs), BENCH_CRAWL=0 and BENCH_WEBHOOKS=0
+// (comma-separated server ids, default all: see servers.mjs), BENCH_SCENARIOS (comma-separated
+// scenario ids: products, store, health, unauthorized; default all), BENCH_CRAWL=0 and BENCH_WEBHOOKS=0
 // (skip the crawl and webhook parts).
 
 import { writeFile } from 'node:fs/promises';
@@ -280,11 +281,23 @@ async function main() {
     );
   }
   const selected = only?.length ? SERVERS.filter((server) => only.includes(server.id)) : SERVERS;
+  const scenarioIds = process.env.BENCH_SCENARIOS?.split(',')
+    .map((id) => id.trim())
+    .filter(Boolean);
+  const unknownScenarios =
+    scenarioIds?.filter((id) => !SCENARIOS.some((scenario) => scenario.id === id)) ?? [];
+  if (unknownScenarios.length > 0) {
+    throw new BenchError(
+      `BENCH_SCENARIOS: unknown scenario ${unknownScenarios.join(', ')}; known: ${SCENARIOS.map((s) => s.id).join(', ')}`,
+    );
+  }
+  // Every scenario is still checked before timing; only the selected ones are measured.
+  const measured = scenarioIds?.length ? SCENARIOS.filter((s) => scenarioIds.includes(s.id)) : SCENARIOS;
 
-  const cells = selected.length * SCENARIOS.length;
+  const cells = selected.length * measured.length;
   const estimate = Math.round(cells * (warmupSeconds + rounds * seconds));
   console.log(
-    `HiWelink bench: ${selected.length} servers × ${SCENARIOS.length} scenarios, ${connections} connections, ` +
+    `HiWelink bench: ${selected.length} servers × ${measured.length} scenarios, ${connections} connections, ` +
       `${warmupSeconds} s warm-up, ${rounds} interleaved rounds of ${seconds} s (≈ ${estimate} s). ` +
       `Node ${process.version}, ${os.cpus().length} CPUs, load ${os.loadavg()[0].toFixed(2)}.`,
   );
@@ -294,13 +307,13 @@ async function main() {
   console.log('Preflight: every server answers 200 / 200 / 401 with the expected bodies.');
 
   for (const server of servers) {
-    for (const scenario of SCENARIOS) await load(server, scenario, warmupSeconds, connections);
+    for (const scenario of measured) await load(server, scenario, warmupSeconds, connections);
   }
 
   /** measurements[server.id][scenario.id] = one entry per round */
   const measurements = Object.fromEntries(servers.map((server) => [server.id, {}]));
   for (let round = 0; round < rounds; round++) {
-    for (const scenario of SCENARIOS) {
+    for (const scenario of measured) {
       // Round-robin over servers, starting one further along each round.
       for (let step = 0; step < servers.length; step++) {
         const server = servers[(step + round) % servers.length];
@@ -318,7 +331,7 @@ async function main() {
 
   const rows = tableRows(
     servers.flatMap((server) =>
-      SCENARIOS.map((scenario) => {
+      measured.map((scenario) => {
         const runs = measurements[server.id][scenario.id];
         const best = runs.reduce((a, b) => (b.reqPerSec > a.reqPerSec ? b : a));
         return {

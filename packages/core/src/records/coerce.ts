@@ -35,7 +35,11 @@ const isAbsoluteUrl = (value: unknown): value is string => isCleanText(value) &&
 
 /** A JSON array or object stored as text (a common way to keep lists in SQL columns), parsed. */
 export function parsedJson(value: unknown): unknown {
-  if (typeof value !== 'string' || !/^\s*[[{]/.test(value)) return value;
+  if (typeof value !== 'string') return value;
+  // Most text starts with a printable ASCII character other than `[` and `{`: no JSON, no regex.
+  const first = value.charCodeAt(0);
+  if (first > 32 && first < 127 && first !== 91 && first !== 123) return value;
+  if (!/^\s*[[{]/.test(value)) return value;
   try {
     return JSON.parse(value);
   } catch {

@@ -468,6 +468,9 @@ export function createGeneralRecordMapper<Source>(
   return recordMapper(kind, mapping, storeBaseUrl, false);
 }
 
+/** Text that encodeURIComponent leaves as it is (slugs nearly always are): no call needed. */
+const URI_COMPONENT = /^[A-Za-z0-9\-_.!~*'()]*$/;
+
 function recordMapper<Source>(
   kind: RecordKind,
   mapping: RecordMapping<Source>,
@@ -508,7 +511,7 @@ function recordMapper<Source>(
         const permalink =
           toUrl(mapping.link?.(source)) ??
           (context.base && typeof mapped.slug === 'string'
-            ? `${context.base}/product/${encodeURIComponent(mapped.slug)}`
+            ? `${context.base}/product/${URI_COMPONENT.test(mapped.slug) ? mapped.slug : encodeURIComponent(mapped.slug)}`
             : undefined);
         if (permalink !== undefined) mapped.permalink = permalink;
       }
