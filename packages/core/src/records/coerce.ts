@@ -255,12 +255,13 @@ function joinerFor(base: string): ((path: string) => string | undefined) | undef
   let join: ((path: string) => string | undefined) | undefined;
   try {
     const resolved = new URL(`${base}/`);
-    const root = new URL('/', resolved).href;
+    // The root URL without its final slash, which a root-relative path brings.
+    const root = new URL('/', resolved).href.slice(0, -1);
     if (/^https?:$/.test(resolved.protocol) && resolved.search === '' && resolved.hash === '') {
       const own = resolved.href;
       join = (path) => {
         if (!PLAIN_PATH.test(path) || path.startsWith('//') || path.includes('/.')) return undefined;
-        return path[0] === '/' ? root + path.slice(1) : own + path;
+        return path[0] === '/' ? root + path : own + path;
       };
     }
   } catch {
