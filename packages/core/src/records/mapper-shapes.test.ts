@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ORDER_ALIASES, PRODUCT_ALIASES } from './aliases.js';
 import { toMoney, toUrl } from './coerce.js';
-import { createGeneralRecordMapper, createRecordMapper, type RecordKind } from './mapper.js';
+import { compilingShapes, createGeneralRecordMapper, createRecordMapper, type RecordKind } from './mapper.js';
 
 // The mapper plans, per shape of plain record, which keys and `fields` columns it reads; records
 // of other shapes, class instances and proxies take the general path. Both must give the same
@@ -124,6 +124,8 @@ describe('record mapper: shape plans', () => {
         ),
         { numRuns: 400 },
       );
+      // Every shape met was compiled: code that failed to compile would have switched it off.
+      expect(compilingShapes()).toBe(true);
     });
   }
 

@@ -195,6 +195,9 @@ function hasKeys(record: Source, keys: readonly string[]): boolean {
 /** Set once a runtime refuses code from text (a Content Security Policy, some edge runtimes). */
 let codegenRefused = false;
 
+/** Whether shapes are still compiled (see compileShape). Internal, for the tests. */
+export const compilingShapes = () => !codegenRefused;
+
 /**
  * One shape's plan as straight-line code, as ajv and fast-json-stringify do per schema: each step
  * reads its keys by name (the shape's candidates in order, the first non-empty one wins) and calls
