@@ -3,7 +3,7 @@
 // and bounds, a slice of the in-memory array, JSON.stringify of { data, meta }.
 
 import { timingSafeEqual } from 'node:crypto';
-import { API_KEY, DEFAULT_PER_PAGE, MAX_PER_PAGE, PRODUCTS } from './data.mjs';
+import { API_KEY, DEFAULT_PER_PAGE, MAX_PER_PAGE, PRODUCTS, STORE_BASE_URL, STORE_ROWS } from './data.mjs';
 
 export const JSON_TYPE = 'application/json; charset=utf-8';
 export const UNAUTHORIZED_BODY = JSON.stringify({ error: 'Unauthorized' });
@@ -38,3 +38,45 @@ export function productsPayload({ page, perPage }) {
 }
 
 export const healthPayload = () => ({ status: 'ok', timestamp: new Date().toISOString() });
+
+/**
+ * One STORE_ROWS row mapped to the documented fields the way the platform's own examples map a
+ * database row: String(id), parseFloat on the prices, a ternary for the stock status, the category
+ * list split, image paths made absolute with the store's base URL and a permalink from the handle.
+ * It sends what the adapter sends for the same row (`price` is the promo price when there is one,
+ * `sale_price` only then), so the two answers can be compared value for value.
+ */
+export function mapStoreRow(row) {
+  return {
+    id: String(row.id),
+    name: row.title,
+    description: row.body_html,
+    short_description: row.summary,
+    sku: row.sku,
+    price: parseFloat(row.promo_price ?? row.list_price),
+    regular_price: parseFloat(row.list_price),
+    sale_price: row.promo_price === null ? undefined : parseFloat(row.promo_price),
+    stock_status: row.qty_on_hand > 0 ? 'in_stock' : 'out_of_stock',
+    stock_quantity: row.qty_on_hand,
+    categories: row.category.split(',').map((category) => category.trim()),
+    tags: row.tags,
+    images: row.image_paths.map((path) => STORE_BASE_URL + path),
+    attributes: row.attributes,
+    permalink: `${STORE_BASE_URL}/product/${row.handle}`,
+    slug: row.handle,
+  };
+}
+
+/** The page of STORE_ROWS, each row mapped by hand, with its meta. */
+export function storePayload({ page, perPage }) {
+  const offset = (page - 1) * perPage;
+  return {
+    data: STORE_ROWS.slice(offset, offset + perPage).map(mapStoreRow),
+    meta: {
+      current_page: page,
+      per_page: perPage,
+      total: STORE_ROWS.length,
+      last_page: Math.max(1, Math.ceil(STORE_ROWS.length / perPage)),
+    },
+  };
+}

@@ -6,13 +6,15 @@
 //
 // Environment: BENCH_SECONDS (per measurement, default 2.5), BENCH_WARMUP_SECONDS (per server and
 // scenario, default 0.5), BENCH_ROUNDS (default 2), BENCH_CONNECTIONS (default 50), BENCH_SERVERS
-// (comma-separated server ids, default all: see servers.mjs), BENCH_CRAWL=0 and BENCH_WEBHOOKS=0
+// (comma-separated server ids, default all: see servers.mjs), BENCH_SCENARIOS (comma-separated
+// scenario ids: products, store, health, unauthorized; default all), BENCH_CRAWL=0 and BENCH_WEBHOOKS=0
 // (skip the crawl and webhook parts).
 
 import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isDeepStrictEqual } from 'node:util';
 import autocannon from 'autocannon';
 import {
   ask,
@@ -25,7 +27,8 @@ import {
 } from './common.mjs';
 import { runCrawlBench } from './crawl.mjs';
 import { API_KEY, PRODUCTS } from './data.mjs';
-import { SERVERS } from './servers.mjs';
+import { storePayload } from './handwritten.mjs';
+import { SERVERS, STORE_PATH } from './servers.mjs';
 import { runWebhookBench } from './webhooks.mjs';
 
 function numberFromEnv(name, fallback, { integer = false } = {}) {
@@ -44,6 +47,26 @@ const SERVER_ENTRY = fileURLToPath(new URL('server.mjs', import.meta.url));
 const EXPECTED_META = { current_page: 1, per_page: 100, total: PRODUCTS.length, last_page: 10 };
 const EXPECTED_PAGE = JSON.stringify(PRODUCTS.slice(0, 100));
 
+// The store-rows page as the hand-mapped route builds it, in its JSON form: every server, adapter
+// included, must answer these values (key order aside) before anything is timed.
+const STORE_PAGE = { page: 7, perPage: 100 };
+const EXPECTED_STORE = JSON.parse(JSON.stringify(storePayload(STORE_PAGE)));
+
+/** What differs between two arrays of records: the first record and field that do, or nothing. */
+function firstDifference(actual, expected) {
+  if (!Array.isArray(actual) || actual.length !== expected.length) {
+    return `data has ${Array.isArray(actual) ? actual.length : 'no'} records, expected ${expected.length}`;
+  }
+  for (let index = 0; index < expected.length; index++) {
+    const fields = new Set([...Object.keys(actual[index] ?? {}), ...Object.keys(expected[index])]);
+    for (const field of fields) {
+      if (!isDeepStrictEqual(actual[index]?.[field], expected[index][field])) {
+        return `record ${index} (id ${expected[index].id}) ${field} is ${JSON.stringify(actual[index]?.[field])}, expected ${JSON.stringify(expected[index][field])}`;
+      }
+    }
+  }
+}
+
 const SCENARIOS = [
   {
     id: 'products',
@@ -56,6 +79,19 @@ const SCENARIOS = [
         return `meta is ${JSON.stringify(body?.meta)}, expected ${JSON.stringify(EXPECTED_META)}`;
       }
       if (JSON.stringify(body.data) !== EXPECTED_PAGE) return 'data is not products 1 to 100';
+    },
+  },
+  {
+    id: 'store',
+    label: 'store rows ×100',
+    path: `${STORE_PATH}?page=${STORE_PAGE.page}&per_page=${STORE_PAGE.perPage}`,
+    withKey: true,
+    status: 200,
+    check(body) {
+      if (!isDeepStrictEqual(body?.meta, EXPECTED_STORE.meta)) {
+        return `meta is ${JSON.stringify(body?.meta)}, expected ${JSON.stringify(EXPECTED_STORE.meta)}`;
+      }
+      return firstDifference(body.data, EXPECTED_STORE.data);
     },
   },
   {
@@ -245,11 +281,23 @@ async function main() {
     );
   }
   const selected = only?.length ? SERVERS.filter((server) => only.includes(server.id)) : SERVERS;
+  const scenarioIds = process.env.BENCH_SCENARIOS?.split(',')
+    .map((id) => id.trim())
+    .filter(Boolean);
+  const unknownScenarios =
+    scenarioIds?.filter((id) => !SCENARIOS.some((scenario) => scenario.id === id)) ?? [];
+  if (unknownScenarios.length > 0) {
+    throw new BenchError(
+      `BENCH_SCENARIOS: unknown scenario ${unknownScenarios.join(', ')}; known: ${SCENARIOS.map((s) => s.id).join(', ')}`,
+    );
+  }
+  // Every scenario is still checked before timing; only the selected ones are measured.
+  const measured = scenarioIds?.length ? SCENARIOS.filter((s) => scenarioIds.includes(s.id)) : SCENARIOS;
 
-  const cells = selected.length * SCENARIOS.length;
+  const cells = selected.length * measured.length;
   const estimate = Math.round(cells * (warmupSeconds + rounds * seconds));
   console.log(
-    `HiWelink bench: ${selected.length} servers × ${SCENARIOS.length} scenarios, ${connections} connections, ` +
+    `HiWelink bench: ${selected.length} servers × ${measured.length} scenarios, ${connections} connections, ` +
       `${warmupSeconds} s warm-up, ${rounds} interleaved rounds of ${seconds} s (≈ ${estimate} s). ` +
       `Node ${process.version}, ${os.cpus().length} CPUs, load ${os.loadavg()[0].toFixed(2)}.`,
   );
@@ -259,13 +307,13 @@ async function main() {
   console.log('Preflight: every server answers 200 / 200 / 401 with the expected bodies.');
 
   for (const server of servers) {
-    for (const scenario of SCENARIOS) await load(server, scenario, warmupSeconds, connections);
+    for (const scenario of measured) await load(server, scenario, warmupSeconds, connections);
   }
 
   /** measurements[server.id][scenario.id] = one entry per round */
   const measurements = Object.fromEntries(servers.map((server) => [server.id, {}]));
   for (let round = 0; round < rounds; round++) {
-    for (const scenario of SCENARIOS) {
+    for (const scenario of measured) {
       // Round-robin over servers, starting one further along each round.
       for (let step = 0; step < servers.length; step++) {
         const server = servers[(step + round) % servers.length];
@@ -283,7 +331,7 @@ async function main() {
 
   const rows = tableRows(
     servers.flatMap((server) =>
-      SCENARIOS.map((scenario) => {
+      measured.map((scenario) => {
         const runs = measurements[server.id][scenario.id];
         const best = runs.reduce((a, b) => (b.reqPerSec > a.reqPerSec ? b : a));
         return {

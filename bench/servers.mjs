@@ -2,15 +2,19 @@
 // are only imported by the child that needs them.
 
 import { createServer } from 'node:http';
-import { API_KEY, ORDERS, PRODUCTS } from './data.mjs';
+import { API_KEY, ORDERS, PRODUCTS, STORE_BASE_URL, STORE_FIELDS, STORE_ROWS } from './data.mjs';
 import {
   healthPayload,
   JSON_TYPE,
   productsPayload,
   readPagination,
+  storePayload,
   UNAUTHORIZED_BODY,
   validKey,
 } from './handwritten.mjs';
+
+/** Where every server answers the store-rows scenario: a store's own table, mapped per request. */
+export const STORE_PATH = '/store/api/products';
 
 export const SERVERS = [
   { id: 'express-adapter', framework: 'express', variant: 'adapter' },
@@ -32,6 +36,19 @@ const kitOptions = {
   auth: { apiKey: API_KEY },
 };
 
+/** The adapter over the store's own rows (STORE_ROWS): `mapping.fields` and `storeBaseUrl` do the mapping. */
+const storeKitOptions = {
+  basePath: '/store',
+  products: ({ perPage, offset }) => ({
+    items: STORE_ROWS.slice(offset, offset + perPage),
+    total: STORE_ROWS.length,
+  }),
+  orders: () => ({ items: [], total: 0 }),
+  auth: { apiKey: API_KEY },
+  mapping: { products: { fields: STORE_FIELDS } },
+  storeBaseUrl: STORE_BASE_URL,
+};
+
 function listen(server) {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -45,6 +62,7 @@ const builders = {
     const { hiwelink } = await import('@hiwelink/express');
     const app = express();
     app.use(hiwelink(kitOptions));
+    app.use(hiwelink(storeKitOptions));
     return listen(createServer(app));
   },
 
@@ -62,6 +80,10 @@ const builders = {
       const pagination = readPagination(req.query.page, req.query.per_page);
       res.type(JSON_TYPE).send(JSON.stringify(productsPayload(pagination)));
     });
+    app.get(STORE_PATH, requireKey, (req, res) => {
+      const pagination = readPagination(req.query.page, req.query.per_page);
+      res.type(JSON_TYPE).send(JSON.stringify(storePayload(pagination)));
+    });
     return listen(createServer(app));
   },
 
@@ -70,6 +92,7 @@ const builders = {
     const { hiwelink } = await import('@hiwelink/fastify');
     const app = Fastify();
     await app.register(hiwelink, kitOptions);
+    await app.register(hiwelink, storeKitOptions);
     await app.listen({ host: '127.0.0.1', port: 0 });
     return app.server.address().port;
   },
@@ -88,6 +111,10 @@ const builders = {
       const pagination = readPagination(request.query.page, request.query.per_page);
       reply.type(JSON_TYPE).send(JSON.stringify(productsPayload(pagination)));
     });
+    app.get(STORE_PATH, { onRequest: requireKey }, (request, reply) => {
+      const pagination = readPagination(request.query.page, request.query.per_page);
+      reply.type(JSON_TYPE).send(JSON.stringify(storePayload(pagination)));
+    });
     await app.listen({ host: '127.0.0.1', port: 0 });
     return app.server.address().port;
   },
@@ -97,6 +124,7 @@ const builders = {
     const { hiwelink } = await import('@hiwelink/koa');
     const app = new Koa();
     app.use(hiwelink(kitOptions));
+    app.use(hiwelink(storeKitOptions));
     return listen(createServer(app.callback()));
   },
 
@@ -104,13 +132,18 @@ const builders = {
     const { default: Koa } = await import('koa');
     const app = new Koa();
     app.use(async (ctx, next) => {
-      if (ctx.method !== 'GET' || (ctx.path !== '/health' && ctx.path !== '/api/products')) return next();
+      const { path } = ctx;
+      if (ctx.method !== 'GET' || (path !== '/health' && path !== '/api/products' && path !== STORE_PATH)) {
+        return next();
+      }
       ctx.type = JSON_TYPE;
       if (!validKey(ctx.get('x-api-key'))) {
         ctx.status = 401;
         ctx.body = UNAUTHORIZED_BODY;
-      } else if (ctx.path === '/health') {
+      } else if (path === '/health') {
         ctx.body = JSON.stringify(healthPayload());
+      } else if (path === STORE_PATH) {
+        ctx.body = JSON.stringify(storePayload(readPagination(ctx.query.page, ctx.query.per_page)));
       } else {
         ctx.body = JSON.stringify(productsPayload(readPagination(ctx.query.page, ctx.query.per_page)));
       }
@@ -127,7 +160,7 @@ const builders = {
       const url = req.url ?? '/';
       const queryStart = url.indexOf('?');
       const path = queryStart === -1 ? url : url.slice(0, queryStart);
-      if (req.method !== 'GET' || (path !== '/health' && path !== '/api/products')) {
+      if (req.method !== 'GET' || (path !== '/health' && path !== '/api/products' && path !== STORE_PATH)) {
         send(res, 404, JSON.stringify({ error: 'Not Found' }));
       } else if (!validKey(req.headers['x-api-key'])) {
         send(res, 401, UNAUTHORIZED_BODY);
@@ -136,7 +169,8 @@ const builders = {
       } else {
         const query = new URLSearchParams(queryStart === -1 ? '' : url.slice(queryStart + 1));
         const pagination = readPagination(query.get('page'), query.get('per_page'));
-        send(res, 200, JSON.stringify(productsPayload(pagination)));
+        const payload = path === STORE_PATH ? storePayload(pagination) : productsPayload(pagination);
+        send(res, 200, JSON.stringify(payload));
       }
     });
     return listen(server);

@@ -35,7 +35,11 @@ const isAbsoluteUrl = (value: unknown): value is string => isCleanText(value) &&
 
 /** A JSON array or object stored as text (a common way to keep lists in SQL columns), parsed. */
 export function parsedJson(value: unknown): unknown {
-  if (typeof value !== 'string' || !/^\s*[[{]/.test(value)) return value;
+  if (typeof value !== 'string') return value;
+  // Most text starts with a printable ASCII character other than `[` and `{`: no JSON, no regex.
+  const first = value.charCodeAt(0);
+  if (first > 32 && first < 127 && first !== 91 && first !== 123) return value;
+  if (!/^\s*[[{]/.test(value)) return value;
   try {
     return JSON.parse(value);
   } catch {
@@ -81,6 +85,8 @@ export function toId(value: unknown): Maybe<string> {
 // "349.99", "$349.99", "USD 349.99", "€ 1,299.50", "349.99 EUR"
 const MONEY = /^(?:[A-Za-z]{3}\s*|[$€£¥₹]\s*)?(-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?)(?:\s*[A-Za-z]{3})?$/;
 
+const PLAIN_DECIMAL = /^-?\d+(?:\.\d+)?$/;
+
 // decimal.js, Prisma's Decimal and big.js print exponent notation past 1e21 or below 1e-7.
 const DECIMAL_TEXT = /^-?\d+(?:\.\d+)?(?:e[+-]?\d+)?$/i;
 
@@ -109,6 +115,8 @@ export function toNumber(value: unknown): Maybe<number> {
 /** Prices as numbers, from numbers, numeric or currency-prefixed strings, bigints and Decimal-like objects. */
 export function toMoney(value: unknown): Maybe<number> {
   if (typeof value === 'string') {
+    // Plain decimal text, as DECIMAL columns come back ('399.99'): MONEY's digits are the whole text.
+    if (PLAIN_DECIMAL.test(value)) return Number(value);
     const digits = MONEY.exec(value.trim())?.[1];
     return digits === undefined ? undefined : Number(digits.replaceAll(',', ''));
   }
@@ -190,9 +198,15 @@ export function toLabels(value: unknown): Maybe<string[]> {
   if (canonicalArray(value, isCleanText)) return value;
   const json = parsedJson(value);
   const parts = typeof json === 'string' ? json.split(',') : (listItems(json) ?? []);
-  const labels = parts
-    .map((part) => (isRecord(part) ? toText(part.name ?? part.title ?? part.label) : toText(part))?.trim())
-    .filter((label): label is string => label !== undefined && label !== '');
+  const labels: string[] = [];
+  for (const part of parts) {
+    // Text (nearly every label) is trimmed once; toText would only check what trim() gives anyway.
+    const label =
+      typeof part === 'string'
+        ? part.trim()
+        : (isRecord(part) ? toText(part.name ?? part.title ?? part.label) : toText(part))?.trim();
+    if (label !== undefined && label !== '') labels.push(label);
+  }
   return labels.length > 0 ? labels : undefined;
 }
 
@@ -204,10 +218,13 @@ export function toImages(value: unknown, base?: string): Maybe<string[]> {
   if (canonicalArray(value, isAbsoluteUrl)) return value;
   const json = parsedJson(value);
   const parts = listItems(json) ?? (typeof json === 'string' ? splitUrls(json) : [json]);
-  const urls = parts
-    .map((part) => (isRecord(part) ? toText(part.url ?? part.src) : toText(part)))
-    .map((url) => (url === undefined ? undefined : toUrl(url, base)))
-    .filter((url): url is string => url !== undefined);
+  const join = base === undefined ? undefined : joinerFor(base);
+  const urls: string[] = [];
+  for (const part of parts) {
+    const text = isRecord(part) ? toText(part.url ?? part.src) : toText(part);
+    const url = text === undefined ? undefined : (join?.(text) ?? toUrl(text, base));
+    if (url !== undefined) urls.push(url);
+  }
   return urls.length > 0 ? urls : undefined;
 }
 
@@ -217,12 +234,51 @@ function splitUrls(text: string): string[] {
   return pieces.length > 1 && pieces.every((piece) => /^(https?:\/\/|\/)/i.test(piece)) ? pieces : [text];
 }
 
+/**
+ * A relative path made only of characters the URL parser keeps as they are (no `%`, `\\`, `:`,
+ * `?`, `#`, spaces or controls), not starting with `.`; {@link joinerFor} also requires no `//`
+ * start and no `/.` (so no `.` or `..` segment): resolving it against a base is then joining text.
+ */
+const PLAIN_PATH = /^[A-Za-z0-9\-_~!$&'()*+,;=@/][A-Za-z0-9\-._~!$&'()*+,;=@/]*$/;
+
+/** The last base URL's joiner: a store has one base URL, so one is kept. */
+let lastJoiner: { base: string; join: ((path: string) => string | undefined) | undefined } | undefined;
+
+/**
+ * Resolves a {@link PLAIN_PATH} against `base` by joining text: the root-relative ones to the
+ * base's origin, the others to the base itself, both as `new URL(…, base + '/')` serializes them
+ * (so the host comes out lower-cased, a default port dropped). `undefined` for any other text, and
+ * for a base that is no http(s) URL or carries a query or fragment: `toUrl` decides those.
+ */
+function joinerFor(base: string): ((path: string) => string | undefined) | undefined {
+  if (lastJoiner?.base === base) return lastJoiner.join;
+  let join: ((path: string) => string | undefined) | undefined;
+  try {
+    const resolved = new URL(`${base}/`);
+    // The root URL without its final slash, which a root-relative path brings.
+    const root = new URL('/', resolved).href.slice(0, -1);
+    if (/^https?:$/.test(resolved.protocol) && resolved.search === '' && resolved.hash === '') {
+      const own = resolved.href;
+      join = (path) => {
+        if (!PLAIN_PATH.test(path) || path.startsWith('//') || path.includes('/.')) return undefined;
+        return path[0] === '/' ? root + path : own + path;
+      };
+    }
+  } catch {
+    // Not a URL: toUrl leaves every relative path out.
+  }
+  lastJoiner = { base, join };
+  return join;
+}
+
 /** An absolute URL as is, or a relative one resolved against `base`; anything else is left out. */
 export function toUrl(value: unknown, base?: string): Maybe<string> {
   const text = toText(value)?.trim();
   if (text === undefined) return undefined;
   if (ABSOLUTE_URL.test(text)) return text;
   if (base === undefined) return undefined;
+  const joined = joinerFor(base)?.(text);
+  if (joined !== undefined) return joined;
   try {
     return new URL(text, `${base}/`).toString();
   } catch {

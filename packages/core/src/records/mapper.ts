@@ -52,6 +52,8 @@ type Source = Record<string, unknown>;
 interface Context {
   base: string | undefined;
   dropped?: DroppedValue[];
+  /** `fields` entries whose path this record lacks, as `field ← 'path'`. */
+  missingPaths?: string[];
 }
 type Coercer = (value: unknown, context: Context, path: string) => unknown;
 
@@ -83,10 +85,10 @@ const isRecord = (value: unknown): value is Source =>
 
 const camelCase = (name: string) => name.replace(/_([a-z])/g, (_, letter: string) => letter.toUpperCase());
 
-/** The value at a dot path, and whether the path exists at all (a typo in `fields` does not). */
-function at(record: Source, path: string): { value: unknown; exists: boolean } {
+/** The value at a dot path (split), and whether the path exists at all (a typo in `fields` does not). */
+function at(record: Source, segments: readonly string[]): { value: unknown; exists: boolean } {
   let value: unknown = record;
-  for (const key of path.split('.')) {
+  for (const key of segments) {
     if (!isRecord(value) || !(key in value)) return { value: undefined, exists: false };
     value = value[key];
   }
@@ -98,6 +100,8 @@ interface Step {
   field: string;
   keys: readonly string[];
   path: string | undefined;
+  /** `path` split at its dots, once. */
+  segments: readonly string[] | undefined;
   coerce: Coercer;
 }
 
@@ -110,47 +114,158 @@ function plan(
   coercers: Record<string, Coercer>,
   fields: Record<string, string | undefined> = {},
 ): Step[] {
-  return Object.entries(aliases).map(([field, fieldAliases]) => ({
-    field,
-    keys: [...new Set([field, ...fieldAliases].flatMap((name) => [name, camelCase(name)]))],
-    path: fields[field],
-    coerce: coercers[field] as Coercer,
-  }));
+  return Object.entries(aliases).map(([field, fieldAliases]) => {
+    const path = fields[field];
+    return {
+      field,
+      keys: [...new Set([field, ...fieldAliases].flatMap((name) => [name, camelCase(name)]))],
+      path,
+      segments: path?.split('.'),
+      coerce: coercers[field] as Coercer,
+    };
+  });
 }
 
-/** For each step of a level, the candidate keys a record actually has (steps with a `fields` path: none). */
-type Present = readonly (readonly string[])[];
+/**
+ * For each step of a level, what a record of one shape holds for it: the candidate keys it has
+ * (a step without a `fields` path), or `fields` path's key when that path is one own key of the
+ * shape (read directly, it exists); `undefined`: walk the path (`at`).
+ */
+type Present = readonly (readonly string[] | undefined)[];
+
+/** One level mapped into `mapped`; `used` collects the keys read, for passthrough. */
+type LevelMapper = (record: Source, context: Context, used: Set<string> | undefined) => Source;
+
+/** What the mapper learned about one shape of record: where each step reads, and its compiled code. */
+interface ShapePlan {
+  present: Present;
+  compiled: LevelMapper | undefined;
+}
 
 const MAX_SHAPES = 32;
 
 /**
- * Learns, per shape of plain record (its own keys), which candidate keys each step can find. The
- * records of a page nearly always share one shape, so mapping one then skips the dozens of aliases
- * it does not have. Class instances (ORM models) may expose fields through prototype getters: they
- * take the full path.
+ * Learns, per shape of plain record (its own keys), where each step finds its value, and compiles
+ * it (see compileShape). The records of a page nearly always share one shape, so mapping one then
+ * skips the dozens of aliases it does not have and runs straight-line code. Class instances (ORM
+ * models) may expose fields through prototype getters: they take the general path.
  */
-function shapePlanner(steps: readonly Step[]): (record: Source) => Present | undefined {
-  const plans = new Map<string, Present>();
+function shapePlanner(steps: readonly Step[]): (record: Source) => ShapePlan | undefined {
+  const plans = new Map<string, ShapePlan>();
   let lastKeys: readonly string[] = [];
-  let lastPlan: Present | undefined;
+  let lastPlan: ShapePlan | undefined;
   return (record) => {
     const prototype = Object.getPrototypeOf(record);
     if (prototype !== Object.prototype && prototype !== null) return undefined;
+    if (lastPlan && hasKeys(record, lastKeys)) return lastPlan;
     const keys = Object.keys(record);
-    if (lastPlan && keys.length === lastKeys.length && keys.every((key, index) => key === lastKeys[index])) {
-      return lastPlan;
-    }
     const shape = keys.join('\n');
     let plan = plans.get(shape);
     if (!plan) {
       const own = new Set(keys);
-      plan = steps.map((step) => (step.path === undefined ? step.keys.filter((key) => own.has(key)) : []));
-      if (plans.size < MAX_SHAPES) plans.set(shape, plan);
+      const present = steps.map(({ path, segments, keys: candidates }) => {
+        if (path === undefined) return candidates.filter((key) => own.has(key));
+        return segments?.length === 1 && own.has(path) ? segments : undefined;
+      });
+      // Past MAX_SHAPES (records with ever-changing keys), plans are made per record, uncompiled.
+      const kept = plans.size < MAX_SHAPES;
+      plan = { present, compiled: kept ? compileShape(steps, present) : undefined };
+      if (kept) plans.set(shape, plan);
     }
     lastKeys = keys;
     lastPlan = plan;
     return plan;
   };
+}
+
+/**
+ * Whether a plain record's own enumerable keys are `keys`, in order, without making the array:
+ * `for…in` lists them in Object.keys' order, then any inherited enumerable key, which makes one
+ * more than `keys` holds (so no match).
+ */
+function hasKeys(record: Source, keys: readonly string[]): boolean {
+  let index = 0;
+  for (const key in record) {
+    if (key !== keys[index]) return false;
+    index++;
+  }
+  return index === keys.length;
+}
+
+/** Set once a runtime refuses code from text (a Content Security Policy, some edge runtimes). */
+let codegenRefused = false;
+
+/** Whether shapes are still compiled (see compileShape). Internal, for the tests. */
+export const compilingShapes = () => !codegenRefused;
+
+/**
+ * One shape's plan as straight-line code, as ajv and fast-json-stringify do per schema: each step
+ * reads its keys by name (the shape's candidates in order, the first non-empty one wins) and calls
+ * its coercion directly, so V8 sees one record layout and one callee per line and inlines them,
+ * where mapFields' loop makes every read and call site megamorphic. What each line does is
+ * mapStep's work for that step; a step whose path needs a walk calls mapStep itself. The text holds
+ * only JSON-quoted keys and field names. `undefined` where a runtime forbids `new Function`.
+ */
+function compileShape(steps: readonly Step[], present: Present): LevelMapper | undefined {
+  if (codegenRefused) return undefined;
+  const quote = (text: string) => JSON.stringify(text);
+  const lines = steps.map(({ field, path }, index) => {
+    const known = present[index];
+    if (path !== undefined && known === undefined) return `step(${index}, r, ctx, u, m);`;
+    if (known === undefined || known.length === 0) return '';
+    const reads =
+      path !== undefined
+        ? `v = r[${quote(path)}]; n = ${quote(path)};`
+        : known
+            .map((key, at) => {
+              const read = `v = r[${quote(key)}]; if (v !== undefined && v !== null && v !== '') n = ${quote(key)};`;
+              return at === 0 ? read : `if (n === undefined) { ${read} }`;
+            })
+            .join(' ');
+    return `n = undefined;
+try {
+  ${reads}
+  if (n !== undefined) {
+    if (u !== undefined) u.add(n);
+    x = c${index}(v, ctx, ${quote(field)});
+    if (x !== undefined) m[${quote(field)}] = x;
+    else if (!isEmpty(v)) unread(ctx, n, v, ${quote(field)});
+  }
+} catch (error) {
+  failed(ctx, n ?? ${quote(field)}, error);
+}`;
+  });
+  const body = `${steps.map((_, index) => `const c${index} = coercers[${index}];`).join('\n')}
+return function mapShape(r, ctx, u) {
+  const m = {};
+  let n, v, x;
+${lines.filter(Boolean).join('\n')}
+  return m;
+};`;
+  const step = (
+    index: number,
+    record: Source,
+    context: Context,
+    used: Set<string> | undefined,
+    mapped: Source,
+  ) => mapStep(record, steps[index] as Step, context, undefined, used, '', mapped);
+  const unread = (context: Context, name: string, value: unknown, field: string) =>
+    note(context, [{ path: name, reason: `${kindOf(value)} cannot be read as ${field}` }]);
+  const failed = (context: Context, name: string, error: unknown) =>
+    note(context, [{ path: name, reason: readFailure(error) }]);
+  try {
+    const factory = new Function('coercers', 'step', 'isEmpty', 'unread', 'failed', body);
+    return factory(
+      steps.map((each) => each.coerce),
+      step,
+      isEmpty,
+      unread,
+      failed,
+    ) as LevelMapper;
+  } catch {
+    codegenRefused = true;
+    return undefined;
+  }
 }
 
 /** Whether a value holds nothing to send: no warning when its field is left out. */
@@ -177,10 +292,63 @@ function kindOf(value: unknown): string {
 }
 
 /**
- * Maps one level of a record by its plan. Empty values are left out silently; a value the field's
+ * Maps one step of a level into `mapped`. Empty values are left out silently; a value the field's
  * coercion cannot read (a Map as labels, text as a price) or whose reading throws is noted in
  * `context` under `prefix` + its name, e.g. `items[].quantity`.
+ *
+ * @param known What the record's shape holds for this step (see Present); `undefined`: try every
+ *   candidate key, walk the `fields` path.
  */
+function mapStep(
+  record: Source,
+  { field, keys, path, segments, coerce }: Step,
+  context: Context,
+  known: readonly string[] | undefined,
+  used: Set<string> | undefined,
+  prefix: string,
+  mapped: Source,
+): void {
+  let name: string | undefined;
+  let value: unknown;
+  try {
+    if (path === undefined) {
+      const candidates = known ?? keys;
+      for (let position = 0; position < candidates.length; position++) {
+        const key = candidates[position] as string;
+        const candidate = record[key];
+        if (candidate !== undefined && candidate !== null && candidate !== '') {
+          name = key;
+          value = candidate;
+          break;
+        }
+      }
+      if (name === undefined) return;
+    } else if (known !== undefined) {
+      // Named once read, as `at` does: a getter that throws is reported under the field's name.
+      value = record[path];
+      name = path;
+    } else {
+      const found = at(record, segments as readonly string[]);
+      if (!found.exists) {
+        context.missingPaths ??= [];
+        context.missingPaths.push(`${field} ← '${path}'`);
+      }
+      name = path;
+      value = found.value;
+    }
+    used?.add(name);
+    const coerced = coerce(value, context, prefix + field);
+    if (coerced !== undefined) mapped[field] = coerced;
+    else if (!isEmpty(value)) {
+      note(context, [{ path: prefix + name, reason: `${kindOf(value)} cannot be read as ${field}` }]);
+    }
+  } catch (error) {
+    // A getter or proxy of an ORM object that throws costs this field, not the page.
+    note(context, [{ path: prefix + (name ?? field), reason: readFailure(error) }]);
+  }
+}
+
+/** Maps one level of a record, step by step (see mapStep). */
 function mapFields(
   record: Source,
   steps: readonly Step[],
@@ -188,45 +356,12 @@ function mapFields(
   present: Present | undefined,
   used?: Set<string>,
   prefix = '',
-): { mapped: Source; missingPaths: string[] | undefined } {
+): Source {
   const mapped: Source = {};
-  let missingPaths: string[] | undefined;
   for (let index = 0; index < steps.length; index++) {
-    const { field, keys, path, coerce } = steps[index] as Step;
-    let name: string | undefined;
-    let value: unknown;
-    try {
-      if (path === undefined) {
-        for (const key of present ? (present[index] as readonly string[]) : keys) {
-          const candidate = record[key];
-          if (candidate !== undefined && candidate !== null && candidate !== '') {
-            name = key;
-            value = candidate;
-            break;
-          }
-        }
-        if (name === undefined) continue;
-      } else {
-        const found = at(record, path);
-        if (!found.exists) {
-          missingPaths ??= [];
-          missingPaths.push(`${field} ← '${path}'`);
-        }
-        name = path;
-        value = found.value;
-      }
-      used?.add(name);
-      const coerced = coerce(value, context, prefix + field);
-      if (coerced !== undefined) mapped[field] = coerced;
-      else if (!isEmpty(value)) {
-        note(context, [{ path: prefix + name, reason: `${kindOf(value)} cannot be read as ${field}` }]);
-      }
-    } catch (error) {
-      // A getter or proxy of an ORM object that throws costs this field, not the page.
-      note(context, [{ path: prefix + (name ?? field), reason: readFailure(error) }]);
-    }
+    mapStep(record, steps[index] as Step, context, present?.[index], used, prefix, mapped);
   }
-  return { mapped, missingPaths };
+  return mapped;
 }
 
 const text: Coercer = (value) => toText(value);
@@ -267,7 +402,7 @@ function nested(value: unknown, steps: readonly Step[], context: Context, path: 
     if (!isEmpty(value)) note(context, [{ path, reason: `${kindOf(value)} is not a record` }]);
     return undefined;
   }
-  const { mapped } = mapFields(record, steps, context, undefined, undefined, `${path}.`);
+  const mapped = mapFields(record, steps, context, undefined, undefined, `${path}.`);
   return Object.keys(mapped).length > 0 ? mapped : undefined;
 }
 
@@ -321,12 +456,36 @@ export function createRecordMapper<Source>(
   mapping: RecordMapping<Source> = {},
   storeBaseUrl?: string,
 ): (source: Source) => MappedRecord {
+  return recordMapper(kind, mapping, storeBaseUrl, true);
+}
+
+/**
+ * The mapper without shape plans: every record read through every candidate key and `fields`
+ * path walked, as a class instance is. Internal, for the property test that both paths agree.
+ */
+export function createGeneralRecordMapper<Source>(
+  kind: RecordKind,
+  mapping: RecordMapping<Source> = {},
+  storeBaseUrl?: string,
+): (source: Source) => MappedRecord {
+  return recordMapper(kind, mapping, storeBaseUrl, false);
+}
+
+/** Text that encodeURIComponent leaves as it is (slugs nearly always are): no call needed. */
+const URI_COMPONENT = /^[A-Za-z0-9\-_.!~*'()]*$/;
+
+function recordMapper<Source>(
+  kind: RecordKind,
+  mapping: RecordMapping<Source>,
+  storeBaseUrl: string | undefined,
+  byShape: boolean,
+): (source: Source) => MappedRecord {
   const aliases: Record<string, readonly string[]> = kind === 'products' ? PRODUCT_ALIASES : ORDER_ALIASES;
   const steps = plan(aliases, kind === 'products' ? PRODUCT_COERCERS : ORDER_COERCERS, mapping.fields);
   const base = storeBaseUrl?.replace(/\/+$/, '');
   const omit = new Set<string>(mapping.omit ?? []);
   const passthrough = mapping.passthrough ?? false;
-  const planFor = shapePlanner(steps);
+  const planFor = byShape ? shapePlanner(steps) : () => undefined;
 
   return (source) => {
     const input = mapping.map ? mapping.map(source) : source;
@@ -334,13 +493,15 @@ export function createRecordMapper<Source>(
     // Which keys fed canonical fields matters only to passthrough, which must not send them twice.
     const used = passthrough === false ? undefined : new Set<string>();
     const context: Context = { base };
-    let present: Present | undefined;
+    let plan: ShapePlan | undefined;
     try {
-      present = planFor(input);
+      plan = planFor(input);
     } catch {
       // A proxy whose getPrototypeOf or ownKeys trap throws: every candidate key is read instead.
     }
-    const { mapped, missingPaths } = mapFields(input, steps, context, present, used);
+    const mapped = plan?.compiled
+      ? plan.compiled(input, context, used)
+      : mapFields(input, steps, context, plan?.present, used);
     if (kind === 'products') {
       if (mapped.price === undefined) {
         const price = mapped.sale_price ?? mapped.regular_price;
@@ -353,7 +514,7 @@ export function createRecordMapper<Source>(
         const permalink =
           toUrl(mapping.link?.(source)) ??
           (context.base && typeof mapped.slug === 'string'
-            ? `${context.base}/product/${encodeURIComponent(mapped.slug)}`
+            ? `${context.base}/product/${URI_COMPONENT.test(mapped.slug) ? mapped.slug : encodeURIComponent(mapped.slug)}`
             : undefined);
         if (permalink !== undefined) mapped.permalink = permalink;
       }
@@ -376,15 +537,15 @@ export function createRecordMapper<Source>(
         }
       }
     }
-    for (const field of omit) delete mapped[field];
+    if (omit.size > 0) for (const field of omit) delete mapped[field];
     const result: MappedRecord = { record: mapped };
-    const missing = mapped.id === undefined ? ['id'] : [];
-    if (kind === 'products' && mapped.name === undefined) missing.push('name');
-    if (missing.length > 0) result.invalid = `no ${missing.join(' and no ')}`;
+    const noName = kind === 'products' && mapped.name === undefined;
+    if (mapped.id === undefined) result.invalid = noName ? 'no id and no name' : 'no id';
+    else if (noName) result.invalid = 'no name';
     if (kind === 'products' && mapped.permalink === undefined && mapped.slug === undefined) {
       result.unlinked = true;
     }
-    if (missingPaths) result.missingPaths = missingPaths;
+    if (context.missingPaths) result.missingPaths = context.missingPaths;
     if (context.dropped) result.dropped = context.dropped;
     return result;
   };

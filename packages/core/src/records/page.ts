@@ -27,13 +27,17 @@ export function reviewPage(
   strict: boolean,
 ): PageReview {
   const where = `${kind} page ${meta.current_page}`;
-  const invalid = mapped.flatMap((entry, index) => {
+  const invalid: string[] = [];
+  const unlinked: MappedRecord[] = [];
+  for (let index = 0; index < mapped.length; index++) {
+    const entry = mapped[index] as MappedRecord;
+    if (entry.unlinked) unlinked.push(entry);
     const check = strict && !entry.invalid ? schemas[kind].safeParse(entry.record) : undefined;
     const reason =
       entry.invalid ??
       check?.error?.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join(', ');
-    return reason ? [`${label(entry, index)}: ${reason}`] : [];
-  });
+    if (reason) invalid.push(`${label(entry, index)}: ${reason}`);
+  }
   const problems: string[] = [];
   if (invalid.length > 0) {
     problems.push(
@@ -49,8 +53,10 @@ export function reviewPage(
     );
   }
   // A path missing from every record is missing from the first one: start there.
-  const missingPaths = (mapped[0]?.missingPaths ?? []).filter((path) =>
-    mapped.every((entry) => entry.missingPaths?.includes(path)),
-  );
-  return { problems, unlinked: mapped.filter((entry) => entry.unlinked), missingPaths };
+  const first = mapped[0]?.missingPaths;
+  const missingPaths =
+    first === undefined
+      ? []
+      : first.filter((path) => mapped.every((entry) => entry.missingPaths?.includes(path)));
+  return { problems, unlinked, missingPaths };
 }
