@@ -128,6 +128,56 @@ describe('clientAddress', () => {
     expect((await handler(get('/elsewhere'))).status).toBe(404);
     expect(asked).toBe(1);
   });
+
+  // The 2 a.m. case: Hono's app.mount without optionHandler passes c.env, not the Context, so
+  // getConnInfo(c) throws on every request. The log must point at clientAddress, not the callback.
+  it.each([
+    ['/api/products', { allowIps: ['10.0.0.1'] }, { 'x-api-key': KEY }],
+    // The rate limit counts a caller without an accepted credential by its address.
+    ['/api/orders', { rateLimit: true }, { 'x-api-key': 'guess' }],
+    ['/health', { rateLimit: true }, { 'x-api-key': 'guess' }],
+  ])(
+    'logs a throw on %s once, as clientAddress’s, with the access log still written',
+    async (path, extra, headers) => {
+      const errors: { message: string; err: unknown }[] = [];
+      const entries: AccessLogEntry[] = [];
+      const cause = new Error("Cannot read properties of undefined (reading 'incoming')");
+      const handler = createFetchHandler({
+        ...base,
+        ...extra,
+        logger: {
+          warn() {},
+          error: (details, message) => errors.push({ message, err: (details as { err?: unknown }).err }),
+        },
+        accessLog: (entry) => entries.push(entry),
+        clientAddress: () => {
+          throw cause;
+        },
+      });
+      const answer = await handler(get(path, headers));
+      // A 500 on /health too: the store is not down, its wiring is wrong.
+      expect(answer.status).toBe(500);
+      expect(await answer.json()).toEqual({ error: 'Internal Server Error', code: 'internal_error' });
+      expect(errors).toEqual([{ message: expect.stringMatching(/clientAddress threw/), err: cause }]);
+      expect(entries.map(({ ip, status }) => ({ ip, status }))).toEqual([{ ip: '', status: 500 }]);
+    },
+  );
+
+  it('reports a throw met first by the access log, and the answer stands', async () => {
+    const errors: string[] = [];
+    const entries: AccessLogEntry[] = [];
+    const handler = createFetchHandler({
+      ...base,
+      logger: { warn() {}, error: (_details, message) => errors.push(message) },
+      accessLog: (entry) => entries.push(entry),
+      clientAddress: () => {
+        throw new Error('no socket');
+      },
+    });
+    expect((await handler(get('/api/products'))).status).toBe(200);
+    expect(errors).toEqual([expect.stringMatching(/clientAddress threw/)]);
+    expect(entries.map(({ ip, status }) => ({ ip, status }))).toEqual([{ ip: '', status: 200 }]);
+  });
 });
 
 describe('requests and answers', () => {

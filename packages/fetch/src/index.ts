@@ -14,7 +14,8 @@ export interface FetchHandlerOptions<Product = unknown, Order = unknown, Context
    * Deno: `(request, info) => info.remoteAddr.hostname`; Cloudflare Workers, where the edge is the
    * peer: `(request) => request.headers.get('cf-connecting-ip') ?? undefined`.
    * Required by `allowIps`, `trustProxy` and `rateLimit`, which are refused without it. Without it
-   * the access log's `ip` is `''`. A function that throws answers 500 and is logged.
+   * the access log's `ip` is `''`. A function that throws answers 500 (on `/health` too) and is
+   * logged once as clientAddress's failure; the access log then gets `ip: ''`.
    * @default none
    */
   clientAddress?: (request: Request, context: Context) => string | undefined;
