@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import { type AccessLogEntry, HiwelinkConfigError, type ListCallback } from '@hiwelink/core';
+import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
 import { createFetchHandler, type FetchHandlerOptions } from './index.js';
 
@@ -206,6 +207,24 @@ describe('requests and answers', () => {
     const other = await handler(get('/api/orders', {}));
     expect(other.status).toBe(404);
     expect(await other.json()).toEqual({ error: 'Not Found', code: 'not_found' });
+  });
+
+  it('rejects a Hono Context given for the Request with a TypeError naming the fix', async () => {
+    const handler = createFetchHandler(base);
+    const app = new Hono();
+    // What a JavaScript app (no type check) writes at 2 a.m.: the handler as Hono's own.
+    app.all('/health', handler as never);
+    const thrown: unknown[] = [];
+    app.onError((error, c) => {
+      thrown.push(error);
+      return c.text('host error', 500);
+    });
+    expect((await app.fetch(get('/health'))).status).toBe(500);
+    expect(thrown).toEqual([expect.any(TypeError)]);
+    expect((thrown[0] as Error).message).toBe(
+      'the @hiwelink/fetch handler takes a fetch Request, got a Context; under Hono pass c.req.raw: (c) => hiwelink(c.req.raw, c)',
+    );
+    await expect(handler('http://shop.example/health' as never)).rejects.toThrow(/got http:\/\/shop/);
   });
 
   it('reads the query from the URL: a bad per_page is a 400 naming it', async () => {
