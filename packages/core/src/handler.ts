@@ -315,7 +315,11 @@ export function createHiwelink(options: HiwelinkOptions): Hiwelink {
       return errorResponse(error);
     }
     const what = route === 'health' ? 'health check' : `${route} callback`;
-    if (error instanceof HiwelinkError && !timedOut) {
+    if (!timedOut && request.signal.aborted) {
+      // The callback gave up because its signal said the client left (a cancelled query): nobody
+      // reads this answer and the store is not at fault, so no error line (nor alert) for it.
+      config.logger.warn({ path: request.path }, `${what} stopped: the client closed the connection first`);
+    } else if (error instanceof HiwelinkError && !timedOut) {
       config.logger.error({ path: request.path }, error.message);
     } else if (timedOut) {
       config.logger.error(
