@@ -127,7 +127,10 @@ const healthResponse = (healthy: boolean) =>
 interface Visit {
   /** Only timed when an access log is configured. */
   started: number;
-  /** Resolved on first use: most stores configure nothing that needs the client's address. */
+  /**
+   * Resolved on first use: most stores configure nothing that needs the client's address. Throws
+   * the same ClientAddressError on every call when the adapter could not read it.
+   */
   client: () => Client;
   headers: Record<string, string>;
   credentialId?: string;
@@ -136,6 +139,16 @@ interface Visit {
 /** A store bug, reported to the store's logs; the client sees a plain 500. */
 class CallbackContractError extends Error {
   override name = 'CallbackContractError';
+}
+
+/**
+ * The adapter could not tell the client's address (`CoreRequest.remoteAddress` threw: a fetch
+ * handler's `clientAddress`). Logged once as what it is, not as the callback's failure; the
+ * client sees a plain 500.
+ */
+class ClientAddressError extends Error {
+  override name = 'ClientAddressError';
+  reported = false;
 }
 
 type Answer = CoreResponse | PromiseLike<CoreResponse>;
@@ -260,10 +273,28 @@ export function createHiwelink(options: HiwelinkOptions): Hiwelink {
       : serve(route, request, visit, admitted);
   }
 
+  /** Logs an address failure the first time it reaches the store: an answer and the log may both meet it. */
+  function reportAddressError(request: CoreRequest, error: ClientAddressError) {
+    if (error.reported) return;
+    error.reported = true;
+    config.logger.error({ err: error.cause, path: request.path }, error.message);
+  }
+
+  /** The client's address for the log line: `''` when it could not be read (reported, not thrown). */
+  function loggedIp(request: CoreRequest, visit: Visit): string {
+    try {
+      return visit.client().ip;
+    } catch (error) {
+      if (!(error instanceof ClientAddressError)) throw error;
+      reportAddressError(request, error);
+      return '';
+    }
+  }
+
   function logAccess(request: CoreRequest, visit: Visit, status: number) {
     try {
       config.accessLog?.({
-        ip: visit.client().ip,
+        ip: loggedIp(request, visit),
         method: request.method,
         path: request.path,
         status,
@@ -279,8 +310,16 @@ export function createHiwelink(options: HiwelinkOptions): Hiwelink {
   function failure(route: Route, request: CoreRequest, error: unknown): CoreResponse {
     const timedOut = error instanceof HiwelinkError && error.code === 'callback_timeout';
     if (error instanceof HiwelinkError && error.status < 500) return errorResponse(error);
+    if (error instanceof ClientAddressError) {
+      reportAddressError(request, error);
+      return errorResponse(error);
+    }
     const what = route === 'health' ? 'health check' : `${route} callback`;
-    if (error instanceof HiwelinkError && !timedOut) {
+    if (!timedOut && request.signal.aborted) {
+      // The callback gave up because its signal said the client left (a cancelled query): nobody
+      // reads this answer and the store is not at fault, so no error line (nor alert) for it.
+      config.logger.warn({ path: request.path }, `${what} stopped: the client closed the connection first`);
+    } else if (error instanceof HiwelinkError && !timedOut) {
       config.logger.error({ path: request.path }, error.message);
     } else if (timedOut) {
       config.logger.error(
@@ -296,10 +335,23 @@ export function createHiwelink(options: HiwelinkOptions): Hiwelink {
   function answerFor(request: CoreRequest): CoreResponse | Promise<CoreResponse> {
     const route = routes.get(request.route ?? request.path);
     if (!route) return errorResponse(new HiwelinkError('not_found', 'Not Found'));
-    let client: Client | undefined;
+    let client: Client | ClientAddressError | undefined;
     const visit: Visit = {
       started: config.accessLog ? performance.now() : 0,
-      client: () => (client ??= config.client(request)),
+      client: () => {
+        if (client === undefined) {
+          try {
+            client = config.client(request);
+          } catch (error) {
+            client = new ClientAddressError(
+              "the client's address could not be read: the adapter's clientAddress threw",
+              { cause: error },
+            );
+          }
+        }
+        if (client instanceof ClientAddressError) throw client;
+        return client;
+      },
       headers: {},
     };
     const finish = (response: CoreResponse) => {

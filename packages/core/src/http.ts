@@ -8,7 +8,10 @@ export interface CoreRequest {
   query: string;
   /** Header names lower-cased, as Node's `IncomingMessage.headers` has them. */
   headers: Readonly<Record<string, string | string[] | undefined>>;
-  /** Peer address of the TCP connection (not a forwarded one). */
+  /**
+   * Peer address of the TCP connection (not a forwarded one). A getter may throw (a fetch
+   * handler's `clientAddress`): core then answers 500 and logs the failure once, naming it.
+   */
   remoteAddress: string | undefined;
   /** Whether the connection itself is TLS. */
   secure: boolean;

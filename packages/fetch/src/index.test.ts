@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import { type AccessLogEntry, HiwelinkConfigError, type ListCallback } from '@hiwelink/core';
+import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
 import { createFetchHandler, type FetchHandlerOptions } from './index.js';
 
@@ -128,6 +129,56 @@ describe('clientAddress', () => {
     expect((await handler(get('/elsewhere'))).status).toBe(404);
     expect(asked).toBe(1);
   });
+
+  // The 2 a.m. case: Hono's app.mount without optionHandler passes c.env, not the Context, so
+  // getConnInfo(c) throws on every request. The log must point at clientAddress, not the callback.
+  it.each([
+    ['/api/products', { allowIps: ['10.0.0.1'] }, { 'x-api-key': KEY }],
+    // The rate limit counts a caller without an accepted credential by its address.
+    ['/api/orders', { rateLimit: true }, { 'x-api-key': 'guess' }],
+    ['/health', { rateLimit: true }, { 'x-api-key': 'guess' }],
+  ])(
+    'logs a throw on %s once, as clientAddress’s, with the access log still written',
+    async (path, extra, headers) => {
+      const errors: { message: string; err: unknown }[] = [];
+      const entries: AccessLogEntry[] = [];
+      const cause = new Error("Cannot read properties of undefined (reading 'incoming')");
+      const handler = createFetchHandler({
+        ...base,
+        ...extra,
+        logger: {
+          warn() {},
+          error: (details, message) => errors.push({ message, err: (details as { err?: unknown }).err }),
+        },
+        accessLog: (entry) => entries.push(entry),
+        clientAddress: () => {
+          throw cause;
+        },
+      });
+      const answer = await handler(get(path, headers));
+      // A 500 on /health too: the store is not down, its wiring is wrong.
+      expect(answer.status).toBe(500);
+      expect(await answer.json()).toEqual({ error: 'Internal Server Error', code: 'internal_error' });
+      expect(errors).toEqual([{ message: expect.stringMatching(/clientAddress threw/), err: cause }]);
+      expect(entries.map(({ ip, status }) => ({ ip, status }))).toEqual([{ ip: '', status: 500 }]);
+    },
+  );
+
+  it('reports a throw met first by the access log, and the answer stands', async () => {
+    const errors: string[] = [];
+    const entries: AccessLogEntry[] = [];
+    const handler = createFetchHandler({
+      ...base,
+      logger: { warn() {}, error: (_details, message) => errors.push(message) },
+      accessLog: (entry) => entries.push(entry),
+      clientAddress: () => {
+        throw new Error('no socket');
+      },
+    });
+    expect((await handler(get('/api/products'))).status).toBe(200);
+    expect(errors).toEqual([expect.stringMatching(/clientAddress threw/)]);
+    expect(entries.map(({ ip, status }) => ({ ip, status }))).toEqual([{ ip: '', status: 200 }]);
+  });
 });
 
 describe('requests and answers', () => {
@@ -156,6 +207,24 @@ describe('requests and answers', () => {
     const other = await handler(get('/api/orders', {}));
     expect(other.status).toBe(404);
     expect(await other.json()).toEqual({ error: 'Not Found', code: 'not_found' });
+  });
+
+  it('rejects a Hono Context given for the Request with a TypeError naming the fix', async () => {
+    const handler = createFetchHandler(base);
+    const app = new Hono();
+    // What a JavaScript app (no type check) writes at 2 a.m.: the handler as Hono's own.
+    app.all('/health', handler as never);
+    const thrown: unknown[] = [];
+    app.onError((error, c) => {
+      thrown.push(error);
+      return c.text('host error', 500);
+    });
+    expect((await app.fetch(get('/health'))).status).toBe(500);
+    expect(thrown).toEqual([expect.any(TypeError)]);
+    expect((thrown[0] as Error).message).toBe(
+      'the @hiwelink/fetch handler takes a fetch Request, got a Context; under Hono pass c.req.raw: (c) => hiwelink(c.req.raw, c)',
+    );
+    await expect(handler('http://shop.example/health' as never)).rejects.toThrow(/got http:\/\/shop/);
   });
 
   it('reads the query from the URL: a bad per_page is a 400 naming it', async () => {

@@ -14,7 +14,8 @@ export interface FetchHandlerOptions<Product = unknown, Order = unknown, Context
    * Deno: `(request, info) => info.remoteAddr.hostname`; Cloudflare Workers, where the edge is the
    * peer: `(request) => request.headers.get('cf-connecting-ip') ?? undefined`.
    * Required by `allowIps`, `trustProxy` and `rateLimit`, which are refused without it. Without it
-   * the access log's `ip` is `''`. A function that throws answers 500 and is logged.
+   * the access log's `ip` is `''`. A function that throws answers 500 (on `/health` too) and is
+   * logged once as clientAddress's failure; the access log then gets `ip: ''`.
    * @default none
    */
   clientAddress?: (request: Request, context: Context) => string | undefined;
@@ -38,6 +39,13 @@ const NEEDS_ADDRESS = {
   trustProxy: 'believes X-Forwarded-For only from a trusted peer',
   rateLimit: 'counts callers without an accepted credential per address',
 } as const;
+
+/** What was passed instead of a Request, for the TypeError. */
+function describe(value: unknown): string {
+  if (value === null || typeof value !== 'object') return String(value);
+  const name = value.constructor?.name;
+  return name && name !== 'Object' ? `a ${name}` : 'an object';
+}
 
 /** Core's request over a fetch `Request`; the address is asked for only when core needs it. */
 class FetchRequest implements CoreRequest {
@@ -72,7 +80,9 @@ class FetchRequest implements CoreRequest {
  * fetch-standard handler: `(request: Request, context?) => Promise<Response>`. A path it does not
  * serve gets the kit's `404 {"code":"not_found"}`, before any auth; register it on its `paths`
  * only (Next.js route files, Hono's `app.all(path, ...)`) to leave the others to your app. HEAD
- * answers carry the GET answer's headers and no body. The returned promise never rejects.
+ * answers carry the GET answer's headers and no body. For a `Request`, the returned promise never
+ * rejects; anything else as the first argument (a Hono `Context`, say) rejects with a `TypeError`
+ * naming the fix.
  * Throws `HiwelinkConfigError` here, at startup, when the options cannot work, including
  * `allowIps`, `trustProxy` or `rateLimit` without `clientAddress`. (`next build` loads route
  * modules, so under Next.js this also runs, and may throw, at build time.)
@@ -103,6 +113,12 @@ export function createFetchHandler<Product, Order, Context = unknown>(
   if (problems.length > 0 || !kit) throw new HiwelinkConfigError(problems);
   const { handle } = kit;
   const handler = async (request: Request, context?: Context) => {
+    // A wiring bug, not a request: `app.all(path, hiwelink)` in Hono hands over its Context.
+    if (typeof request?.url !== 'string' || typeof request.headers?.entries !== 'function') {
+      throw new TypeError(
+        `the @hiwelink/fetch handler takes a fetch Request, got ${describe(request)}; under Hono pass c.req.raw: (c) => hiwelink(c.req.raw, c)`,
+      );
+    }
     const url = new URL(request.url);
     const address = () => clientAddress?.(request, context as Context);
     const answer = await handle(new FetchRequest(request, url, address));
