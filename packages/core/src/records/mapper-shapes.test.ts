@@ -11,6 +11,8 @@ import { compilingShapes, createGeneralRecordMapper, createRecordMapper, type Re
 const names = (aliases: Record<string, readonly string[]>) =>
   Object.entries(aliases).flatMap(([field, more]) => [field, ...more]);
 const KEYS = [...new Set([...names(PRODUCT_ALIASES), ...names(ORDER_ALIASES)])];
+/** Keys a shape's key list must tell apart: empty, holding a newline, and the parts of one. */
+const ODD_KEYS = ['', 'id\nname', 'sku\nmissing', 'missing'];
 
 /** Stands for a getter that throws, as an ORM's lazy field may. */
 const THROWS = Symbol('throws');
@@ -57,10 +59,12 @@ const value = fc.oneof(
 
 /** A few shapes (lists of keys, some nested as `parent.child`), then records of those shapes. */
 const page = fc
-  .array(fc.uniqueArray(fc.oneof(fc.constantFrom(...KEYS), fc.string({ maxLength: 6 })), { maxLength: 12 }), {
-    minLength: 1,
-    maxLength: 3,
-  })
+  .array(
+    fc.uniqueArray(fc.oneof(fc.constantFrom(...KEYS, ...ODD_KEYS), fc.string({ maxLength: 6 })), {
+      maxLength: 12,
+    }),
+    { minLength: 1, maxLength: 3 },
+  )
   .chain((shapes) =>
     fc.array(
       fc.nat(shapes.length - 1).chain((index) =>
@@ -89,7 +93,7 @@ const page = fc
 const fieldsFor = (kind: RecordKind) =>
   fc.dictionary(
     fc.constantFrom(...Object.keys(kind === 'products' ? PRODUCT_ALIASES : ORDER_ALIASES)),
-    fc.oneof(fc.constantFrom(...KEYS), fc.constantFrom('meta.sku', 'a.b', 'missing', 'constructor')),
+    fc.oneof(fc.constantFrom(...KEYS), fc.constantFrom('meta.sku', 'a.b', 'missing', 'constructor', '')),
     { maxKeys: 5 },
   );
 
@@ -128,6 +132,36 @@ describe('record mapper: shape plans', () => {
       expect(compilingShapes()).toBe(true);
     });
   }
+
+  it('tells apart shapes whose keys would join alike', () => {
+    // ['id', 'name'] and ['id\nname'] (a key with a newline, as a CSV header may hold), [''] and
+    // []: one shape each, or the second record is read by the first one's plan.
+    const mapping = { fields: { sku: 'code' }, passthrough: true };
+    const planned = createRecordMapper<Record<string, unknown>>('products', mapping);
+    const general = createGeneralRecordMapper<Record<string, unknown>>('products', mapping);
+    const records = [
+      { 'id\nname': 'x' },
+      { id: 1, name: 'N' },
+      { code: 'c', x: 1 },
+      { 'code\nx': 2 },
+      { '': 'empty' },
+      {},
+    ];
+    for (const record of records) expect(planned(record)).toEqual(general(record));
+    expect(planned({ 'id\nname': 'y' }).record).toEqual({ 'id\nname': 'y' });
+    expect(planned({ id: 2, name: 'M' }).record).toEqual({ id: '2', name: 'M' });
+  });
+
+  it('leaves a `fields` path that is no text to each record, as a read that failed', () => {
+    // Webhook emitters take `mapping` unchecked: a JavaScript caller's number must not throw at startup.
+    const fields = { sku: 5 as unknown as string };
+    const planned = createRecordMapper<Record<string, unknown>>('products', { fields });
+    const general = createGeneralRecordMapper<Record<string, unknown>>('products', { fields });
+    const record = { id: 1, name: 'N', 5: 'five' };
+    expect(planned(record)).toEqual(general(record));
+    expect(planned(record).record).toEqual({ id: '1', name: 'N' });
+    expect(planned(record).dropped?.map((drop) => drop.path)).toEqual(['sku']);
+  });
 
   it('reads a record of a learned shape afresh when its values change type', () => {
     const mapper = createRecordMapper<Record<string, unknown>>('products', {

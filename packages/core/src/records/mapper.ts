@@ -100,7 +100,7 @@ interface Step {
   field: string;
   keys: readonly string[];
   path: string | undefined;
-  /** `path` split at its dots, once. */
+  /** `path` split at its dots, once; `undefined` for a path that is no text (read then fails). */
   segments: readonly string[] | undefined;
   coerce: Coercer;
 }
@@ -120,7 +120,8 @@ function plan(
       field,
       keys: [...new Set([field, ...fieldAliases].flatMap((name) => [name, camelCase(name)]))],
       path,
-      segments: path?.split('.'),
+      // A JavaScript caller may give a number: its records note the failed read, as before plans.
+      segments: typeof path === 'string' ? path.split('.') : undefined,
       coerce: coercers[field] as Coercer,
     };
   });
@@ -159,7 +160,8 @@ function shapePlanner(steps: readonly Step[]): (record: Source) => ShapePlan | u
     if (prototype !== Object.prototype && prototype !== null) return undefined;
     if (lastPlan && hasKeys(record, lastKeys)) return lastPlan;
     const keys = Object.keys(record);
-    const shape = keys.join('\n');
+    // Injective: a key may hold any character, so ['a', 'b'] and ['a\nb'] must not meet.
+    const shape = JSON.stringify(keys);
     let plan = plans.get(shape);
     if (!plan) {
       const own = new Set(keys);
