@@ -1,8 +1,8 @@
 import { once } from 'node:events';
 import { request } from 'node:http';
 import type { HiwelinkOptions } from '@hiwelink/core';
-import { afterEach, describe, expect, it } from 'vitest';
-import { frameworks, type RunningApp } from '../support/frameworks.js';
+import { describe, expect, it } from 'vitest';
+import { frameworks, startPerTest } from '../support/frameworks.js';
 
 /*
  * Kind: a client that leaves while the store's callback runs, reported as the store's failure.
@@ -21,11 +21,7 @@ interface Line {
 }
 
 describe.each(frameworks)('$name: a client that leaves mid-callback', (framework) => {
-  let app: RunningApp | undefined;
-  afterEach(async () => {
-    await app?.close();
-    app = undefined;
-  });
+  const start = startPerTest(framework);
 
   it('is a warning naming the callback, not an error', async () => {
     const lines: Line[] = [];
@@ -41,7 +37,7 @@ describe.each(frameworks)('$name: a client that leaves mid-callback', (framework
     const running = new Promise<AbortSignal>((resolve) => {
       started = resolve;
     });
-    app = await framework.start({
+    const app = await start({
       products: ({ signal }) => {
         started(signal);
         return new Promise<never>((_, reject) => {

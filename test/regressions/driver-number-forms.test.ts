@@ -5,9 +5,9 @@
 // The canonical coercions take the same forms: dates (epoch seconds or ms in an int8 column),
 // prices (a Decimal in exponent notation too), stock flags (1n / 0n), quantities.
 import type { HiwelinkOptions, ListQuery } from '@hiwelink/core';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DecimalLike, recordingLogger } from '../support/driver-values.js';
-import { frameworks, type RunningApp } from '../support/frameworks.js';
+import { frameworks, startPerTest } from '../support/frameworks.js';
 import { send } from '../support/http-client.js';
 
 const KEY = 'sk_test_driver_number_forms_0123456789ab';
@@ -47,15 +47,11 @@ const REFUSED: [unknown, string][] = [
 ];
 
 describe.each(frameworks)('$name', (framework) => {
-  let app: RunningApp | undefined;
-  afterEach(async () => {
-    await app?.close();
-    app = undefined;
-  });
+  const startApp = startPerTest(framework);
 
   async function start(overrides: Partial<HiwelinkOptions>) {
     const logger = recordingLogger();
-    app = await framework.start({
+    const app = await startApp({
       products: () => ({ items: [], total: 0 }),
       orders: () => ({ items: [], total: 0 }),
       auth: { apiKey: KEY },

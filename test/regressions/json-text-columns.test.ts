@@ -3,9 +3,9 @@
 // categories, tags, images and attributes. Each is read as the structure the text holds, on the
 // page and in the webhook, never left out because it arrived as a string.
 import { createWebhookEmitter } from '@hiwelink/core';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { recordingLogger } from '../support/driver-values.js';
-import { frameworks, type RunningApp } from '../support/frameworks.js';
+import { frameworks, startPerTest } from '../support/frameworks.js';
 import { send } from '../support/http-client.js';
 import { startReceiver } from '../support/receiver.js';
 
@@ -45,15 +45,11 @@ const expectedOrder = {
 };
 
 describe.each(frameworks)('$name', (framework) => {
-  let app: RunningApp | undefined;
-  afterEach(async () => {
-    await app?.close();
-    app = undefined;
-  });
+  const start = startPerTest(framework);
 
   it('reads items, addresses, lists and attributes from JSON text', async () => {
     const logger = recordingLogger();
-    app = await framework.start({
+    const app = await start({
       products: () => ({ items: [product], total: 1 }),
       orders: () => ({ items: [row], total: 1 }),
       auth: { apiKey: KEY },

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { createWebhookEmitter, type HiwelinkOptions } from '@hiwelink/core';
 import fc from 'fast-check';
 import type { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   arrayWithToJSON,
   BrokenModel,
@@ -25,7 +25,7 @@ import {
   withCycle,
 } from '../support/driver-values.js';
 import { cleanupsAfterEach, durableEmitters } from '../support/emitters.js';
-import { frameworks, type RunningApp } from '../support/frameworks.js';
+import { frameworks, type RunningApp, startPerTest } from '../support/frameworks.js';
 import { send } from '../support/http-client.js';
 import { startReceiver } from '../support/receiver.js';
 import { connectRedis } from '../support/services.js';
@@ -82,11 +82,7 @@ const expected = (id: number) => ({
 });
 
 describe.each(frameworks)('list pages on $name', (framework) => {
-  let app: RunningApp | undefined;
-  afterEach(async () => {
-    await app?.close();
-    app = undefined;
-  });
+  const start = startPerTest(framework);
 
   it('serialises driver values in passed-through fields, and warns once per dropped path', async () => {
     const logger = recordingLogger();
@@ -97,7 +93,7 @@ describe.each(frameworks)('list pages on $name', (framework) => {
       logger,
       mapping: { products: { passthrough: true }, orders: { passthrough: true } },
     };
-    app = await framework.start(options);
+    const app = await start(options);
     for (let round = 0; round < 2; round++) {
       const reply = await send(`${app.url}/api/products?per_page=2`, { headers: auth });
       expect(reply.status).toBe(200);
@@ -166,16 +162,12 @@ const nestedOrder = {
 const subclassItems = { id: 2, items: JsonArray.from([{ product_id: 5, quantity: 1 }]), billing_address: 12 };
 
 describe.each(frameworks)('lists and nested records on $name', (framework) => {
-  let app: RunningApp | undefined;
-  afterEach(async () => {
-    await app?.close();
-    app = undefined;
-  });
+  const start = startPerTest(framework);
 
   // Review of #12: each of these made the page a 500, or lost a value without a word.
   it('serves arrays with their own toJSON, proxies and nested drops, warning once per path', async () => {
     const logger = recordingLogger();
-    app = await framework.start({
+    const app = await start({
       products: () => ({ items: arrayProducts(), total: 4 }),
       orders: () => ({ items: [nestedOrder, subclassItems], total: 2 }),
       auth: { apiKey: KEY },

@@ -5,7 +5,7 @@
 import { createWebhookEmitter, type HiwelinkOptions } from '@hiwelink/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ObjectIdLike, recordingLogger, UuidLike } from '../support/driver-values.js';
-import { frameworks, type RunningApp } from '../support/frameworks.js';
+import { frameworks, startPerTest } from '../support/frameworks.js';
 import { send } from '../support/http-client.js';
 import { startReceiver } from '../support/receiver.js';
 
@@ -41,15 +41,11 @@ const expectedOrder = {
 };
 
 describe.each(frameworks)('$name', (framework) => {
-  let app: RunningApp | undefined;
-  afterEach(async () => {
-    await app?.close();
-    app = undefined;
-  });
+  const start = startPerTest(framework);
 
   it('sends object ids as their string form, and no record is reported as skipped', async () => {
     const logger = recordingLogger();
-    app = await framework.start({
+    const app = await start({
       products: () => ({ items: products, total: products.length }),
       orders: () => ({ items: orders, total: orders.length }),
       auth: { apiKey: KEY },
@@ -74,7 +70,7 @@ describe.each(frameworks)('$name', (framework) => {
   it('hands the id at the `fields` path back as `after`, as the store keeps it', async () => {
     const afters: unknown[] = [];
     const nested = orders.map((order) => ({ meta: { key: order._id }, number: order.number }));
-    app = await framework.start({
+    const app = await start({
       products: (query) => {
         afters.push(query.after);
         return { items: products.slice(query.offset, query.offset + query.perPage), total: products.length };

@@ -3,9 +3,9 @@
 // (stock status spellings) or as a key of a passed-through field (JSON columns parse `__proto__`
 // as an own key). Such a value is unknown text, and such a key is a field like any other: never an
 // inherited function or object sent as data, never a field that silently disappears.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { recordingLogger } from '../support/driver-values.js';
-import { frameworks, type RunningApp } from '../support/frameworks.js';
+import { frameworks, startPerTest } from '../support/frameworks.js';
 import { send } from '../support/http-client.js';
 
 const KEY = 'sk_test_prototype_named_values_0123456789';
@@ -25,15 +25,11 @@ const products = [
 ];
 
 describe.each(frameworks)('$name', (framework) => {
-  let app: RunningApp | undefined;
-  afterEach(async () => {
-    await app?.close();
-    app = undefined;
-  });
+  const start = startPerTest(framework);
 
   it('reads prototype names as unknown text and passes such keys through as fields', async () => {
     const logger = recordingLogger();
-    app = await framework.start({
+    const app = await start({
       products: () => ({ items: products, total: products.length }),
       orders: () => ({ items: [], total: 0 }),
       auth: { apiKey: KEY },

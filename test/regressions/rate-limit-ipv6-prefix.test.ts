@@ -1,6 +1,6 @@
 import type { HiwelinkOptions, RateLimitOptions } from '@hiwelink/core';
-import { afterEach, describe, expect, it } from 'vitest';
-import { frameworks, type RunningApp } from '../support/frameworks.js';
+import { describe, expect, it } from 'vitest';
+import { frameworks, startPerTest } from '../support/frameworks.js';
 import { send } from '../support/http-client.js';
 
 // Issue #12: thirty wrong keys from one IPv4 address got 401x5 then 429x25, but the same thirty
@@ -70,11 +70,7 @@ const SOURCES: [string, (index: number) => string, Partial<RateLimitOptions>, nu
 ];
 
 describe.each(frameworks)('$name', (framework) => {
-  let app: RunningApp | undefined;
-  afterEach(async () => {
-    await app?.close();
-    app = undefined;
-  });
+  const start = startPerTest(framework);
 
   it.each(SOURCES)('thirty wrong keys from %s', async (_case, address, rateLimit, expected) => {
     const options: HiwelinkOptions = {
@@ -85,7 +81,7 @@ describe.each(frameworks)('$name', (framework) => {
       trustProxy: 'loopback',
       rateLimit: { limit: 5, windowMs: 60_000, ...rateLimit },
     };
-    app = await framework.start(options);
+    const app = await start(options);
     const statuses: number[] = [];
     for (let index = 0; index < 30; index++) {
       const headers = { 'x-api-key': `hwk_live_guess_${index}`, 'x-forwarded-for': address(index) };

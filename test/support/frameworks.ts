@@ -20,6 +20,7 @@ import fastify4 from 'fastify4';
 import { type Context, Hono } from 'hono';
 import Koa3 from 'koa';
 import Koa2 from 'koa2';
+import { afterEach } from 'vitest';
 
 /** A host app on 127.0.0.1 with the kit mounted and one route of its own at `/other`. */
 export interface RunningApp {
@@ -37,6 +38,23 @@ export interface Framework {
 }
 
 export const HOST_BODY = 'host app';
+
+/**
+ * `framework.start` for the tests of one describe block: the app it started last is closed after
+ * each test, and before it starts another. Call it in the describe body (it registers afterEach).
+ */
+export function startPerTest(framework: Framework): Framework['start'] {
+  let app: RunningApp | undefined;
+  afterEach(async () => {
+    await app?.close();
+    app = undefined;
+  });
+  return async (options, prefix) => {
+    await app?.close();
+    app = await framework.start(options, prefix);
+    return app;
+  };
+}
 
 /** Resolves once `server` (already told to listen on 127.0.0.1) is listening. */
 function listening(server: Server): Promise<RunningApp> {
