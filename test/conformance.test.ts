@@ -2,30 +2,16 @@ import { once } from 'node:events';
 import { request } from 'node:http';
 import type { HiwelinkOptions, ListCallback, ListQuery, Logger } from '@hiwelink/core';
 import { afterEach, describe, expect, it } from 'vitest';
+import { type Logged, recordingLogger } from './support/driver-values.js';
 import { frameworks, HOST_BODY, type RunningApp } from './support/frameworks.js';
 import { send } from './support/http-client.js';
 
 const KEY = 'sk_test_4f8d2a1b9c3e7f6a0b2d4e8c1a3f5b7d';
 const auth = { 'x-api-key': KEY };
 
-interface Logged {
-  level: 'warn' | 'error';
-  details: object;
-  message: string;
-}
-
 /** The error a logged entry carries, as text. */
 const loggedError = (entry: Logged | undefined) =>
   String((entry?.details as { err?: unknown } | undefined)?.err);
-
-function recordingLogger(): Logger & { entries: Logged[] } {
-  const entries: Logged[] = [];
-  return {
-    entries,
-    warn: (details, message) => entries.push({ level: 'warn', details, message }),
-    error: (details, message) => entries.push({ level: 'error', details, message }),
-  };
-}
 
 /** An in-memory repository of `count` records with ids 1..count. */
 function catalog(count: number, calls: ListQuery[] = []): ListCallback<{ id: string; name: string }> {
