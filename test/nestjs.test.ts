@@ -37,6 +37,8 @@ const catalog: Array<{ id: string; name: string; slug?: string }> = [
   { id: '1', name: 'Blue Hoodie', slug: 'blue-hoodie' },
 ];
 const list = () => ({ items: catalog, total: catalog.length });
+/** The options every module here starts from. */
+const base = { products: list, orders: list, auth: { apiKey: KEY } };
 
 /** A stand-in for @nestjs/config's ConfigService: an injectable that answers get(key). */
 class ConfigService {
@@ -134,9 +136,7 @@ describe.each(platforms)('HiwelinkModule on Nest ($name)', ({ adapter }) => {
     const failed = start(
       HiwelinkModule.forRootAsync({
         useFactory: () => ({
-          products: list,
-          orders: list,
-          auth: { apiKey: KEY },
+          ...base,
           basePath: 'no-slash',
           webhooks: { logger: quiet },
         }),
@@ -147,9 +147,7 @@ describe.each(platforms)('HiwelinkModule on Nest ($name)', ({ adapter }) => {
     // With a global prefix too, the basePath is judged as given.
     const prefixed = start(
       HiwelinkModule.forRoot({
-        products: list,
-        orders: list,
-        auth: { apiKey: KEY },
+        ...base,
         basePath: 'v2',
         webhooks: { logger: quiet },
       }),
@@ -158,9 +156,7 @@ describe.each(platforms)('HiwelinkModule on Nest ($name)', ({ adapter }) => {
     await expect(prefixed).rejects.toThrow(/basePath: must be '' or start with '\/'/);
     const badTimeout = start(
       HiwelinkModule.forRoot({
-        products: list,
-        orders: list,
-        auth: { apiKey: KEY },
+        ...base,
         webhooksCloseTimeoutMs: -1,
       }),
     );
@@ -170,9 +166,7 @@ describe.each(platforms)('HiwelinkModule on Nest ($name)', ({ adapter }) => {
   it('serves under the global prefix, and lists the prefixed paths in its OpenAPI document', async () => {
     const { url } = await start(
       HiwelinkModule.forRoot({
-        products: list,
-        orders: list,
-        auth: { apiKey: KEY },
+        ...base,
         openapiPath: '/openapi.json',
         webhooks: { logger: quiet },
       }),
@@ -194,9 +188,7 @@ describe.each(platforms)('HiwelinkModule on Nest ($name)', ({ adapter }) => {
     cleanup.push(receiver.close);
     const { app, close } = await start(
       HiwelinkModule.forRoot({
-        products: list,
-        orders: list,
-        auth: { apiKey: KEY },
+        ...base,
         webhooks: { url: receiver.url, storeToken: TOKEN, logger: quiet },
       }),
     );
@@ -222,9 +214,7 @@ describe.each(platforms)('HiwelinkModule on Nest ($name)', ({ adapter }) => {
       warn.mockRestore();
       vi.unstubAllEnvs();
     });
-    const { app, url, close } = await start(
-      HiwelinkModule.forRoot({ products: list, orders: list, auth: { apiKey: KEY } }),
-    );
+    const { app, url, close } = await start(HiwelinkModule.forRoot(base));
     expect((await send(`${url}/health`, { headers: { 'x-api-key': KEY } })).status).toBe(200);
     const webhooks = app.get<HiwelinkWebhooks>(HIWELINK_WEBHOOKS);
     expect(warn).not.toHaveBeenCalled();
@@ -243,9 +233,9 @@ describe.each(platforms)('HiwelinkModule on Nest ($name)', ({ adapter }) => {
     cleanup.push(async () => {
       vi.unstubAllEnvs();
     });
-    await expect(
-      start(HiwelinkModule.forRoot({ products: list, orders: list, auth: { apiKey: KEY } })),
-    ).rejects.toThrow(/webhook URL must start with http:\/\/ or https:\/\/, got 'ftp:\/\/hooks.example'/);
+    await expect(start(HiwelinkModule.forRoot(base))).rejects.toThrow(
+      /webhook URL must start with http:\/\/ or https:\/\/, got 'ftp:\/\/hooks.example'/,
+    );
   });
 
   it('names the fix when a forRootAsync factory returns no options', async () => {
@@ -294,9 +284,7 @@ describe.each(platforms)('HiwelinkModule on Nest ($name)', ({ adapter }) => {
     );
     const { app, close } = await start(
       HiwelinkModule.forRoot({
-        products: list,
-        orders: list,
-        auth: { apiKey: KEY },
+        ...base,
         webhooks: emitter,
         webhooksCloseTimeoutMs: 300,
       }),
