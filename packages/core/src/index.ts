@@ -101,3 +101,13 @@ export {
   type WebhookHeaders,
 } from './webhooks/signing.js';
 export { LATE, MAX_TIMER_MS, waitMs, within } from './webhooks/within.js';
+export {
+  type DeliveryRecord,
+  type DeliveryState,
+  lastHour,
+  type MinuteCount,
+  minuteOf,
+  type ResendResult,
+  type WebhookActivity,
+  type WebhookInspector,
+} from './status/activity.js';
