@@ -3,14 +3,17 @@ import type { Client } from './access/client.js';
 import { errorResponse, HiwelinkError, jsonHeaders, jsonResponse } from './errors.js';
 import type { CoreRequest, CoreResponse } from './http.js';
 import { createPageKeys } from './keyset.js';
+import type { Logger } from './logger.js';
 import { openApiFor } from './openapi.js';
 import { type HiwelinkOptions, resolveOptions } from './options.js';
 import { type PageMeta, type Pagination, pageMeta, parsePagination } from './pagination.js';
 import { dropReporter } from './records/json.js';
 import { createRecordMapper } from './records/mapper.js';
 import { reviewPage } from './records/page.js';
+import { createRecorder, type PageServed, type Recorder } from './status/recorder.js';
+import { createStatusRoute } from './status/route.js';
 
-type Route = 'health' | 'products' | 'orders' | 'openapi';
+type Route = 'health' | 'products' | 'orders' | 'openapi' | 'status';
 
 export interface Hiwelink {
   /** Whether `path` is one of ours; adapters let every other path fall through to the host app. */
@@ -125,8 +128,12 @@ const healthResponse = (healthy: boolean) =>
 
 /** What one request gathers on its way through: for the access log and the rate-limit headers. */
 interface Visit {
-  /** Only timed when an access log is configured. */
+  /** Only timed when an access log or the status page needs it. */
   started: number;
+  /** What the list page held, for the status page. */
+  page?: PageServed;
+  /** The logged cause of a 5xx, for the status page. */
+  cause?: string;
   /**
    * Resolved on first use: most stores configure nothing that needs the client's address. Throws
    * the same ClientAddressError on every call when the adapter could not read it.
@@ -156,6 +163,10 @@ type Answer = CoreResponse | PromiseLike<CoreResponse>;
 /** Creates the framework-free HiWelink handler. Throws `HiwelinkConfigError` on bad options. */
 export function createHiwelink(options: HiwelinkOptions): Hiwelink {
   const config = resolveOptions(options);
+  // The status page keeps what the crawler did and what the kit logged; without it nothing is kept.
+  const recorder = config.status && createRecorder();
+  if (recorder) config.logger = journaled(config.logger, recorder);
+  const timed = config.accessLog !== undefined || recorder !== undefined;
   const admit = createAdmission(config);
   const mappers = {
     products: createRecordMapper('products', config.mapping.products, config.storeBaseUrl),
@@ -175,8 +186,44 @@ export function createHiwelink(options: HiwelinkOptions): Hiwelink {
   const openapiBody = config.openapiPath === undefined ? '' : JSON.stringify(openApiFor(config));
   const openapiHeaders = jsonHeaders(openapiBody);
   if (config.openapiPath !== undefined) routes.set(config.openapiPath, 'openapi');
+  const statusRoute =
+    config.status &&
+    recorder &&
+    createStatusRoute({
+      status: config.status,
+      setup: {
+        paths: {
+          ...config.paths,
+          ...(config.openapiPath === undefined ? {} : { openapi: config.openapiPath }),
+          status: config.status.path,
+        },
+        auth: { method: config.authKind, fingerprints: config.status.fingerprints },
+        perPage: { default: config.defaultPerPage, max: config.maxPerPage },
+        rateLimit: config.rateLimit
+          ? { limit: config.rateLimit.limit, windowMs: config.rateLimit.windowMs }
+          : null,
+        allowIps: options.allowIps ?? null,
+        requireHttps: config.requireHttps,
+        timeoutMs: config.timeoutMs,
+        keyset: config.keyset !== undefined,
+        strict: config.strict,
+        storeBaseUrl: config.storeBaseUrl ?? null,
+        warnings: config.startupWarnings,
+      },
+      report: recorder.report,
+      logger: config.logger,
+      firstProduct: async (signal) => {
+        const page = await callStore(
+          (inner) => config.products({ page: 1, perPage: 1, offset: 0, signal: inner }),
+          signal,
+          config.timeoutMs,
+        );
+        return listResult('products', page).items[0];
+      },
+    });
+  if (config.status) routes.set(config.status.path, 'status');
 
-  function list(route: 'products' | 'orders', request: CoreRequest): Answer {
+  function list(route: 'products' | 'orders', request: CoreRequest, visit: Visit): Answer {
     const pagination = parsePagination(request.query, config.defaultPerPage, config.maxPerPage);
     const after = keyset?.memory.after(route, pagination.page, pagination.perPage);
     const callback = config[route];
@@ -187,14 +234,19 @@ export function createHiwelink(options: HiwelinkOptions): Hiwelink {
       config.timeoutMs,
     );
     return isPromiseLike(result)
-      ? result.then((settled) => listed(route, pagination, settled))
-      : listed(route, pagination, result);
+      ? result.then((settled) => listed(route, pagination, settled, visit))
+      : listed(route, pagination, result, visit);
   }
 
-  function listed(route: 'products' | 'orders', pagination: Pagination, settled: unknown): CoreResponse {
+  function listed(
+    route: 'products' | 'orders',
+    pagination: Pagination,
+    settled: unknown,
+    visit: Visit,
+  ): CoreResponse {
     const { items, total } = listResult(route, settled);
     const meta = pageMeta(total, pagination);
-    const data = checkPage(route, items, meta);
+    const data = checkPage(route, items, meta, visit);
     if (keyset && items.length > 0) rememberKey(keyset, route, pagination, items);
     if (config.bareArray) return jsonResponse(200, data);
     return jsonResponse(200, { data, meta });
@@ -219,9 +271,27 @@ export function createHiwelink(options: HiwelinkOptions): Hiwelink {
    * Maps a page's records and reports what would hurt the crawl. Nothing is dropped: the crawler
    * stops at the first short page, so a missing record would hide every record after it.
    */
-  function checkPage(route: 'products' | 'orders', items: unknown[], meta: PageMeta): unknown[] {
+  function checkPage(
+    route: 'products' | 'orders',
+    items: unknown[],
+    meta: PageMeta,
+    visit: Visit,
+  ): unknown[] {
     const mapped = items.map(mappers[route]);
     const { problems, unlinked, missingPaths } = reviewPage(route, mapped, meta, config.strict);
+    if (recorder) {
+      const id = (record: { id?: unknown }) => (record.id === undefined ? null : String(record.id));
+      visit.page = {
+        page: meta.current_page,
+        perPage: meta.per_page,
+        lastPage: meta.last_page,
+        records: mapped.length,
+        skipped: mapped.flatMap((entry) =>
+          entry.invalid ? [{ id: id(entry.record), reason: entry.invalid }] : [],
+        ),
+        unlinked: unlinked.map((entry) => id(entry.record) ?? '(no id)'),
+      };
+    }
     const path = config.paths[route];
     for (const entry of mapped) if (entry.dropped) reportDropped(route, entry.dropped, { path });
     for (const missing of missingPaths) {
@@ -257,7 +327,7 @@ export function createHiwelink(options: HiwelinkOptions): Hiwelink {
     visit.credentialId = admitted.credentialId;
     if (route === 'health') return health(request);
     if (route === 'openapi') return { status: 200, headers: { ...openapiHeaders }, body: openapiBody };
-    return list(route, request);
+    return list(route as 'products' | 'orders', request, visit);
   }
 
   /** Synchronous as far as the configured auth and callbacks allow: each await costs a turn. */
@@ -307,7 +377,7 @@ export function createHiwelink(options: HiwelinkOptions): Hiwelink {
   }
 
   /** Client mistakes answer as they are; anything else is the store's fault and is logged. */
-  function failure(route: Route, request: CoreRequest, error: unknown): CoreResponse {
+  function failure(route: Route, request: CoreRequest, error: unknown, visit: Visit): CoreResponse {
     const timedOut = error instanceof HiwelinkError && error.code === 'callback_timeout';
     if (error instanceof HiwelinkError && error.status < 500) return errorResponse(error);
     if (error instanceof ClientAddressError) {
@@ -315,6 +385,11 @@ export function createHiwelink(options: HiwelinkOptions): Hiwelink {
       return errorResponse(error);
     }
     const what = route === 'health' ? 'health check' : `${route} callback`;
+    visit.cause = timedOut
+      ? `${what} took longer than timeoutMs (${config.timeoutMs} ms)`
+      : error instanceof Error
+        ? `${what} failed: ${error.name}: ${error.message}`
+        : `${what} failed`;
     if (!timedOut && request.signal.aborted) {
       // The callback gave up because its signal said the client left (a cancelled query): nobody
       // reads this answer and the store is not at fault, so no error line (nor alert) for it.
@@ -335,9 +410,15 @@ export function createHiwelink(options: HiwelinkOptions): Hiwelink {
   function answerFor(request: CoreRequest): CoreResponse | Promise<CoreResponse> {
     const route = routes.get(request.route ?? request.path);
     if (!route) return errorResponse(new HiwelinkError('not_found', 'Not Found'));
+    if (route === 'status' && statusRoute) {
+      return statusRoute.handle(request).catch((error: unknown) => {
+        config.logger.error({ err: error, path: request.path }, 'status page failed');
+        return errorResponse(error);
+      });
+    }
     let client: Client | ClientAddressError | undefined;
     const visit: Visit = {
-      started: config.accessLog ? performance.now() : 0,
+      started: timed ? performance.now() : 0,
       client: () => {
         if (client === undefined) {
           try {
@@ -357,16 +438,27 @@ export function createHiwelink(options: HiwelinkOptions): Hiwelink {
     const finish = (response: CoreResponse) => {
       Object.assign(response.headers, visit.headers);
       if (config.accessLog) logAccess(request, visit, response.status);
+      recorder?.seen({
+        route: route as Exclude<Route, 'status'>,
+        status: response.status,
+        at: Date.now(),
+        durationMs: performance.now() - visit.started,
+        credentialId: visit.credentialId,
+        page: visit.page,
+        cause: visit.cause,
+      });
       return response;
     };
     let response: Answer;
     try {
       response = answer(route, request, visit);
     } catch (error) {
-      response = failure(route, request, error);
+      response = failure(route, request, error, visit);
     }
     if (!isPromiseLike(response)) return finish(response);
-    return Promise.resolve(response).then(finish, (error: unknown) => finish(failure(route, request, error)));
+    return Promise.resolve(response).then(finish, (error: unknown) =>
+      finish(failure(route, request, error, visit)),
+    );
   }
 
   return {
@@ -377,6 +469,24 @@ export function createHiwelink(options: HiwelinkOptions): Hiwelink {
       const response = answerFor(request);
       if (response instanceof Promise) return response.then(write);
       write(response);
+    },
+  };
+}
+
+/** The store's logger, with each line also kept for the status page (message and error only). */
+function journaled(logger: Logger, recorder: Recorder): Logger {
+  const line = (details: object, message: string) => {
+    const err = (details as { err?: unknown }).err;
+    return err instanceof Error ? `${message}: ${err.name}: ${err.message}` : message;
+  };
+  return {
+    warn(details, message) {
+      logger.warn(details, message);
+      recorder.note('warn', line(details, message));
+    },
+    error(details, message) {
+      logger.error(details, message);
+      recorder.note('error', line(details, message));
     },
   };
 }

@@ -10,6 +10,7 @@ import { consoleLogger, type Logger, safeLogger } from './logger.js';
 import { type AuthKind, authKindOf } from './openapi.js';
 import { ORDER_ALIASES, type OrderField, PRODUCT_ALIASES, type ProductField } from './records/aliases.js';
 import type { RecordMapping } from './records/mapper.js';
+import { type ResolvedStatus, resolveStatus, type StatusOptions, statusSchema } from './status/options.js';
 
 /** What a repository callback is asked for. */
 export interface ListQuery {
@@ -106,6 +107,13 @@ export interface HiwelinkOptions<Product = unknown, Order = unknown> {
   strict?: boolean;
   /** Where callback failures are reported. @default console */
   logger?: Logger;
+  /**
+   * The store's status page: HiWelink's recent crawls, webhook deliveries (with resend, test event
+   * and full-sync actions) and this set-up, at `status.path` behind its own credential, e.g.
+   * `{ path: '/hiwelink/status', auth: { bearer: process.env.STATUS_TOKEN }, webhooks }`. Not
+   * subject to `allowIps`, `rateLimit` or `requireHttps`, which are HiWelink's. Off by default.
+   */
+  status?: StatusOptions;
 }
 
 export interface RateLimitOptions {
@@ -164,6 +172,10 @@ export interface ResolvedOptions {
   storeBaseUrl: string | undefined;
   strict: boolean;
   logger: Logger;
+  /** `undefined` when the status page is off. */
+  status: ResolvedStatus | undefined;
+  /** What the kit warned about while starting, for the status page. */
+  startupWarnings: string[];
 }
 
 const fn = (shape: string) =>
@@ -273,6 +285,7 @@ const schema = z
         'must have warn(details, message) and error(details, message) methods',
       )
       .optional(),
+    status: statusSchema.optional(),
   })
   .superRefine((options, context) => {
     const max = options.maxPerPage ?? 100;
@@ -296,6 +309,14 @@ const schema = z
         code: 'custom',
         path: ['openapiPath'],
         message: 'must differ from the health, products and orders paths',
+      });
+    }
+    const statusPath = options.status?.path;
+    if (statusPath !== undefined && [...paths, options.openapiPath].includes(statusPath)) {
+      context.addIssue({
+        code: 'custom',
+        path: ['status', 'path'],
+        message: 'must differ from the health, products, orders and OpenAPI paths',
       });
     }
   });
@@ -375,13 +396,14 @@ export function resolveOptions(
   const guard = build(problems, 'auth', () => createGuard(auth, value.realm ?? 'hiwelink', logger));
   const client = build(problems, 'trustProxy', () => clientResolver(value.trustProxy));
   const allowIp = value.allowIps && build(problems, 'allowIps', () => ipAllowList(value.allowIps ?? []));
+  const status = value.status && resolveStatus(value.status, auth, value.basePath ?? '', problems);
   if (problems.length > 0 || !guard || !client) throw new HiwelinkConfigError(problems);
+  const warnings = [...review.warnings, ...(status?.warnings ?? [])];
   // Once per kit, and only for a kit that starts: one line, never holding a secret.
-  if (review.warnings.length > 0) {
-    logger.warn(
-      { credentials: review.warnings },
-      `check the configured credentials: ${review.warnings.join('; ')}`,
-    );
+  const startupWarnings: string[] = [];
+  if (warnings.length > 0) {
+    startupWarnings.push(`check the configured credentials: ${warnings.join('; ')}`);
+    logger.warn({ credentials: warnings }, startupWarnings[0] as string);
   }
   const rateLimit = value.rateLimit;
   return {
@@ -421,5 +443,7 @@ export function resolveOptions(
     storeBaseUrl: value.storeBaseUrl,
     strict: value.strict ?? false,
     logger,
+    status: status?.status,
+    startupWarnings,
   };
 }

@@ -1,0 +1,227 @@
+import { createHiwelink, HiwelinkConfigError, type HiwelinkOptions } from '@hiwelink/core';
+import { describe, expect, it } from 'vitest';
+import { recordingLogger } from './support/driver-values.js';
+import { frameworks, startPerTest } from './support/frameworks.js';
+import { send } from './support/http-client.js';
+
+const KEY = 'hwk_live_status_page_api_key_0001';
+const TOKEN = 'hws_status_token_0123456789abcdef';
+const EMAIL = 'jane.doe@example.com';
+const PRODUCTS = Array.from({ length: 7 }, (_, index) => ({
+  id: index + 1,
+  // Record 4 has no name: HiWelink will skip it.
+  name: index === 3 ? undefined : `Lamp ${index + 1}`,
+  price: 10 + index,
+  slug: index < 5 ? `lamp-${index + 1}` : undefined,
+}));
+
+const options = (extra: Partial<HiwelinkOptions> = {}): HiwelinkOptions => ({
+  auth: { apiKey: KEY },
+  storeBaseUrl: 'https://shop.example.com',
+  products: ({ offset, perPage }) => ({
+    items: PRODUCTS.slice(offset, offset + perPage),
+    total: PRODUCTS.length,
+  }),
+  orders: () => {
+    // The driver's message carries the connection string (with the key as password) and an email.
+    throw new Error(`connect failed: postgres://shop:${KEY}@db/shop for ${EMAIL}`);
+  },
+  status: { path: '/hiwelink/status', auth: { bearer: TOKEN } },
+  logger: recordingLogger(),
+  ...extra,
+});
+
+const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+const basic = (user: string, password: string) => ({
+  authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`,
+});
+const html = { accept: 'text/html,application/xhtml+xml' };
+
+/** A crawl the way HiWelink does it: products page by page, orders (failing), and a wrong key once. */
+async function crawl(base: string) {
+  for (const page of [1, 2, 3]) {
+    const reply = await send(`${base}/api/products?page=${page}&per_page=3`, {
+      headers: { 'x-api-key': KEY },
+    });
+    expect(reply.status).toBe(200);
+  }
+  expect((await send(`${base}/api/orders`, { headers: { 'x-api-key': KEY } })).status).toBe(500);
+  expect(
+    (await send(`${base}/api/orders`, { headers: { 'x-api-key': 'hwk_live_wrong_key_000000000' } })).status,
+  ).toBe(401);
+}
+
+describe.each(frameworks)('status page on $name', (framework) => {
+  const start = startPerTest(framework);
+
+  it('shows the crawl as JSON behind its own token, mounted under a prefix', async () => {
+    const app = await start(options(), '/store');
+    const base = `${app.url}/store`;
+    await crawl(base);
+    const reply = await send(`${base}/hiwelink/status`, { headers: bearer(TOKEN) });
+    expect(reply.status).toBe(200);
+    expect(reply.headers['content-type']).toMatch(/^application\/json/);
+    expect(reply.headers['cache-control']).toBe('no-store');
+    const report = reply.json() as {
+      crawls: Record<
+        string,
+        {
+          answers: Record<string, number>;
+          lastCrawl: { pages: number; records: number; complete: boolean } | null;
+          lastFailure: { cause: string } | null;
+          skipped: { id: string }[];
+          unlinked: { count: number; ids: string[] };
+          lastCredential: string | null;
+        }
+      >;
+      setup: { auth: { method: string; fingerprints: string[] } };
+      webhooks: { connected: boolean };
+      requestsPerMinute: { requests: number }[];
+    };
+    const { products, orders } = report.crawls;
+    expect(products?.lastCrawl).toMatchObject({ pages: 3, records: 7, complete: true });
+    expect(products?.answers).toEqual({ '200': 3 });
+    expect(products?.skipped.map((entry) => entry.id)).toEqual(['4']);
+    expect(products?.unlinked).toEqual({ count: 2, ids: ['6', '7'] });
+    expect(orders?.answers).toEqual({ '401': 1, '500': 1 });
+    expect(orders?.lastFailure?.cause).toContain('orders callback failed');
+    expect(products?.lastCredential).toBe(report.setup.auth.fingerprints[0]);
+    expect(report.setup.auth.method).toBe('apiKey');
+    expect(report.webhooks).toEqual({ connected: false });
+    expect(report.requestsPerMinute).toHaveLength(60);
+    expect(report.requestsPerMinute.at(-1)?.requests).toBe(5);
+    // Neither key, token nor email, even though the callback's error held two of them.
+    for (const secret of [KEY, TOKEN, EMAIL]) expect(reply.body).not.toContain(secret);
+    expect(orders?.lastFailure?.cause).toContain('[secret]');
+    expect(orders?.lastFailure?.cause).toContain('[email]');
+  });
+
+  it('answers a browser with HTML under a strict CSP, signed in with the token as password', async () => {
+    const app = await start(options());
+    await crawl(app.url);
+    const reply = await send(`${app.url}/hiwelink/status`, {
+      headers: { ...html, ...basic('anyone', TOKEN) },
+    });
+    expect(reply.status).toBe(200);
+    expect(reply.headers['content-type']).toBe('text/html; charset=utf-8');
+    const csp = String(reply.headers['content-security-policy']);
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).not.toContain('unsafe-inline');
+    expect(reply.headers['x-frame-options']).toBe('DENY');
+    expect(reply.body).toContain('Crawls by HiWelink');
+    expect(reply.body).not.toMatch(/<script|https?:\/\/(?!shop\.example\.com)/);
+    for (const secret of [KEY, TOKEN, EMAIL]) expect(reply.body).not.toContain(secret);
+  });
+
+  it('refuses every request without its own credential, HiWelink key included', async () => {
+    const app = await start(options());
+    const url = `${app.url}/hiwelink/status`;
+    for (const headers of [
+      {} as Record<string, string>,
+      { 'x-api-key': KEY },
+      bearer(KEY),
+      basic('x', KEY),
+      bearer(`${TOKEN}x`),
+    ]) {
+      const reply = await send(url, { headers });
+      expect(reply.status).toBe(401);
+      expect(reply.json()).toMatchObject({ code: 'unauthorized' });
+      expect(reply.headers['www-authenticate']).toMatch(/^Basic realm=/);
+    }
+    const page = await send(url, { headers: html });
+    expect(page.status).toBe(401);
+    expect(page.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(page.body).toContain('Sign in');
+    expect(page.body).not.toContain('Crawls by HiWelink');
+    for (const method of ['POST', 'HEAD']) expect((await send(url, { method })).status).toBe(401);
+  });
+
+  it('checks the CSRF value and the origin of every action', async () => {
+    const app = await start(options());
+    const url = `${app.url}/hiwelink/status`;
+    const { actions } = (await send(url, { headers: bearer(TOKEN) })).json() as { actions: { csrf: string } };
+    const post = (query: string, headers: Record<string, string> = {}) =>
+      send(`${url}?${query}`, { method: 'POST', headers: { ...bearer(TOKEN), ...headers } });
+    expect((await post('action=sync')).status).toBe(403);
+    expect((await post('action=sync&csrf=wrong')).status).toBe(403);
+    const crossSite = await post(`action=sync&csrf=${actions.csrf}`, { 'sec-fetch-site': 'cross-site' });
+    expect(crossSite.status).toBe(403);
+    expect(crossSite.json()).toMatchObject({ code: 'csrf_failed' });
+    expect((await post(`action=nothing&csrf=${actions.csrf}`)).json()).toMatchObject({
+      code: 'invalid_action',
+    });
+    expect((await post(`action=resend&id=${encodeURIComponent('<x>')}&csrf=${actions.csrf}`)).status).toBe(
+      400,
+    );
+    // No emitter given: an action has nothing to act on.
+    const refused = await post(`action=sync&csrf=${actions.csrf}`);
+    expect(refused.status).toBe(409);
+    expect(refused.json()).toMatchObject({ code: 'refused' });
+    const put = await send(url, { method: 'PUT', headers: bearer(TOKEN) });
+    expect(put.status).toBe(405);
+    expect(put.headers.allow).toBe('GET, HEAD, POST');
+  });
+});
+
+describe('status page options', () => {
+  const problems = (extra: Partial<HiwelinkOptions>) => {
+    try {
+      createHiwelink(options(extra));
+    } catch (error) {
+      expect(error).toBeInstanceOf(HiwelinkConfigError);
+      return (error as HiwelinkConfigError).problems.join('\n');
+    }
+    throw new Error('expected a HiwelinkConfigError');
+  };
+
+  it('is never open: a missing or blank credential stops the start, naming the fix', () => {
+    expect(problems({ status: { path: '/s' } as never })).toMatch(
+      /status\.auth: is required: the status page is never open/,
+    );
+    expect(problems({ status: { path: '/s', auth: { bearer: undefined as unknown as string } } })).toMatch(
+      /status\.auth: bearer is undefined \(an unset environment variable\?\)/,
+    );
+    expect(problems({ status: { path: '/s', auth: { bearer: '   ' } } })).toMatch(/status\.auth\.bearer/);
+  });
+
+  it('refuses HiWelink’s own credential, a short one and a clashing path', () => {
+    expect(problems({ status: { path: '/s', auth: { bearer: KEY } } })).toMatch(
+      /must not be a credential HiWelink uses/,
+    );
+    expect(problems({ status: { path: '/s', auth: { bearer: ` ${KEY}\n` } } })).toMatch(
+      /must not be a credential HiWelink uses/,
+    );
+    expect(problems({ status: { path: '/s', auth: { bearer: 'short' } } })).toMatch(/at least 16 characters/);
+    expect(
+      problems({ status: { path: '/s', auth: { basic: { username: 'me', password: 'short' } } } }),
+    ).toMatch(/status\.auth\.basic\.password: must be at least 16/);
+    expect(problems({ status: { path: '/api/products', auth: { bearer: TOKEN } } })).toMatch(
+      /status\.path: must differ/,
+    );
+    expect(problems({ status: { path: 'status', auth: { bearer: TOKEN } } })).toMatch(
+      /status\.path: must start with/,
+    );
+    expect(problems({ status: { path: '/s', auth: { bearer: TOKEN }, webhooks: {} as never } })).toMatch(
+      /status\.webhooks: must be a webhook emitter/,
+    );
+  });
+
+  it('trims a token’s trailing newline with a warning, and the trimmed token signs in', async () => {
+    const logger = recordingLogger();
+    const kit = createHiwelink(options({ logger, status: { path: '/s', auth: { bearer: `${TOKEN}\n` } } }));
+    expect(logger.entries.map((line) => line.message).join('\n')).toMatch(
+      /status\.auth\.bearer: surrounding whitespace removed/,
+    );
+    const answer = await kit.handle({
+      method: 'GET',
+      path: '/s',
+      query: '',
+      headers: bearer(TOKEN),
+      remoteAddress: '127.0.0.1',
+      secure: false,
+      signal: new AbortController().signal,
+    });
+    expect(answer.status).toBe(200);
+    expect(answer.body).toContain('surrounding whitespace removed');
+  });
+});
