@@ -24,6 +24,7 @@ export { toCoreRequest } from './node.js';
 export { type AuthKind, type OpenApiOptions, openApiDocument } from './openapi.js';
 export {
   type AccessLogEntry,
+  ADDRESS_OPTIONS,
   type HealthCheck,
   HiwelinkConfigError,
   type HiwelinkOptions,
