@@ -62,6 +62,23 @@ export {
   type StockStatus,
 } from './records/schemas.js';
 export {
+  type DeliveryRecord,
+  type DeliveryState,
+  lastHour,
+  type MinuteCount,
+  minuteOf,
+  type ResendResult,
+  type WebhookActivity,
+  type WebhookInspector,
+} from './status/activity.js';
+export {
+  FINISHED_KEPT,
+  GIVEN_UP_KEPT,
+  RECENT_DEFAULT,
+  RECENT_MAX,
+  recentLimit,
+} from './webhooks/activity-log.js';
+export {
   checkEmitterOptions,
   createDeliverer,
   createMessageBuilder,
@@ -101,13 +118,3 @@ export {
   type WebhookHeaders,
 } from './webhooks/signing.js';
 export { LATE, MAX_TIMER_MS, waitMs, within } from './webhooks/within.js';
-export {
-  type DeliveryRecord,
-  type DeliveryState,
-  lastHour,
-  type MinuteCount,
-  minuteOf,
-  type ResendResult,
-  type WebhookActivity,
-  type WebhookInspector,
-} from './status/activity.js';
