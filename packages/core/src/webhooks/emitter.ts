@@ -282,7 +282,6 @@ export function createWebhookEmitter<Product = unknown, Order = unknown>(
   function send(delivery: Delivery) {
     const attempt = new AbortController();
     attempts.add(attempt);
-    log.changed(delivery);
     const started = performance.now();
     deliverer
       .send(delivery, attempt.signal)
@@ -314,6 +313,7 @@ export function createWebhookEmitter<Product = unknown, Order = unknown>(
       active += 1;
       delivery.inFlight = true;
       delivery.attempts += 1;
+      log.changed(delivery, now);
       // Serializing, signing and axios's request setup (about 100 µs) wait until the current I/O
       // callbacks are done: not in emit()'s caller, nor in the response it is about to send.
       setImmediate(send, delivery);
