@@ -73,6 +73,13 @@ export {
   type WebhookInspector,
 } from './status/activity.js';
 export {
+  FINISHED_KEPT,
+  GIVEN_UP_KEPT,
+  RECENT_DEFAULT,
+  RECENT_MAX,
+  recentLimit,
+} from './webhooks/activity-log.js';
+export {
   checkEmitterOptions,
   createDeliverer,
   createMessageBuilder,
