@@ -461,8 +461,7 @@ export function createDurableWebhookEmitter<Product = unknown, Order = unknown>(
       const latencyMs = ended - started;
       const attempts = job.attemptsMade + 1;
       if (outcome.done) {
-        await counted(tracked.attempted(true, ended));
-        await settle(line, jobId);
+        await Promise.all([counted(tracked.attempted(true, ended)), settle(line, jobId)]);
         const result: DeliveredResult = { latencyMs, attempts };
         if (outcome.status !== undefined) result.status = outcome.status;
         return result;
@@ -546,14 +545,17 @@ export function createDurableWebhookEmitter<Product = unknown, Order = unknown>(
 
   async function resend(id: string): Promise<ResendResult> {
     resendId(id);
-    // A dead event's job id is its webhook-id, with `-r<n>` once it was replayed before.
-    const ids = await client.lrange(deadQueue.keys.wait as string, 0, -1);
-    const found = ids.filter(
-      (jobId) => jobId === id || (jobId.startsWith(`${id}-r`) && /^\d+$/.test(jobId.slice(id.length + 2))),
-    );
-    const jobs = (await Promise.all(found.map((jobId) => deadQueue.getJob(jobId)))).filter(
-      (job): job is Job<DeadEvent> => job?.data?.message?.id === id,
-    );
+    const isIt = (job: Job<DeadEvent> | undefined): job is Job<DeadEvent> => job?.data?.message?.id === id;
+    // A dead event's job id is its webhook-id, or, once replayed before, that with `-r<n>`: looked
+    // for among the dead set's ids only then.
+    const first = id === '' ? undefined : await deadQueue.getJob(id);
+    let jobs = isIt(first) ? [first] : [];
+    if (jobs.length === 0) {
+      const replayed = (jobId: string) =>
+        jobId.startsWith(`${id}-r`) && /^\d+$/.test(jobId.slice(id.length + 2));
+      const ids = (await client.lrange(deadQueue.keys.wait as string, 0, -1)).filter(replayed);
+      jobs = (await Promise.all(ids.map((jobId) => deadQueue.getJob(jobId)))).filter(isIt);
+    }
     return (await replay(jobs)) > 0 ? 'resent' : 'not_found';
   }
 
