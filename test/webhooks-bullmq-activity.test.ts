@@ -49,6 +49,16 @@ const totals = (activity: WebhookActivity) =>
     { delivered: 0, failed: 0 },
   );
 
+/** Sixty minutes, oldest first, one after another, the last one the current minute. */
+function expectLastHour(activity: WebhookActivity) {
+  const first = activity.perMinute[0]?.minute ?? Number.NaN;
+  expect(activity.perMinute.map((entry) => entry.minute)).toEqual(
+    Array.from({ length: 60 }, (_, index) => first + index * 60_000),
+  );
+  // The current minute, or the one before when the minute turned since the read.
+  expect([minuteOf(Date.now()), minuteOf(Date.now() - 60_000)]).toContain(first + 59 * 60_000);
+}
+
 describe('the activity of a durable emitter that is not configured', () => {
   it('reports nothing sent, finds nothing to resend, and refuses a bad limit', async () => {
     const off = createDurableWebhookEmitter({ logger: quiet }, {});
@@ -59,8 +69,7 @@ describe('the activity of a durable emitter that is not configured', () => {
       counts: { queued: 0, inFlight: 0, delivered: 0, retrying: 0, givenUp: 0, dead: 0 },
       recent: [],
     });
-    expect(activity.perMinute).toHaveLength(60);
-    expect(activity.perMinute.at(-1)?.minute).toBe(minuteOf(Date.now()));
+    expectLastHour(activity);
     expect(await off.resend('msg_2x')).toBe('not_found');
     await expect(off.activity({ limit: 501 })).rejects.toThrow(
       'activity: limit must be a whole number from 0 to 500 (got 501)',
@@ -107,10 +116,13 @@ describe.skipIf(!redis)('the activity of a durable emitter, read from Redis', ()
     expect(delivered).not.toHaveProperty('nextAttemptAt');
     expect(done.counts).toMatchObject({ queued: 0, inFlight: 0, retrying: 0, delivered: 1 });
     expect(done.recent).toHaveLength(1);
-    // Every attempt is in the hour's chart: the failed ones and the one that got through.
-    expect(totals(done)).toEqual({ delivered: 1, failed: target.attempts() - 1 });
-    expect(done.perMinute).toHaveLength(60);
-    expect(done.perMinute.at(-1)?.minute).toBe(minuteOf(Date.now()));
+    // Every attempt is in the hour's chart (each worker adds its counts once a second): the failed
+    // ones and the one that got through.
+    const charted = await until(
+      () => emitter.activity(),
+      (activity) => expect(totals(activity)).toEqual({ delivered: 1, failed: target.attempts() - 1 }),
+    );
+    expectLastHour(charted);
   }, 60_000);
 
   it('dead-letters a 400 with its reason, resends it with the same webhook-id, and never shows the data', async () => {
@@ -136,7 +148,10 @@ describe.skipIf(!redis)('the activity of a durable emitter, read from Redis', ()
       },
     ]);
     expect(dead.counts).toMatchObject({ givenUp: 1, dead: 1, retrying: 0, queued: 0 });
-    expect(totals(dead)).toEqual({ delivered: 0, failed: 1 });
+    await until(
+      () => emitter.activity(),
+      (activity) => expect(totals(activity)).toEqual({ delivered: 0, failed: 1 }),
+    );
     // The receiver got the email; the page's figures never carry it.
     expect(target.received[0]?.body.data.customer_email).toBe(EMAIL);
     expect(JSON.stringify(dead)).not.toContain(EMAIL);
@@ -198,7 +213,10 @@ describe.skipIf(!redis)('the activity of a durable emitter, read from Redis', ()
     const worker = durable.emitter(name, target.url);
     const settled = await until(
       () => worker.activity(),
-      (activity) => expect(activity.counts).toMatchObject({ queued: 0, delivered: 2, dead: 1 }),
+      (activity) => {
+        expect(activity.counts).toMatchObject({ queued: 0, delivered: 2, dead: 1 });
+        expect(totals(activity)).toEqual({ delivered: 2, failed: 1 });
+      },
     );
     expect(await producer.activity()).toEqual(settled);
     expect(settled.recent.map((entry) => [entry.entity, entry.state]).sort()).toEqual([
@@ -206,12 +224,23 @@ describe.skipIf(!redis)('the activity of a durable emitter, read from Redis', ()
       ['o-good', 'delivered'],
       ['p3', 'delivered'],
     ]);
-    expect(totals(settled)).toEqual({ delivered: 2, failed: 1 });
     // The instance without a worker resends too, and the worker delivers it.
     const dead = settled.recent.find((entry) => entry.state === 'dead');
     expect(await producer.resend(dead?.id as string)).toBe('resent');
     await vi.waitFor(() => expect(target.received).toHaveLength(4), { timeout: 30_000 });
     expect(target.received[3]?.headers['webhook-id']).toBe(dead?.id);
+  }, 60_000);
+
+  it('adds a worker’s last attempts to the hour’s chart when it closes', async () => {
+    const target = await receiver();
+    const name = durable.queueName();
+    const producer = durable.emitter(name, target.url, { worker: false });
+    const worker = durable.emitter(name, target.url);
+    await producer.productCreated({ id: 'p6', name: 'Shelf' });
+    await vi.waitFor(() => expect(target.delivered()).toHaveLength(1), { timeout: 30_000 });
+    await worker.close(5000);
+    // Read at once: close() wrote the counts rather than leaving them to the next second's tally.
+    expect(totals(await producer.activity())).toEqual({ delivered: 1, failed: 0 });
   }, 60_000);
 
   it('counts events parked behind their entity’s retrying event as queued, not retrying', async () => {

@@ -191,6 +191,8 @@ function readOptions(options: unknown) {
   return { limit: activityLimit(limit), timeoutMs: waitMs('activity', timeoutMs) };
 }
 
+const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
 /** `resend()`'s id checked: a webhook-id is text. */
 function resendId(id: unknown) {
   if (typeof id !== 'string')
@@ -301,7 +303,9 @@ export function createDurableWebhookEmitter<Product = unknown, Order = unknown>(
   queue.on('error', onError('queue'));
   deadQueue.on('error', onError('dead-letter queue'));
   const lines = createLines(client, `${PREFIX}:${queueName}:hiwelink`);
-  const tracked = createActivity(client, `${PREFIX}:${queueName}:hiwelink`);
+  const tracked = createActivity(client, `${PREFIX}:${queueName}:hiwelink`, (error) =>
+    logger.warn({ err: error, queue: queueName }, `webhook activity not recorded yet: ${errorText(error)}`),
+  );
 
   let closed = false;
   let closing: Promise<DurableCloseReport> | undefined;
@@ -461,7 +465,8 @@ export function createDurableWebhookEmitter<Product = unknown, Order = unknown>(
       const latencyMs = ended - started;
       const attempts = job.attemptsMade + 1;
       if (outcome.done) {
-        await Promise.all([counted(tracked.attempted(true, ended)), settle(line, jobId)]);
+        tracked.attempted(true, ended);
+        await settle(line, jobId);
         const result: DeliveredResult = { latencyMs, attempts };
         if (outcome.status !== undefined) result.status = outcome.status;
         return result;
@@ -469,6 +474,7 @@ export function createDurableWebhookEmitter<Product = unknown, Order = unknown>(
       const wait = retryDelay(attempts, outcome, delays, jitter);
       const { id, event, data } = message;
       const status = outcome.status;
+      tracked.attempted(false, ended);
       if (wait !== undefined) {
         report.retrying({ id, event, data, attempts }, outcome, wait);
         const lastFailure: AttemptFailure = {
@@ -480,14 +486,10 @@ export function createDurableWebhookEmitter<Product = unknown, Order = unknown>(
           ...(status === undefined ? {} : { status }),
         };
         await counted(
-          Promise.all([
-            job.updateData({ ...job.data, lastFailure }),
-            tracked.attempted(false, ended, { jobId }),
-          ]),
+          Promise.all([job.updateData({ ...job.data, lastFailure }), tracked.retryWaits(jobId, ended)]),
         );
         throw new RetryLater(outcome.reason, wait);
       }
-      await counted(tracked.attempted(false, ended));
       const reason = report.finalReason(outcome, attempts);
       const dead: DeadEvent = {
         ...job.data,
@@ -568,8 +570,7 @@ export function createDurableWebhookEmitter<Product = unknown, Order = unknown>(
     try {
       answer = await within(work(), timeoutMs);
     } catch (error) {
-      const why = error instanceof Error ? error.message : String(error);
-      throw new Error(`${what}: Redis failed (queue ${queueName}): ${why}`, { cause: error });
+      throw new Error(`${what}: Redis failed (queue ${queueName}): ${errorText(error)}`, { cause: error });
     }
     if (answer === LATE) throw new Error(`Redis did not answer within ${timeoutMs} ms (queue ${queueName})`);
     return answer;
@@ -630,8 +631,7 @@ export function createDurableWebhookEmitter<Product = unknown, Order = unknown>(
     try {
       await work;
     } catch (error) {
-      const why = error instanceof Error ? error.message : String(error);
-      logger.warn({ err: error, queue: queueName }, `webhook activity not recorded: ${why}`);
+      logger.warn({ err: error, queue: queueName }, `webhook activity not recorded: ${errorText(error)}`);
     }
   }
 
@@ -676,6 +676,9 @@ export function createDurableWebhookEmitter<Product = unknown, Order = unknown>(
         // BullMQ leaves a connection it was given open.
         await quitWithin(worker.workerClient, left());
       }
+      // The worker's last attempts, for the status page's chart.
+      // At most a second: a chart is not worth a longer shutdown.
+      if (worker) await within(tracked.lastTally(), Math.min(1000, left()));
       stopping = true;
       if ((await within(Promise.allSettled([queue.close(), deadQueue.close()]), left())) === LATE)
         client.disconnect();
