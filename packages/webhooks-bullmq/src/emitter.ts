@@ -101,10 +101,11 @@ export interface DurableWebhookEmitter<Product = unknown, Order = unknown>
    * `counts.retrying` are the events waiting for a retry after a failed attempt (events parked
    * behind an earlier event of their entity are `queued`). `recent` merges up to `limit` events of
    * each kind (delivered, retrying, in flight, queued, dead), newest change first, never an
-   * event's data; `perMinute` counts the attempts every worker made. `limit`: a whole number from
-   * 0 to 500 (default 50), else a TypeError; `timeoutMs`: as for `stats()` (default 2000). Rejects
-   * with an Error naming Redis and the queue when Redis fails or does not answer within
-   * `timeoutMs`. Not configured: `enabled: false`, zeros, no events.
+   * event's data; `perMinute` counts the attempts every worker made (each adds its own within a
+   * second, and at close()). `limit`: a whole number from 0 to 500 (default 50), else a
+   * TypeError; `timeoutMs`: as for `stats()` (default 2000). Rejects with an Error naming Redis
+   * and the queue when Redis fails or does not answer within `timeoutMs`. Not configured:
+   * `enabled: false`, zeros, no events.
    */
   activity(options?: { limit?: number; timeoutMs?: number }): Promise<WebhookActivity>;
   /**
@@ -183,7 +184,7 @@ const PARK_MAX_MS = 30_000;
 const GAP_MS = 60_000;
 
 /** `activity()`'s options checked, defaults applied; throws a TypeError naming the one that is wrong. */
-function readOptions(options: unknown) {
+function activityOptions(options: unknown) {
   if (typeof options !== 'object' || options === null) {
     throw new TypeError('activity: options must be an object ({ limit?, timeoutMs? })');
   }
@@ -247,7 +248,7 @@ export function createDurableWebhookEmitter<Product = unknown, Order = unknown>(
       requestSync: off,
       stats: async () => ({ queued: 0, active: 0, delivered: 0, failed: 0, dead: 0 }),
       activity: async (options = {}) => {
-        readOptions(options);
+        activityOptions(options);
         return idleActivity(Date.now());
       },
       // Nothing is ever sent, so nothing is ever dead.
@@ -304,7 +305,10 @@ export function createDurableWebhookEmitter<Product = unknown, Order = unknown>(
   deadQueue.on('error', onError('dead-letter queue'));
   const lines = createLines(client, `${PREFIX}:${queueName}:hiwelink`);
   const tracked = createActivity(client, `${PREFIX}:${queueName}:hiwelink`, (error) =>
-    logger.warn({ err: error, queue: queueName }, `webhook activity not recorded yet: ${errorText(error)}`),
+    logger.warn(
+      { err: error, queue: queueName },
+      `webhook activity counts not written to Redis: ${errorText(error)}`,
+    ),
   );
 
   let closed = false;
@@ -598,7 +602,7 @@ export function createDurableWebhookEmitter<Product = unknown, Order = unknown>(
   }
 
   async function activity(options: { limit?: number; timeoutMs?: number } = {}): Promise<WebhookActivity> {
-    const { limit, timeoutMs } = readOptions(options);
+    const { limit, timeoutMs } = activityOptions(options);
     const now = Date.now();
     const read = async () => {
       const [figures, retrying, recent, perMinute] = await Promise.all([
