@@ -1,0 +1,157 @@
+import { once } from 'node:events';
+import { mkdirSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createStore, readConfig, STATUS_PATH } from '../examples/express-sqlite/dist/app.js';
+import { openBrowser, watchProblems } from './support/browser.js';
+import { cleanupsAfterEach } from './support/emitters.js';
+import { startReceiver } from './support/receiver.js';
+
+/*
+ * The status page in a real browser, on the demo store: HiWelink crawls it, a receiver refuses one
+ * event for good and fails another, then recovers; the page shows the crawl and each delivery's
+ * attempts, its Resend button delivers the refused event again, and it never shows a secret or a
+ * customer's email. `UPDATE_SCREENSHOT=1` writes the README's screenshot (docs/status-page.png).
+ */
+
+const browser = await openBrowser();
+afterAll(() => browser?.close());
+
+const API_KEY = 'hwk_live_browser_test_api_key_0001';
+const ADMIN_TOKEN = 'adm_browser_test_admin_token_0001';
+const STATUS_TOKEN = 'hws_browser_test_status_token_0001';
+const WEBHOOK_SECRET = 'whsec_browser_test_webhook_secret_01';
+const PER_PAGE = 25;
+
+type Mode = 'refuse' | 'fail' | 'accept';
+
+describe.skipIf(!browser)('status page in Chromium, on the demo store', () => {
+  const defer = cleanupsAfterEach();
+
+  it('shows the crawl and the failed webhook, resends it, and keeps every secret off the page', async () => {
+    let mode: Mode = 'refuse';
+    const receiver = await startReceiver(() =>
+      mode === 'accept' ? { status: 200 } : mode === 'refuse' ? { status: 422 } : { status: 503 },
+    );
+    defer(receiver.close);
+    const store = createStore(
+      readConfig({
+        DATABASE_FILE: ':memory:',
+        SEED_PRODUCTS: '60',
+        SEED_ORDERS: '4',
+        HIWELINK_API_KEY: API_KEY,
+        ADMIN_TOKEN,
+        STATUS_TOKEN,
+        HIWELINK_WEBHOOK_URL: receiver.url,
+        HIWELINK_STORE_TOKEN: 'store-token-browser-test',
+        HIWELINK_WEBHOOK_SECRET: WEBHOOK_SECRET,
+      }),
+    );
+    const server = createServer(store.app).listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    defer(async () => {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      await store.shutdown(2_000);
+    });
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const admin = (path: string, body: object) =>
+      fetch(`${base}/admin${path}`, {
+        method: 'PATCH',
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+
+    // HiWelink's crawl: 60 products in pages of 25, then the orders.
+    for (const page of [1, 2, 3]) {
+      const reply = await fetch(`${base}/api/products?page=${page}&per_page=${PER_PAGE}`, {
+        headers: { 'x-api-key': API_KEY },
+      });
+      expect(reply.status).toBe(200);
+    }
+    const orders = (await (
+      await fetch(`${base}/api/orders?per_page=10`, { headers: { 'x-api-key': API_KEY } })
+    ).json()) as { data: { id: string; customer_email?: string }[] };
+    const emails = orders.data.map((order) => order.customer_email).filter(Boolean) as string[];
+    expect(emails.length).toBeGreaterThan(0);
+
+    // One event refused for good (422), one order event failing (503) and retried later.
+    expect((await admin('/products/1', { name: 'Lamp refused' })).status).toBe(200);
+    await expect.poll(() => receiver.received.length, { timeout: 10_000 }).toBe(1);
+    mode = 'fail';
+    const order = orders.data[0]?.id as string;
+    expect((await admin(`/orders/${order}`, { status: 'completed' })).status).toBe(200);
+    await expect.poll(() => receiver.received.length, { timeout: 10_000 }).toBe(2);
+
+    const context = await (browser as NonNullable<typeof browser>).newContext({
+      httpCredentials: { username: 'store-dev', password: STATUS_TOKEN },
+      viewport: { width: 1280, height: 900 },
+    });
+    defer(() => context.close());
+    const page = await context.newPage();
+    const problems = await watchProblems(page);
+    const url = `${base}${STATUS_PATH}`;
+    const opened = await page.goto(url);
+    expect(opened?.status()).toBe(200);
+
+    const crawls = page.locator('#crawls');
+    await expect.poll(() => crawls.locator('tr', { hasText: 'products' }).first().innerText()).toContain(
+      '3 page(s) from 1, 60 record(s)',
+    );
+    const hooks = page.locator('#webhooks');
+    const refused = hooks.locator('tr', { hasText: 'product.updated' });
+    expect(await refused.innerText()).toMatch(/given up\s+1\s+422/);
+    const failing = hooks.locator('tr', { hasText: 'order.updated' });
+    expect(await failing.innerText()).toMatch(/retrying\s+1\s+503.*next attempt/s);
+
+    if (process.env.UPDATE_SCREENSHOT === '1') {
+      const docs = fileURLToPath(new URL('../docs', import.meta.url));
+      mkdirSync(docs, { recursive: true });
+      await page.screenshot({ path: join(docs, 'status-page.png'), fullPage: true });
+    } else {
+      await page.screenshot({ path: join(tmpdir(), `status-page-${process.pid}.png`), fullPage: true });
+    }
+
+    // The receiver recovers: Resend delivers the refused event, with its webhook-id.
+    mode = 'accept';
+    const refusedId = receiver.received[0]?.headers['webhook-id'];
+    await refused.getByRole('button', { name: 'Resend' }).click();
+    await expect.poll(() => page.locator('.notice').innerText()).toContain('queued again');
+    expect(new URL(page.url()).search).toBe('?notice=resent');
+    await expect
+      .poll(() => receiver.received.filter((entry) => entry.status === 200).map((entry) => entry.headers['webhook-id']), {
+        timeout: 10_000,
+      })
+      .toContain(refusedId);
+    await page.reload();
+    expect(await hooks.locator('tr', { hasText: 'product.updated' }).innerText()).toMatch(/delivered\s+1\s+200/);
+    // The failing order event goes through on its own retry (the first waits 10 s).
+    await expect
+      .poll(
+        async () => {
+          await page.reload();
+          return hooks.locator('tr', { hasText: 'order.updated' }).innerText();
+        },
+        { timeout: 30_000, interval: 1_000 },
+      )
+      .toMatch(/delivered\s+2\s+200/);
+
+    const html = await page.content();
+    for (const secret of [API_KEY, ADMIN_TOKEN, STATUS_TOKEN, WEBHOOK_SECRET, ...emails]) {
+      expect(html).not.toContain(secret);
+    }
+    expect(problems).toEqual({ consoleErrors: [], pageErrors: [], cspViolations: [] });
+
+    // Without the token: 401, and nothing of the report.
+    const stranger = await (browser as NonNullable<typeof browser>).newContext();
+    defer(() => stranger.close());
+    const anonymous = await stranger.newPage();
+    const refusedPage = await anonymous.goto(url);
+    expect(refusedPage?.status()).toBe(401);
+    expect(await anonymous.content()).not.toContain('Crawls by HiWelink');
+  }, 60_000);
+});
