@@ -1,6 +1,7 @@
 import { createHiwelink, HiwelinkConfigError, type HiwelinkOptions } from '@hiwelink/core';
 import { describe, expect, it } from 'vitest';
 import { recordingLogger } from './support/driver-values.js';
+import { cleanupsAfterEach, memoryEmitter } from './support/emitters.js';
 import { frameworks, startPerTest } from './support/frameworks.js';
 import { send } from './support/http-client.js';
 
@@ -53,6 +54,7 @@ async function crawl(base: string) {
 
 describe.each(frameworks)('status page on $name', (framework) => {
   const start = startPerTest(framework);
+  const defer = cleanupsAfterEach();
 
   it('shows the crawl as JSON behind its own token, mounted under a prefix', async () => {
     const app = await start(options(), '/store');
@@ -134,6 +136,75 @@ describe.each(frameworks)('status page on $name', (framework) => {
     expect(page.body).toContain('Sign in');
     expect(page.body).not.toContain('Crawls by HiWelink');
     for (const method of ['POST', 'HEAD']) expect((await send(url, { method })).status).toBe(401);
+  });
+
+  it('resends a given-up webhook, sends a test event and requests a sync, then sends the browser back', async () => {
+    let accept = false;
+    const { emitter, receiver } = await memoryEmitter(defer, () => ({ status: accept ? 200 : 400 }), {
+      secret: 'status-page-test-webhook-secret-0123',
+    });
+    const app = await start(
+      options({ status: { path: '/hiwelink/status', auth: { bearer: TOKEN }, webhooks: emitter } }),
+      '/store',
+    );
+    const url = `${app.url}/store/hiwelink/status`;
+    emitter.orderCreated({
+      id: 'o-1',
+      order_number: 'A1',
+      total: 5,
+      status: 'pending',
+      customer_email: EMAIL,
+    });
+    type Report = {
+      webhooks: {
+        counts: { givenUp: number };
+        recent: { id: string; state: string; attempts: number; lastStatus?: number }[];
+      };
+      actions: { csrf: string };
+    };
+    const report = async () => (await send(url, { headers: bearer(TOKEN) })).json() as Report;
+    await expect.poll(async () => (await report()).webhooks.counts.givenUp, { timeout: 10_000 }).toBe(1);
+    const { webhooks, actions } = await report();
+    const failed = webhooks.recent[0];
+    expect(failed).toMatchObject({ state: 'given_up', attempts: 1, lastStatus: 400 });
+    accept = true;
+    const resend = await send(`${url}?action=resend&id=${failed?.id}&csrf=${actions.csrf}`, {
+      method: 'POST',
+      headers: { ...html, ...basic('me', TOKEN), 'sec-fetch-site': 'same-origin' },
+    });
+    expect(resend.status).toBe(303);
+    expect(resend.headers.location).toBe('?notice=resent');
+    await expect
+      .poll(() => receiver.received.filter((entry) => entry.status === 200).length, { timeout: 10_000 })
+      .toBe(1);
+    const redelivered = receiver.received.find((entry) => entry.status === 200);
+    expect(redelivered?.headers['webhook-id']).toBe(failed?.id);
+    const again = await send(`${url}?action=resend&id=${failed?.id}&csrf=${actions.csrf}`, {
+      method: 'POST',
+      headers: bearer(TOKEN),
+    });
+    expect(again.status).toBe(404);
+    expect(again.json()).toMatchObject({ code: 'not_found' });
+    const test = await send(`${url}?action=test-event&csrf=${actions.csrf}`, {
+      method: 'POST',
+      headers: bearer(TOKEN),
+    });
+    expect(test.json()).toMatchObject({ ok: true, notice: 'test_sent' });
+    const sync = await send(`${url}?action=sync&csrf=${actions.csrf}`, {
+      method: 'POST',
+      headers: bearer(TOKEN),
+    });
+    expect(sync.json()).toMatchObject({ ok: true, notice: 'sync_requested' });
+    await expect
+      .poll(() => receiver.received.map((entry) => entry.body.event), { timeout: 10_000 })
+      .toEqual(expect.arrayContaining(['product.updated', 'sync.requested']));
+    expect(
+      receiver.received.find((entry) => entry.body.event === 'product.updated')?.body.data,
+    ).toMatchObject({ id: '1' });
+    const page = await send(url, { headers: { ...html, ...basic('me', TOKEN) } });
+    expect(page.body).toContain(`<code>${failed?.id}</code>`);
+    expect(page.body).toContain('Request a full sync');
+    expect(page.body).not.toContain(EMAIL);
   });
 
   it('checks the CSRF value and the origin of every action', async () => {

@@ -24,6 +24,7 @@ export { toCoreRequest } from './node.js';
 export { type AuthKind, type OpenApiOptions, openApiDocument } from './openapi.js';
 export {
   type AccessLogEntry,
+  ADDRESS_OPTIONS,
   type HealthCheck,
   HiwelinkConfigError,
   type HiwelinkOptions,
@@ -73,6 +74,13 @@ export {
 } from './status/activity.js';
 export type { CrawlRun, ListReport, LogLine, RequestMinute } from './status/recorder.js';
 export type { Action as StatusAction, StatusReport, StatusSetup, WebhooksReport } from './status/route.js';
+export {
+  FINISHED_KEPT,
+  GIVEN_UP_KEPT,
+  RECENT_DEFAULT,
+  RECENT_MAX,
+  recentLimit,
+} from './webhooks/activity-log.js';
 export {
   checkEmitterOptions,
   createDeliverer,

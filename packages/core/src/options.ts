@@ -116,6 +116,17 @@ export interface HiwelinkOptions<Product = unknown, Order = unknown> {
   status?: StatusOptions;
 }
 
+/**
+ * The options that read the caller's address (`CoreRequest.remoteAddress`), each with what it does
+ * with it. An adapter whose requests carry no address (a fetch `Request`) refuses these at creation
+ * unless it is told how to find it. A new option that reads the address belongs here.
+ */
+export const ADDRESS_OPTIONS = {
+  allowIps: 'checks the caller against the list',
+  trustProxy: 'believes X-Forwarded-For only from a trusted peer',
+  rateLimit: 'counts callers without an accepted credential per address',
+} as const satisfies Partial<Record<keyof HiwelinkOptions, string>>;
+
 export interface RateLimitOptions {
   /** Requests allowed per credential (or per address, before authentication) in a window. @default 100 */
   limit?: number;

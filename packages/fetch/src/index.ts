@@ -1,4 +1,10 @@
-import { type CoreRequest, createHiwelink, HiwelinkConfigError, type HiwelinkOptions } from '@hiwelink/core';
+import {
+  ADDRESS_OPTIONS,
+  type CoreRequest,
+  createHiwelink,
+  HiwelinkConfigError,
+  type HiwelinkOptions,
+} from '@hiwelink/core';
 
 export type { HiwelinkOptions } from '@hiwelink/core';
 
@@ -32,13 +38,6 @@ export type FetchHandler<Context = unknown> = ((
   /** The paths served (with `basePath`), e.g. to register one route each in Hono. */
   readonly paths: readonly string[];
 };
-
-// The options that act on the client's address, and what each does with it.
-const NEEDS_ADDRESS = {
-  allowIps: 'checks the caller against the list',
-  trustProxy: 'believes X-Forwarded-For only from a trusted peer',
-  rateLimit: 'counts callers without an accepted credential per address',
-} as const;
 
 /** What was passed instead of a Request, for the TypeError. */
 function describe(value: unknown): string {
@@ -95,8 +94,8 @@ export function createFetchHandler<Product, Order, Context = unknown>(
   if (clientAddress !== undefined && typeof clientAddress !== 'function') {
     problems.push('clientAddress: must be a function (request, context) => string | undefined');
   } else if (clientAddress === undefined) {
-    for (const [option, does] of Object.entries(NEEDS_ADDRESS)) {
-      const value = kitOptions[option as keyof typeof NEEDS_ADDRESS];
+    for (const [option, does] of Object.entries(ADDRESS_OPTIONS)) {
+      const value = kitOptions[option as keyof typeof ADDRESS_OPTIONS];
       if (value === undefined || value === false) continue;
       problems.push(
         `${option}: ${does}, and a fetch Request carries no client address: add clientAddress: (request, context) => address, e.g. Hono's getConnInfo(c).remote.address or Bun's server.requestIP(request)?.address`,

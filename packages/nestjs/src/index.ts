@@ -125,6 +125,9 @@ function lazyEmitter(): WebhookEmitter {
     },
     stats: () => made?.stats() ?? { queued: 0, inFlight: 0, delivered: 0, failed: 0 },
     flush: async (timeoutMs?: number) => (made ? made.flush(timeoutMs) : { remaining: 0 }),
+    // The status page reading them wants webhooks: the emitter is made then, as `enabled` makes it.
+    activity: (options) => emitter().activity(options),
+    resend: (id) => emitter().resend(id),
     close: async (timeoutMs?: number) => {
       closed = true;
       return made

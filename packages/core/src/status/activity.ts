@@ -82,11 +82,16 @@ export type ResendResult =
  */
 export interface WebhookInspector {
   /**
-   * The current activity. `limit` caps `recent` (default 50, at most 500). Rejects when the figures
-   * cannot be read within `timeoutMs` (Redis down or hanging; default 2000 ms).
+   * The current activity. `limit` caps `recent`: a whole number from 0 (counts only) to 500,
+   * default 50 (`recentLimit` checks it: a TypeError for a non-number, a RangeError for any other
+   * number out of range, both as rejections). Rejects when the figures cannot be read within
+   * `timeoutMs` (Redis down or hanging; default 2000 ms).
    */
   activity(options?: { limit?: number; timeoutMs?: number }): Promise<WebhookActivity>;
-  /** Queues a given-up or dead event again, unchanged (same webhook-id and data). */
+  /**
+   * Queues a given-up or dead event again, unchanged (same webhook-id and data), its attempts
+   * counted afresh; `not_found` when no such event is kept (a second resend of the same id is one).
+   */
   resend(id: string): Promise<ResendResult>;
   /** Sends `sync.requested`; true once it is queued (or stored, for the durable emitter). */
   requestSync(): boolean | Promise<boolean>;

@@ -52,8 +52,14 @@ const ESCAPES: Record<string, string> = {
 /** Text for HTML content and attribute values. */
 const esc = (value: unknown) => String(value).replace(/[&<>"']/g, (char) => ESCAPES[char] ?? char);
 
-const time = (iso: string | null | undefined) =>
-  iso ? `<time datetime="${esc(iso)}">${esc(iso.replace('T', ' ').replace(/\.\d+Z$/, ' UTC'))}</time>` : '—';
+/** The day the page is rendered, UTC: a time on it is shown without its date. */
+let today = '';
+
+const time = (iso: string | null | undefined) => {
+  if (!iso) return '—';
+  const shown = iso.replace(/\.\d+Z$/, '').replace('T', ' ');
+  return `<time datetime="${esc(iso)}">${esc(shown.startsWith(today) ? shown.slice(11) : shown)} UTC</time>`;
+};
 
 const ms = (value: number | undefined) =>
   value === undefined ? '—' : value < 1000 ? `${Math.round(value)} ms` : `${(value / 1000).toFixed(1)} s`;
@@ -172,7 +178,10 @@ function deliveryRow(record: DeliveryRecord, csrf: string, canAct: boolean): str
     record.lastStatus === undefined
       ? ''
       : `<span class="${statusClass(record.lastStatus)}">${record.lastStatus}</span>`,
-    record.lastReason === undefined ? '' : esc(record.lastReason),
+    // `HTTP 503` says no more than the status beside it.
+    record.lastReason === undefined || record.lastReason === `HTTP ${record.lastStatus}`
+      ? ''
+      : esc(record.lastReason),
   ]
     .filter(Boolean)
     .join(' ');
@@ -244,6 +253,7 @@ const shell = (title: string, body: string) =>
 
 /** The page, from the report (already scrubbed of secrets and emails). */
 export function renderPage(report: StatusReport, notice?: Notice): string {
+  today = report.generatedAt.slice(0, 10);
   const hooks = report.webhooks;
   const deliveries = hooks.connected && !('error' in hooks) ? hooks.perMinute : undefined;
   return shell(

@@ -36,7 +36,8 @@ export interface WebhookMessage {
  * `RESPONSE_EXCERPT_BYTES` bytes, as text) when it was not a 2xx, for the logs.
  */
 export type Outcome =
-  | { done: true }
+  /** Delivered; `status` is the receiver's 2xx. */
+  | { done: true; status?: number }
   | {
       done: false;
       retry: boolean;
@@ -214,7 +215,7 @@ function retryAfterMs(value: unknown): number | undefined {
 /** 2xx is done; 408, 429, 5xx and network errors are worth retrying; any other status is final. */
 function outcomeOf(response: AxiosResponse, excerpt: Buffer): Outcome {
   const { status } = response;
-  if (status >= 200 && status < 300) return { done: true };
+  if (status >= 200 && status < 300) return { done: true, status };
   const retry = status === 408 || status === 429 || status >= 500;
   const wait = retryAfterMs(response.headers['retry-after']);
   return {

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import type { Logger } from '../logger.js';
+import type { ResendResult, WebhookActivity, WebhookInspector } from '../status/activity.js';
+import { createActivityLog, type LiveEvent, noProgress, recentLimit } from './activity-log.js';
 import {
   type DeliveryOptions,
   deliverySetup,
@@ -120,7 +122,10 @@ export interface WebhookEvents<Product = unknown, Order = unknown, Result = bool
   requestSync(): Result;
 }
 
-export interface WebhookEmitter<Product = unknown, Order = unknown> extends WebhookEvents<Product, Order> {
+export interface WebhookEmitter<Product = unknown, Order = unknown>
+  extends WebhookEvents<Product, Order>,
+    // Its own productUpdated and requestSync are WebhookEvents' (typed, synchronous).
+    Omit<WebhookInspector, 'productUpdated' | 'requestSync'> {
   /**
    * Resolves once everything queued is delivered or given up, or after `timeoutMs` (default 30000;
    * `Infinity` waits as long as it takes; rejects with a TypeError for a negative or non-number
@@ -136,6 +141,26 @@ export interface WebhookEmitter<Product = unknown, Order = unknown> extends Webh
    */
   close(timeoutMs?: number): Promise<CloseReport>;
   stats(): WebhookStats;
+  /**
+   * What this process's emitter is doing, for the status page (`source: 'memory'`): the events it
+   * holds (queued, in flight, retrying with their next attempt time) and the last
+   * `FINISHED_KEPT` (200) delivered or given up, newest change first, at most `limit` of them
+   * (a whole number from 0 to 500, default 50); the delivered and given-up counts since start
+   * (given up includes events left at close()); and the last hour's attempts per minute. Never an
+   * event's data. Answers from memory at once (`timeoutMs` is checked, as `flush` checks it, and
+   * otherwise unused). Rejects with a TypeError for a `limit` or `timeoutMs` that is not a number
+   * and a RangeError for a `limit` out of range. After close() it still answers, holding nothing.
+   */
+  activity(options?: { limit?: number; timeoutMs?: number }): Promise<WebhookActivity>;
+  /**
+   * Queues a given-up event again as it was (same `webhook-id`, same data), its attempts counted
+   * afresh: once, since it leaves the store of given-up events until it is given up again. Of
+   * those, the last `GIVEN_UP_KEPT` (100) are kept; an older one, an unknown id, or one already
+   * resent answers `not_found`. Events left at close() are not kept. Rejects with a TypeError when
+   * `id` is not a string, and with an Error when webhooks are off, the emitter is closed (or
+   * closing), or the queue is full (the event stays kept: try again once it drains).
+   */
+  resend(id: string): Promise<ResendResult>;
   /** False when no URL or store token is configured: every emit is then a no-op. */
   readonly enabled: boolean;
 }
@@ -160,6 +185,8 @@ export function createWebhookEmitter<Product = unknown, Order = unknown>(
   const concurrency = options.concurrency ?? 4;
   const coalesce = options.coalesce ?? true;
   const queue = createDeliveryQueue();
+  // What the status page reads: written only when an attempt starts or ends and when an event is given up.
+  const log = createActivityLog();
   const stats = { delivered: 0, failed: 0 };
   const idle: (() => void)[] = [];
   let active = 0;
@@ -212,21 +239,26 @@ export function createWebhookEmitter<Product = unknown, Order = unknown>(
   /** Unregisters the exit report; set while the queue holds events. */
   let unregisterExit: (() => void) | undefined;
 
-  function giveUp(delivery: QueuedEvent, reason: string, last?: Failed, quiet = false) {
+  /** Gives up an event, kept for resend(), reported, counted. */
+  function giveUp(delivery: LiveEvent, reason: string, last?: Failed, quiet = false) {
     stats.failed += 1;
+    log.givenUp(delivery, reason, true);
     report.givenUp(delivery, reason, last, quiet);
   }
 
-  function settle(delivery: Delivery, outcome: Outcome) {
+  /** Decides what comes after an attempt that took `latencyMs`: done, given up, or a retry. */
+  function settle(delivery: Delivery, outcome: Outcome, latencyMs: number) {
     active -= 1;
     delivery.inFlight = false;
     // Closed: close() has reported what was left (an attempt it abandoned included); nothing is
     // decided or reported after it resolved.
     if (stopped) return;
+    log.attempted(delivery, outcome, latencyMs);
     const wait = retryDelay(delivery.attempts, outcome, delays, jitter);
     if (outcome.done) {
       queue.remove(delivery);
       stats.delivered += 1;
+      log.delivered(delivery);
     } else if (wait === undefined) {
       queue.remove(delivery);
       giveUp(delivery, report.finalReason(outcome, delivery.attempts), outcome);
@@ -250,6 +282,7 @@ export function createWebhookEmitter<Product = unknown, Order = unknown>(
   function send(delivery: Delivery) {
     const attempt = new AbortController();
     attempts.add(attempt);
+    const started = performance.now();
     deliverer
       .send(delivery, attempt.signal)
       .catch(
@@ -261,7 +294,7 @@ export function createWebhookEmitter<Product = unknown, Order = unknown>(
       )
       .then((outcome) => {
         attempts.delete(attempt);
-        settle(delivery, outcome);
+        settle(delivery, outcome, Math.round(performance.now() - started));
       })
       .catch((error: unknown) =>
         logger.error({ err: error, id: delivery.id }, 'webhook delivery bookkeeping failed'),
@@ -280,6 +313,7 @@ export function createWebhookEmitter<Product = unknown, Order = unknown>(
       active += 1;
       delivery.inFlight = true;
       delivery.attempts += 1;
+      log.changed(delivery, now);
       // Serializing, signing and axios's request setup (about 100 µs) wait until the current I/O
       // callbacks are done: not in emit()'s caller, nor in the response it is about to send.
       setImmediate(send, delivery);
@@ -295,6 +329,13 @@ export function createWebhookEmitter<Product = unknown, Order = unknown>(
       unregisterExit = undefined;
       for (const resolve of idle.splice(0)) resolve();
     }
+  }
+
+  /** Puts an event on the queue, due at once, and starts what may start. */
+  function admit(message: WebhookMessage) {
+    log.changed(queue.add(message));
+    unregisterExit ??= reportAtExit(reportExit);
+    pump();
   }
 
   function enqueue(message: Omit<WebhookMessage, 'id'>): boolean {
@@ -319,7 +360,7 @@ export function createWebhookEmitter<Product = unknown, Order = unknown>(
       const full = `queue full (${maxQueueSize} events)`;
       if (!oldest) {
         giveUp(
-          { id, event: message.event, data: message.data, attempts: 0 },
+          { ...message, id, attempts: 0, inFlight: false, nextAttemptAt: 0, ...noProgress() },
           full,
           undefined,
           quietOverflow(),
@@ -331,9 +372,7 @@ export function createWebhookEmitter<Product = unknown, Order = unknown>(
     } else {
       logOverflowSummary();
     }
-    queue.add({ ...message, id });
-    unregisterExit ??= reportAtExit(reportExit);
-    pump();
+    admit({ ...message, id });
     return true;
   }
 
@@ -373,8 +412,11 @@ export function createWebhookEmitter<Product = unknown, Order = unknown>(
         `${undelivered.length} webhook(s) not delivered before close()`,
       );
     }
-    // Each event left, waiting or abandoned mid-attempt, goes to onFailure once, here.
-    for (const event of undelivered) report.givenUp(event, 'not delivered before close()', undefined, true);
+    // Each event left, waiting or abandoned mid-attempt, goes to onFailure once, here; the status
+    // page lists it given up, not resendable (a closed emitter sends nothing).
+    const left = 'not delivered before close()';
+    for (const delivery of queue.list()) log.givenUp(delivery, left, false);
+    for (const event of undelivered) report.givenUp(event, left, undefined, true);
     return { ...snapshot(), undelivered };
   }
 
@@ -405,5 +447,29 @@ export function createWebhookEmitter<Product = unknown, Order = unknown>(
       return closing;
     },
     stats: snapshot,
+    async activity(options = {}) {
+      const { limit, timeoutMs = 2000 } = options ?? {};
+      const cap = recentLimit(limit);
+      waitMs('activity', timeoutMs);
+      // Once closed, what the queue still holds was given up at close(): nothing is live.
+      const { counts, recent, perMinute } = log.snapshot(stopped ? [] : queue.list(), cap);
+      return { source: 'memory', enabled: deliverer.enabled, counts, recent, perMinute };
+    },
+    async resend(id) {
+      if (typeof id !== 'string') throw new TypeError(`resend: the id must be a string, got ${typeof id}`);
+      if (!deliverer.enabled)
+        throw new Error('resend: webhooks are off (no URL or store token): nothing can be sent');
+      if (closed) throw new Error('resend: the webhook emitter is closed');
+      const message = log.kept(id);
+      if (!message) return 'not_found';
+      if (queue.size >= maxQueueSize) {
+        throw new Error(
+          `resend: the webhook queue is full (${maxQueueSize} events); try again once it drains`,
+        );
+      }
+      log.forget(id);
+      admit(message);
+      return 'resent';
+    },
   };
 }

@@ -1,7 +1,11 @@
+import { noProgress, type Progress } from './activity-log.js';
 import type { WebhookMessage } from './delivery.js';
 
-/** An event in the in-memory emitter, from emit() until it is delivered or given up. */
-export interface Delivery extends WebhookMessage {
+/**
+ * An event in the in-memory emitter, from emit() until it is delivered or given up, with what the
+ * status page shows of its attempts.
+ */
+export interface Delivery extends WebhookMessage, Progress {
   /** Delivery attempts made so far. */
   attempts: number;
   /** When it may be attempted again, in ms since the epoch; 0 for at once. */
@@ -178,6 +182,7 @@ export function createDeliveryQueue(): DeliveryQueue {
         attempts: 0,
         nextAttemptAt: 0,
         inFlight: false,
+        ...noProgress(),
         seq: seq++,
         prev: newest,
         next: undefined,
