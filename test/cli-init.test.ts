@@ -136,9 +136,13 @@ describe('hiwelink init', () => {
         headers: { authorization: `Bearer ${env.STATUS_TOKEN}` },
       });
       expect(page.status).toBe(200);
-      expect(((await page.json()) as { setup: { auth: { method: string } } }).setup.auth.method).toBe(
-        auth === 'api-key' ? 'apiKey' : auth,
-      );
+      const shown = (await page.json()) as {
+        setup: { auth: { method: string } };
+        webhooks: { connected: boolean; enabled?: boolean };
+      };
+      expect(shown.setup.auth.method).toBe(auth === 'api-key' ? 'apiKey' : auth);
+      // The store's emitter is connected to the page (off: no HIWELINK_WEBHOOK_URL here).
+      expect(shown.webhooks).toMatchObject({ connected: true, enabled: false });
       // per_page=2 so the crawl has several pages and the store seeks past the kit's `after`.
       const report = await verifyStore({ baseUrl: url, credential: credentialFor(auth, env), perPage: 2 });
       const failed = report.checks.filter((check) => check.status === 'failed');

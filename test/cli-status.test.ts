@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { HiwelinkOptions, StatusReport } from '@hiwelink/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { recordingLogger } from './support/driver-values.js';
+import { cleanupsAfterEach, memoryEmitter } from './support/emitters.js';
 import { frameworks, startPerTest } from './support/frameworks.js';
 import { send } from './support/http-client.js';
 import { STACK_LINE } from './support/stores.js';
@@ -84,6 +85,53 @@ async function serve(handler: Parameters<typeof createServer>[1]): Promise<strin
 
 describe('hiwelink status', () => {
   const start = startPerTest(express);
+  const defer = cleanupsAfterEach();
+
+  it('shows the webhook deliveries, resends a given-up one, sends a test event and requests a sync', async () => {
+    let accept = false;
+    // Signed, so that each delivery carries its webhook-id.
+    const { emitter, receiver } = await memoryEmitter(defer, () => ({ status: accept ? 200 : 400 }), {
+      secret: 'cli-status-test-webhook-secret-0123',
+    });
+    const app = await start({
+      ...options,
+      status: { path: '/hiwelink/status', auth: { bearer: TOKEN }, webhooks: emitter },
+    });
+    const url = `${app.url}/hiwelink/status`;
+    emitter.productUpdated({ id: 42, name: 'Desk Lamp', price: 25 });
+    const given = async () => {
+      const { stdout } = await run([url, '--token', TOKEN, '--json']);
+      return (JSON.parse(stdout) as StatusReport & { webhooks: { counts: { givenUp: number } } }).webhooks;
+    };
+    await expect.poll(async () => (await given()).counts.givenUp, { timeout: 10_000 }).toBe(1);
+    const { stdout } = await run([url, '--token', TOKEN]);
+    expect(stdout).toContain('Webhooks (this instance only: in-memory emitter)');
+    expect(stdout).toMatch(/queued 0 {2}in flight 0 {2}delivered 0 {2}retrying 0 {2}given up 1\n/);
+    const row = stdout.split('\n').find((line) => line.includes('product.updated')) ?? '';
+    const id = /(\S+)$/.exec(row)?.[1] as string;
+    expect(row).toMatch(/product\.updated +42 +given up +1 +400 \S.* +\d+ ms +— +\S+$/);
+    expect(id).toMatch(/^msg_/);
+
+    accept = true;
+    const resent = await run([url, '--token', TOKEN, '--resend', id]);
+    expect(resent.stderr).toBe('');
+    expect(resent.stdout.trim()).toBe('The event is queued again, with its webhook-id.');
+    expect(resent.code).toBe(0);
+    await expect.poll(() => receiver.delivered().length, { timeout: 10_000 }).toBe(1);
+    expect(receiver.delivered()[0]?.headers['webhook-id']).toBe(id);
+    const again = await run([url, '--token', TOKEN, '--resend', id]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/^hiwelink: resend refused \(404\): That event is no longer kept/);
+
+    const test = await run([url, '--token', TOKEN, '--test-event', '--json']);
+    expect(test.code).toBe(0);
+    expect(JSON.parse(test.stdout)).toMatchObject({ ok: true, notice: 'test_sent' });
+    const sync = await run([url, '--token', TOKEN, '--request-sync']);
+    expect(sync.stdout).toContain('Full sync requested');
+    await expect
+      .poll(() => receiver.delivered().map((entry) => entry.body.event), { timeout: 10_000 })
+      .toEqual(expect.arrayContaining(['product.updated', 'sync.requested']));
+  });
 
   it('prints the crawl, skipped records, unlinked products, credential, set-up and log as tables', async () => {
     const app = await start(options);

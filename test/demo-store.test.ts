@@ -1357,8 +1357,13 @@ describe('demo store: main.js', () => {
     expect(refused.status).toBe(401);
     const page = await fetch(`${url}/hiwelink/status`, { headers: { authorization: `Bearer ${token}` } });
     expect(page.status).toBe(200);
-    const report = (await page.json()) as { crawls: { health: { answers: Record<string, number> } } };
+    const report = (await page.json()) as {
+      crawls: { health: { answers: Record<string, number> } };
+      webhooks: { connected: boolean; enabled?: boolean };
+    };
     expect(report.crawls.health.answers).toEqual({ '200': 1, '401': 1 });
+    // The store's emitter is connected to the page; off here, as the banner says.
+    expect(report.webhooks).toMatchObject({ connected: true, enabled: false });
     // The API key opens the API, not the page.
     expect(
       (await fetch(`${url}/hiwelink/status`, { headers: { authorization: `Bearer ${key}` } })).status,

@@ -161,8 +161,9 @@ export function createStore(
         strict: config.strict,
         health: repository.ping,
         auth: auth.options,
-        // The kit's status page: what HiWelink's crawls got, behind a token of its own.
-        status: { path: STATUS_PATH, auth: { bearer: statusToken } },
+        // The kit's status page: what HiWelink's crawls got and the webhooks' deliveries, behind a
+        // token of its own.
+        status: { path: STATUS_PATH, auth: { bearer: statusToken }, webhooks },
         ...kit,
       }),
     );

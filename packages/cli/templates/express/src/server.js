@@ -27,7 +27,7 @@ app.disable('x-powered-by');
 
 // GET /health, /api/products and /api/orders, as HiWelink crawls them. The kit checks the
 // credential too: a refusal stops the start in one line, like the settings above. The status page
-// (STATUS_PATH, behind STATUS_TOKEN) shows what HiWelink's crawls got.
+// (STATUS_PATH, behind STATUS_TOKEN) shows what HiWelink's crawls got and the webhooks' deliveries.
 app.use(
   await startup(() =>
     hiwelink({
@@ -35,7 +35,7 @@ app.use(
       orders: store.listOrders,
       health: () => store.ping(),
       auth,
-      status: { path: STATUS_PATH, auth: { bearer: status.token } },
+      status: { path: STATUS_PATH, auth: { bearer: status.token }, webhooks },
     }),
   ),
 );

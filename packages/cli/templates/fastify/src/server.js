@@ -41,14 +41,14 @@ const app = Fastify({
 
 // GET /health, /api/products and /api/orders, as HiWelink crawls them. The kit checks the
 // credential too: a refusal stops the start in one line, like the settings above. The status page
-// (STATUS_PATH, behind STATUS_TOKEN) shows what HiWelink's crawls got.
+// (STATUS_PATH, behind STATUS_TOKEN) shows what HiWelink's crawls got and the webhooks' deliveries.
 await startup(() =>
   app.register(hiwelink, {
     products: store.listProducts,
     orders: store.listOrders,
     health: () => store.ping(),
     auth,
-    status: { path: STATUS_PATH, auth: { bearer: status.token } },
+    status: { path: STATUS_PATH, auth: { bearer: status.token }, webhooks },
     logger: app.log,
   }),
 );
