@@ -1,9 +1,12 @@
 import { createHiwelink, HiwelinkConfigError, type HiwelinkOptions } from '@hiwelink/core';
 import { describe, expect, it } from 'vitest';
 import { recordingLogger } from './support/driver-values.js';
-import { cleanupsAfterEach, memoryEmitter } from './support/emitters.js';
+import { cleanupsAfterEach, durableEmitters, memoryEmitter, privateDurable } from './support/emitters.js';
 import { frameworks, startPerTest } from './support/frameworks.js';
 import { send } from './support/http-client.js';
+import { startReceiver } from './support/receiver.js';
+import { freePort, privateRedis, redisServerAvailable } from './support/redis-server.js';
+import { connectRedis } from './support/services.js';
 
 const KEY = 'hwk_live_status_page_api_key_0001';
 const TOKEN = 'hws_status_token_0123456789abcdef';
@@ -295,4 +298,92 @@ describe('status page options', () => {
     expect(answer.status).toBe(200);
     expect(answer.body).toContain('surrounding whitespace removed');
   });
+});
+
+describe('status page with the durable emitter', async () => {
+  const redis = await connectRedis();
+  const defer = cleanupsAfterEach();
+  const start = startPerTest(
+    frameworks.find((framework) => framework.name === 'express 5') as (typeof frameworks)[number],
+  );
+  const outage = redisServerAvailable();
+
+  it.skipIf(!redis)('shows the dead letters from Redis and resends one from the page', async () => {
+    let accept = false;
+    const receiver = await startReceiver(() => ({ status: accept ? 200 : 422 }));
+    defer(receiver.close);
+    const durable = durableEmitters(redis, defer);
+    const emitter = durable.emitter(durable.queueName(), receiver.url, {
+      secret: 'status-page-test-webhook-secret-0123',
+    });
+    const app = await start(
+      options({ status: { path: '/status', auth: { bearer: TOKEN }, webhooks: emitter } }),
+    );
+    const url = `${app.url}/status`;
+    expect(
+      await emitter.orderCreated({
+        id: 'o-9',
+        order_number: 'A9',
+        total: 5,
+        status: 'pending',
+        customer_email: EMAIL,
+      }),
+    ).toBe(true);
+    type Report = {
+      webhooks: { source: string; counts: { dead: number }; recent: { id: string; state: string }[] };
+      actions: { csrf: string };
+    };
+    const report = async () => (await send(url, { headers: bearer(TOKEN) })).json() as Report;
+    await expect.poll(async () => (await report()).webhooks.counts.dead, { timeout: 15_000 }).toBe(1);
+    const { webhooks, actions } = await report();
+    expect(webhooks.source).toBe('redis');
+    const dead = webhooks.recent.find((record) => record.state === 'dead');
+    const page = await send(url, { headers: { ...html, ...basic('me', TOKEN) } });
+    expect(page.body).toContain('dead letters');
+    expect(page.body).toContain(`id=${dead?.id}`);
+    accept = true;
+    const resend = await send(`${url}?action=resend&id=${dead?.id}&csrf=${actions.csrf}`, {
+      method: 'POST',
+      headers: bearer(TOKEN),
+    });
+    expect(resend.json()).toMatchObject({ ok: true, notice: 'resent' });
+    await expect
+      .poll(() => receiver.received.filter((entry) => entry.status === 200).length, { timeout: 15_000 })
+      .toBe(1);
+    expect(receiver.received.find((entry) => entry.status === 200)?.headers['webhook-id']).toBe(dead?.id);
+    await expect.poll(async () => (await report()).webhooks.counts.dead, { timeout: 15_000 }).toBe(0);
+  });
+
+  it.skipIf(!outage)(
+    'keeps answering while Redis hangs: the figures say why, an action answers 503',
+    async () => {
+      const own = privateRedis(await freePort());
+      await own.start();
+      defer(own.kill);
+      const emitter = privateDurable(defer, `status-${Date.now()}`, 500)(own.url, 'http://127.0.0.1:9');
+      const app = await start(
+        options({ status: { path: '/status', auth: { bearer: TOKEN }, webhooks: emitter } }),
+      );
+      const url = `${app.url}/status`;
+      const { actions } = (await send(url, { headers: bearer(TOKEN) })).json() as {
+        actions: { csrf: string };
+      };
+      own.pause();
+      const reply = await send(url, { headers: bearer(TOKEN) });
+      expect(reply.status).toBe(200);
+      expect((reply.json() as { webhooks: { error: string } }).webhooks.error).toMatch(
+        /Redis did not answer within 2000 ms/,
+      );
+      const page = await send(url, { headers: { ...html, ...basic('me', TOKEN) } });
+      expect(page.status).toBe(200);
+      expect(page.body).toContain('The figures could not be read');
+      const sync = await send(`${url}?action=sync&csrf=${actions.csrf}`, {
+        method: 'POST',
+        headers: bearer(TOKEN),
+      });
+      // The emitter holds the event in memory while Redis hangs and says it is not stored: refused, not lost.
+      expect([409, 503]).toContain(sync.status);
+      own.resume();
+    },
+  );
 });

@@ -7,15 +7,25 @@ import {
   newWebhookId,
   numberRules,
   type RecordEvents,
+  type ResendResult,
   type RetryOptions,
   retryDelay,
+  type WebhookActivity,
   type WebhookEvents,
+  type WebhookInspector,
   type WebhookMessage,
   waitMs,
   within,
 } from '@hiwelink/core';
 import { DelayedError, type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
+import {
+  type AttemptFailure,
+  activityLimit,
+  createActivity,
+  type DeliveredResult,
+  idleActivity,
+} from './activity.js';
 import { createHoldingBuffer, type HeldEvent } from './held.js';
 import { createLines } from './ordering.js';
 
@@ -78,9 +88,34 @@ export interface DurableWebhookStats {
 }
 
 export interface DurableWebhookEmitter<Product = unknown, Order = unknown>
-  extends WebhookEvents<Product, Order, Promise<boolean>> {
+  extends WebhookEvents<Product, Order, Promise<boolean>>,
+    WebhookInspector {
   /** False when no URL or store token is configured: every emit then resolves `false`. */
   readonly enabled: boolean;
+  productUpdated(product: Product): Promise<boolean>;
+  requestSync(): Promise<boolean>;
+  /**
+   * What the status page shows, read from Redis (`source: 'redis'`): every instance on the queue
+   * sees the same figures, whether it runs a worker or not. `counts.delivered` and
+   * `counts.givenUp` are what Redis keeps (the last 1000 delivered, the last 5000 given up);
+   * `counts.retrying` are the events waiting for a retry after a failed attempt (events parked
+   * behind an earlier event of their entity are `queued`). `recent` merges up to `limit` events of
+   * each kind (delivered, retrying, in flight, queued, dead), newest change first, never an
+   * event's data; `perMinute` counts the attempts every worker made (each adds its own within a
+   * second, and at close()). `limit`: a whole number from 0 to 500 (default 50), else a
+   * TypeError; `timeoutMs`: as for `stats()` (default 2000). Rejects with an Error naming Redis
+   * and the queue when Redis fails or does not answer within `timeoutMs`. Not configured:
+   * `enabled: false`, zeros, no events.
+   */
+  activity(options?: { limit?: number; timeoutMs?: number }): Promise<WebhookActivity>;
+  /**
+   * Puts the dead-lettered event whose webhook-id is `id` back on the queue, as `replayDead()`
+   * does for all: same webhook-id and data, behind its entity's pending events, attempts counted
+   * afresh, out of the dead-letter set. `'not_found'` when the set holds no such event (never
+   * dead, already resent by any instance, or not configured). Rejects with a TypeError when `id`
+   * is not a string, and with Redis's error when Redis fails.
+   */
+  resend(id: string): Promise<ResendResult>;
   /**
    * Counts read from Redis: every instance on the queue sees the same numbers. Rejects when Redis
    * does not answer within `timeoutMs` (BullMQ would wait for it forever). @default 5000
@@ -113,6 +148,8 @@ interface EventJob {
   line: string;
   /** How many times it came back from the dead-letter set. */
   replays?: number;
+  /** The last attempt, when it failed and is to be retried; for the status page. */
+  lastFailure?: AttemptFailure;
 }
 
 interface DeadEvent extends EventJob {
@@ -120,6 +157,8 @@ interface DeadEvent extends EventJob {
   status?: number;
   attempts: number;
   failedAt: number;
+  /** How long the last attempt took, in ms. */
+  latencyMs?: number;
 }
 
 /** A failed attempt worth retrying; BullMQ's backoff strategy below reads its delay. */
@@ -143,6 +182,23 @@ const PARK_MIN_MS = 100;
 const PARK_MAX_MS = 30_000;
 /** How long a line waits for a head whose job does not exist before dropping it. */
 const GAP_MS = 60_000;
+
+/** `activity()`'s options checked, defaults applied; throws a TypeError naming the one that is wrong. */
+function activityOptions(options: unknown) {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError('activity: options must be an object ({ limit?, timeoutMs? })');
+  }
+  const { limit, timeoutMs = 2000 } = options as { limit?: unknown; timeoutMs?: unknown };
+  return { limit: activityLimit(limit), timeoutMs: waitMs('activity', timeoutMs) };
+}
+
+const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/** `resend()`'s id checked: a webhook-id is text. */
+function resendId(id: unknown) {
+  if (typeof id !== 'string')
+    throw new TypeError(`resend: the id must be a webhook-id string (got ${typeof id})`);
+}
 
 /** An ioredis client that stops reconnecting once `stopping()` says so, so that close() can finish while Redis is down. */
 function redisClient(connection: string | RedisOptions, overrides: RedisOptions, stopping: () => boolean) {
@@ -191,6 +247,15 @@ export function createDurableWebhookEmitter<Product = unknown, Order = unknown>(
       orderDeleted: off,
       requestSync: off,
       stats: async () => ({ queued: 0, active: 0, delivered: 0, failed: 0, dead: 0 }),
+      activity: async (options = {}) => {
+        activityOptions(options);
+        return idleActivity(Date.now());
+      },
+      // Nothing is ever sent, so nothing is ever dead.
+      resend: async (id) => {
+        resendId(id);
+        return 'not_found';
+      },
       replayDead: async () => 0,
       held: () => [],
       close: async () => ({ held: [] }),
@@ -239,6 +304,12 @@ export function createDurableWebhookEmitter<Product = unknown, Order = unknown>(
   queue.on('error', onError('queue'));
   deadQueue.on('error', onError('dead-letter queue'));
   const lines = createLines(client, `${PREFIX}:${queueName}:hiwelink`);
+  const tracked = createActivity(client, `${PREFIX}:${queueName}:hiwelink`, (error) =>
+    logger.warn(
+      { err: error, queue: queueName },
+      `webhook activity counts not written to Redis: ${errorText(error)}`,
+    ),
+  );
 
   let closed = false;
   let closing: Promise<DurableCloseReport> | undefined;
@@ -390,26 +461,46 @@ export function createDurableWebhookEmitter<Product = unknown, Order = unknown>(
       const jobId = job.id as string;
       const { message, line } = job.data;
       await waitTurn(job, token, jobId);
+      if (job.attemptsMade > 0) await tracked.retryStarted(jobId);
+      const started = Date.now();
       // Ended by its own deadline (`timeoutMs`) at the latest, or by BullMQ cancelling the job.
       const outcome = await deliverer.send(message, signal);
+      const ended = Date.now();
+      const latencyMs = ended - started;
       const attempts = job.attemptsMade + 1;
       if (outcome.done) {
+        tracked.attempted(true, ended);
         await settle(line, jobId);
-        return;
+        const result: DeliveredResult = { latencyMs, attempts };
+        if (outcome.status !== undefined) result.status = outcome.status;
+        return result;
       }
       const wait = retryDelay(attempts, outcome, delays, jitter);
       const { id, event, data } = message;
+      const status = outcome.status;
+      tracked.attempted(false, ended);
       if (wait !== undefined) {
         report.retrying({ id, event, data, attempts }, outcome, wait);
+        const lastFailure: AttemptFailure = {
+          reason: outcome.reason,
+          latencyMs,
+          attempts,
+          at: ended,
+          nextAttemptAt: ended + wait,
+          ...(status === undefined ? {} : { status }),
+        };
+        await counted(
+          Promise.all([job.updateData({ ...job.data, lastFailure }), tracked.retryWaits(jobId, ended)]),
+        );
         throw new RetryLater(outcome.reason, wait);
       }
       const reason = report.finalReason(outcome, attempts);
-      const status = outcome.status;
       const dead: DeadEvent = {
         ...job.data,
         reason,
         attempts,
-        failedAt: Date.now(),
+        failedAt: ended,
+        latencyMs,
         ...(status === undefined ? {} : { status }),
       };
       await deadQueue.add(message.event, dead, { jobId });
@@ -438,39 +529,114 @@ export function createDurableWebhookEmitter<Product = unknown, Order = unknown>(
     return { worker, workerClient };
   }
 
-  async function replayDead() {
-    const dead = await deadQueue.getWaiting(0, -1);
+  /**
+   * Puts dead-lettered events back on the queue, oldest first, each behind its entity's pending
+   * events, with its webhook-id (a new job id, so BullMQ does not take it for the old one); then
+   * takes them out of the dead-letter set. Resolves with how many this call took out: an event
+   * another instance replays at the same time is queued once (same job id) and counted once.
+   */
+  async function replay(dead: Job<DeadEvent>[]) {
     dead.sort((a, b) => a.timestamp - b.timestamp);
     let replayed = 0;
     for (const job of dead) {
       const { message, line, replays = 0 } = job.data;
       await enqueue(message, line, `${message.id}-r${replays + 1}`, replays + 1);
-      await job.remove();
-      replayed += 1;
+      replayed += await deadQueue.remove(job.id as string);
     }
     if (replayed > 0) logger.warn({ queue: queueName, replayed }, `${replayed} dead webhook(s) replayed`);
     return replayed;
   }
 
-  async function stats(timeoutMs = 5000): Promise<DurableWebhookStats> {
-    waitMs('stats', timeoutMs);
-    const answer = await within(
-      Promise.all([
-        queue.getJobCounts('waiting', 'prioritized', 'delayed', 'active', 'completed', 'failed'),
-        deadQueue.getWaitingCount(),
-      ]),
-      timeoutMs,
-    );
+  const replayDead = async () => replay(await deadQueue.getWaiting(0, -1));
+
+  async function resend(id: string): Promise<ResendResult> {
+    resendId(id);
+    const isIt = (job: Job<DeadEvent> | undefined): job is Job<DeadEvent> => job?.data?.message?.id === id;
+    // A dead event's job id is its webhook-id, or, once replayed before, that with `-r<n>`: looked
+    // for among the dead set's ids only then.
+    const first = id === '' ? undefined : await deadQueue.getJob(id);
+    let jobs = isIt(first) ? [first] : [];
+    if (jobs.length === 0) {
+      const replayed = (jobId: string) =>
+        jobId.startsWith(`${id}-r`) && /^\d+$/.test(jobId.slice(id.length + 2));
+      const ids = (await client.lrange(deadQueue.keys.wait as string, 0, -1)).filter(replayed);
+      jobs = (await Promise.all(ids.map((jobId) => deadQueue.getJob(jobId)))).filter(isIt);
+    }
+    return (await replay(jobs)) > 0 ? 'resent' : 'not_found';
+  }
+
+  /**
+   * `work`'s answer within `timeoutMs`; otherwise rejects with an Error naming Redis, the queue
+   * and what failed (`what`), since BullMQ waits for a Redis that is down or hangs forever.
+   */
+  async function fromRedis<T>(what: string, work: () => Promise<T>, timeoutMs: number): Promise<T> {
+    let answer: T | typeof LATE;
+    try {
+      answer = await within(work(), timeoutMs);
+    } catch (error) {
+      throw new Error(`${what}: Redis failed (queue ${queueName}): ${errorText(error)}`, { cause: error });
+    }
     if (answer === LATE) throw new Error(`Redis did not answer within ${timeoutMs} ms (queue ${queueName})`);
-    const [counts, dead] = answer;
-    const count = (type: string) => counts[type] ?? 0;
+    return answer;
+  }
+
+  async function counts() {
+    const [jobs, dead] = await Promise.all([
+      queue.getJobCounts('waiting', 'prioritized', 'delayed', 'active', 'completed', 'failed'),
+      deadQueue.getWaitingCount(),
+    ]);
+    const count = (type: string) => jobs[type] ?? 0;
     return {
-      queued: count('waiting') + count('prioritized') + count('delayed'),
+      pending: count('waiting') + count('prioritized') + count('delayed'),
       active: count('active'),
       delivered: count('completed'),
       failed: count('failed'),
       dead,
     };
+  }
+
+  async function stats(timeoutMs = 5000): Promise<DurableWebhookStats> {
+    waitMs('stats', timeoutMs);
+    const { pending, ...rest } = await fromRedis('stats', counts, timeoutMs);
+    return { queued: pending, ...rest };
+  }
+
+  async function activity(options: { limit?: number; timeoutMs?: number } = {}): Promise<WebhookActivity> {
+    const { limit, timeoutMs } = activityOptions(options);
+    const now = Date.now();
+    const read = async () => {
+      const [figures, retrying, recent, perMinute] = await Promise.all([
+        counts(),
+        tracked.retryingCount(),
+        tracked.recent(queue, deadQueue, limit),
+        tracked.perMinute(now),
+      ]);
+      return {
+        source: 'redis' as const,
+        enabled: true,
+        counts: {
+          // A retry that just became due may be counted in both for a moment.
+          queued: Math.max(0, figures.pending - retrying),
+          inFlight: figures.active,
+          delivered: figures.delivered,
+          retrying,
+          givenUp: figures.failed,
+          dead: figures.dead,
+        },
+        recent,
+        perMinute,
+      };
+    };
+    return fromRedis('activity', read, timeoutMs);
+  }
+
+  /** The status page's bookkeeping never fails a delivery: a count lost to Redis is only logged. */
+  async function counted(work: Promise<unknown>) {
+    try {
+      await work;
+    } catch (error) {
+      logger.warn({ err: error, queue: queueName }, `webhook activity not recorded: ${errorText(error)}`);
+    }
   }
 
   /**
@@ -514,6 +680,9 @@ export function createDurableWebhookEmitter<Product = unknown, Order = unknown>(
         // BullMQ leaves a connection it was given open.
         await quitWithin(worker.workerClient, left());
       }
+      // The worker's last attempts, for the status page's chart.
+      // At most a second: a chart is not worth a longer shutdown.
+      if (worker) await within(tracked.lastTally(), Math.min(1000, left()));
       stopping = true;
       if ((await within(Promise.allSettled([queue.close(), deadQueue.close()]), left())) === LATE)
         client.disconnect();
@@ -533,6 +702,8 @@ export function createDurableWebhookEmitter<Product = unknown, Order = unknown>(
     orderDeleted: (order) => emit(() => build('orders', 'deleted', order)),
     requestSync: () => emit(() => ({ event: 'sync.requested', topic: 'sync', entity: 'all', data: {} })),
     stats,
+    activity,
+    resend,
     replayDead,
     held: holding.list,
     close,

@@ -6,6 +6,7 @@ import { parseBasic, parseBearer } from '../auth/headers.js';
 import { jsonResponse } from '../errors.js';
 import type { CoreRequest, CoreResponse } from '../http.js';
 import type { Logger } from '../logger.js';
+import { LATE, within } from '../webhooks/within.js';
 import type { WebhookActivity } from './activity.js';
 import type { ResolvedStatus } from './options.js';
 import { NOTICES, type Notice, renderPage, renderSignIn, STATUS_CSP } from './page.js';
@@ -52,6 +53,8 @@ export interface StatusReport {
 export type Action = 'resend' | 'test-event' | 'sync';
 
 const ACTIONS: Action[] = ['resend', 'test-event', 'sync'];
+/** How long an action may take, in ms; past it the answer is 503 and the log says why. */
+const ACTION_TIMEOUT_MS = 10_000;
 const EVENT_ID = /^[A-Za-z0-9_.:-]{1,200}$/;
 const EMAIL = /[^\s@<>"'(),;:]+@[^\s@<>"'(),;:]+\.[A-Za-z]{2,}/g;
 const REALM = 'Basic realm="hiwelink-status", charset="UTF-8"';
@@ -168,7 +171,7 @@ export function createStatusRoute(context: StatusContext) {
       return result === 'resent' ? [200, 'resent'] : [404, 'not_found'];
     }
     if (action === 'sync') return (await webhooks.requestSync()) ? [200, 'sync_requested'] : [409, 'refused'];
-    const product = await context.firstProduct(AbortSignal.timeout(10_000));
+    const product = await context.firstProduct(AbortSignal.timeout(ACTION_TIMEOUT_MS));
     if (product === undefined) return [409, 'test_empty'];
     return (await webhooks.productUpdated(product)) ? [200, 'test_sent'] : [409, 'refused'];
   }
@@ -199,7 +202,10 @@ export function createStatusRoute(context: StatusContext) {
     }
     let outcome: [number, Notice];
     try {
-      outcome = await act(action, query);
+      // A Redis that hangs would hold the browser's request forever: the action gets a budget.
+      const done = await within(act(action, query), ACTION_TIMEOUT_MS);
+      if (done === LATE) throw new Error(`no answer within ${ACTION_TIMEOUT_MS} ms (is Redis reachable?)`);
+      outcome = done;
     } catch (error) {
       logger.error({ err: error, action }, `status page: ${action} failed`);
       outcome = [503, 'failed'];

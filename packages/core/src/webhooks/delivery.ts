@@ -36,7 +36,7 @@ export interface WebhookMessage {
  * `RESPONSE_EXCERPT_BYTES` bytes, as text) when it was not a 2xx, for the logs.
  */
 export type Outcome =
-  /** Delivered; `status` is the receiver's 2xx. */
+  /** Delivered; `status` is the receiver's 2xx (absent from outcomes made by hand). */
   | { done: true; status?: number }
   | {
       done: false;
