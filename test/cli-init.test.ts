@@ -50,6 +50,9 @@ function readEnv(dir: string): Record<string, string> {
 }
 
 /** Starts the generated store as `npm start` does, on a free port; resolves with its printed URL. */
+/** The start-up output of each store `start` started, by URL. */
+const banners = new Map<string, string>();
+
 async function start(dir: string, extraEnv: Record<string, string> = {}): Promise<string> {
   const child = spawn(process.execPath, ['--env-file=.env', 'src/server.js'], {
     cwd: dir,
@@ -70,7 +73,9 @@ async function start(dir: string, extraEnv: Record<string, string> = {}): Promis
     const read = (chunk: Buffer) => {
       output += chunk.toString();
       const url = /listening on (http:\/\/\S+)/.exec(output)?.[1];
-      if (url) {
+      // The banner ends with the status page's lines.
+      if (url && /\n {2}status token .*\n/.test(output)) {
+        banners.set(url, output);
         clearTimeout(timer);
         resolve(url);
       }
@@ -120,6 +125,24 @@ describe('hiwelink init', () => {
       expect(manifest.dependencies[framework]).toBeDefined();
 
       const url = await start(dir);
+      // The status page: its URL in the banner (the token from .env is not printed), 401 without it.
+      const banner = banners.get(url) ?? '';
+      expect(banner).toContain(`\n  status page  ${url}/hiwelink/status  (npx hiwelink status`);
+      expect(banner).toContain('\n  status token STATUS_TOKEN, from .env');
+      expect(env.STATUS_TOKEN).toMatch(/^hws_[0-9a-f]{64}$/);
+      expect(banner).not.toContain(env.STATUS_TOKEN);
+      expect((await fetch(`${url}/hiwelink/status`)).status).toBe(401);
+      const page = await fetch(`${url}/hiwelink/status`, {
+        headers: { authorization: `Bearer ${env.STATUS_TOKEN}` },
+      });
+      expect(page.status).toBe(200);
+      const shown = (await page.json()) as {
+        setup: { auth: { method: string } };
+        webhooks: { connected: boolean; enabled?: boolean };
+      };
+      expect(shown.setup.auth.method).toBe(auth === 'api-key' ? 'apiKey' : auth);
+      // The store's emitter is connected to the page (off: no HIWELINK_WEBHOOK_URL here).
+      expect(shown.webhooks).toMatchObject({ connected: true, enabled: false });
       // per_page=2 so the crawl has several pages and the store seeks past the kit's `after`.
       const report = await verifyStore({ baseUrl: url, credential: credentialFor(auth, env), perPage: 2 });
       const failed = report.checks.filter((check) => check.status === 'failed');
@@ -155,6 +178,29 @@ describe('hiwelink init', () => {
       expect(invalid.status).toBe(400);
     });
   }
+
+  it('mounts the status page with a token made for the run when STATUS_TOKEN is unset, and hiwelink status reads it', async () => {
+    const dir = freshDir();
+    expect(run(bin, ['init', dir, '--framework', 'koa', '--yes', '--no-install']).code).toBe(0);
+    const url = await start(dir, { STATUS_TOKEN: '' });
+    const token =
+      /\n {2}status token (hws_[0-9a-f]{64}) {2}\(generated for this run; set STATUS_TOKEN in \.env/.exec(
+        banners.get(url) ?? '',
+      )?.[1];
+    expect(token).toBeDefined();
+    expect(token).not.toBe(readEnv(dir).STATUS_TOKEN);
+    const crawled = await fetch(`${url}/api/products?page=1&per_page=2`, {
+      headers: { 'x-api-key': readEnv(dir).HIWELINK_API_KEY ?? '' },
+    });
+    expect(crawled.status).toBe(200);
+    const status = run(bin, ['status', `${url}/hiwelink/status`, '--token', token as string]);
+    expect(status.stderr).toBe('');
+    expect(status.code).toBe(0);
+    expect(status.stdout).toMatch(/\n {2}products +\S+ \S+ UTC \(\d+ s ago\) +1 from page 1 +2 /);
+    const wrong = run(bin, ['status', `${url}/hiwelink/status`, '--token', readEnv(dir).ADMIN_TOKEN ?? '']);
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toContain('refused the token (401)');
+  });
 
   it('refuses a directory that is not empty, and overwrites nothing', () => {
     const dir = freshDir();

@@ -1027,6 +1027,7 @@ describe('demo store: configuration', () => {
       auth: { method: 'api-key' },
       apiKey: undefined,
       adminToken: undefined,
+      statusToken: undefined,
       seedProducts: 250,
       seedOrders: 1200,
       databaseFile: './data/store.db',
@@ -1217,12 +1218,14 @@ describe('demo store: generated secrets', () => {
       const first = createStore(readConfig(env));
       expect(first.apiKey).toMatch(/^hwk_live_[0-9a-f]{64}$/);
       expect(first.adminToken).toMatch(/^adm_[0-9a-f]{64}$/);
+      expect(first.statusToken).toMatch(/^hws_[0-9a-f]{64}$/);
       expect(first.repository.deleteProduct('1')).toBe(true);
       first.close();
 
       const second = createStore(readConfig({ ...env, SEED_PRODUCTS: '99' }));
       expect(second.apiKey).toBe(first.apiKey);
       expect(second.adminToken).toBe(first.adminToken);
+      expect(second.statusToken).toBe(first.statusToken);
       expect(second.repository.listProducts({ perPage: 100, offset: 0 }).total).toBe(9);
       second.close();
 
@@ -1272,6 +1275,7 @@ describe('demo store: main.js', () => {
       HIWELINK_BASIC_USER,
       HIWELINK_JWT_SECRET,
       ADMIN_TOKEN,
+      STATUS_TOKEN,
       PORT,
       HIWELINK_WEBHOOK_URL,
       HIWELINK_STORE_TOKEN,
@@ -1340,6 +1344,30 @@ describe('demo store: main.js', () => {
     expect(health.status).toBe(200);
     expect(await health.json()).toMatchObject({ status: 'ok' });
     expect((await fetch(`${url}/health`)).status).toBe(401);
+
+    // The status page: its URL and generated token in the banner, and a line that reads it.
+    const status =
+      /\n {2}status page {2}(\S+) .*\n {2}status token (hws_[0-9a-f]{64}) {2}\(generated for this run only; set STATUS_TOKEN/.exec(
+        output().stdout,
+      );
+    expect(status?.[1]).toBe(`${url}/hiwelink/status`);
+    const token = status?.[2] as string;
+    expect(output().stdout).toContain(`  npx hiwelink status '${url}/hiwelink/status' --token '${token}'`);
+    const refused = await fetch(`${url}/hiwelink/status`, { headers: { accept: 'application/json' } });
+    expect(refused.status).toBe(401);
+    const page = await fetch(`${url}/hiwelink/status`, { headers: { authorization: `Bearer ${token}` } });
+    expect(page.status).toBe(200);
+    const report = (await page.json()) as {
+      crawls: { health: { answers: Record<string, number> } };
+      webhooks: { connected: boolean; enabled?: boolean };
+    };
+    expect(report.crawls.health.answers).toEqual({ '200': 1, '401': 1 });
+    // The store's emitter is connected to the page; off here, as the banner says.
+    expect(report.webhooks).toMatchObject({ connected: true, enabled: false });
+    // The API key opens the API, not the page.
+    expect(
+      (await fetch(`${url}/hiwelink/status`, { headers: { authorization: `Bearer ${key}` } })).status,
+    ).toBe(401);
 
     child.kill('SIGTERM');
     const [code] = await exited;

@@ -18,6 +18,7 @@ import { readmes, repo, shellLines } from './support/readme.js';
 const scratch = join(repo, '.scaffold-test', `readme-${randomUUID()}`);
 const KEY = 'hwk_live_readme_cli_lines';
 const SECRET = 'whsec_cmVhZG1lLWNsaS1saW5lcy1zZWNyZXQ=';
+const STATUS_TOKEN = 'hws_readme_cli_lines_status_token';
 
 const CLI_LINE =
   /^(npx hiwelink|hiwelink|npm create hiwelink-store|npx create-hiwelink-store|create-hiwelink-store)(\s|$)/;
@@ -50,7 +51,12 @@ beforeAll(async () => {
       total: records.length,
     });
   const app = express().use(
-    hiwelink({ products: page(catalog), orders: page([{ id: '1001' }]), auth: { apiKey: KEY } }),
+    hiwelink({
+      products: page(catalog),
+      orders: page([{ id: '1001' }]),
+      auth: { apiKey: KEY },
+      status: { path: '/hiwelink/status', auth: { bearer: STATUS_TOKEN } },
+    }),
   );
   const server = createServer(app);
   servers.push(server);
@@ -101,6 +107,7 @@ function environment() {
       .join(delimiter),
     HIWELINK_API_KEY: KEY,
     HIWELINK_WEBHOOK_SECRET: SECRET,
+    STATUS_TOKEN,
     REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
     npm_config_yes: 'false',
     npm_config_update_notifier: 'false',
@@ -191,6 +198,7 @@ describe('the CLI lines of the READMEs', () => {
         const { version } = JSON.parse(readFileSync(join(repo, 'packages/cli/package.json'), 'utf8'));
         expect(output.trim()).toBe(version);
       }
+      if (/\bhiwelink status\b/.test(line)) expect(output).toMatch(/\n {2}products +\S+ \S+ UTC/);
       if (/^hiwelink keygen$/.test(line)) expect(output).toMatch(/^key {5}hwk_live_[0-9a-f]{64}$/m);
     });
   }

@@ -249,6 +249,15 @@ describe.each(FRAMEWORKS)('the %s scaffold', (framework) => {
     ['a 1-character ADMIN_TOKEN', { ADMIN_TOKEN: 'a' }, 'ADMIN_TOKEN', /16 characters/],
     ['a space inside ADMIN_TOKEN', { ADMIN_TOKEN: `${KEY} x` }, 'ADMIN_TOKEN', /letters, digits/],
     ['an ADMIN_TOKEN in another script', { ADMIN_TOKEN: `${KEY}é` }, 'ADMIN_TOKEN', /letters, digits/],
+    ['a 1-character STATUS_TOKEN', { STATUS_TOKEN: 'a' }, 'STATUS_TOKEN', /16 characters/],
+    ['a space inside STATUS_TOKEN', { STATUS_TOKEN: `${KEY} x` }, 'STATUS_TOKEN', /letters, digits/],
+    ['STATUS_TOKEN = ADMIN_TOKEN', { STATUS_TOKEN: KEY, ADMIN_TOKEN: KEY }, 'STATUS_TOKEN', /ADMIN_TOKEN/],
+    [
+      'STATUS_TOKEN = HIWELINK_API_KEY',
+      { STATUS_TOKEN: KEY, HIWELINK_API_KEY: KEY },
+      'STATUS_TOKEN',
+      /credential HiWelink uses/,
+    ],
   ])('refuses %s in one line naming it, no stack', async (_case, env, variable, reason) => {
     store ??= target();
     const running = store.launch(env);
@@ -287,6 +296,18 @@ describe('the demo store names the variable of a secret no header can carry', ()
     ['a 1-character ADMIN_TOKEN', { ADMIN_TOKEN: 'a' }, /^ADMIN_TOKEN must be at least 16 characters/],
     ['a space inside ADMIN_TOKEN', { ADMIN_TOKEN: `${KEY} x` }, /^ADMIN_TOKEN must hold only letters/],
     ['a non-ASCII ADMIN_TOKEN', { ADMIN_TOKEN: `${KEY}é` }, /^ADMIN_TOKEN must hold only letters/],
+    ['a 1-character STATUS_TOKEN', { STATUS_TOKEN: 'a' }, /^STATUS_TOKEN must be at least 16 characters/],
+    ['a space inside STATUS_TOKEN', { STATUS_TOKEN: `${KEY} x` }, /^STATUS_TOKEN must hold only letters/],
+    [
+      'STATUS_TOKEN = ADMIN_TOKEN',
+      { STATUS_TOKEN: KEY, ADMIN_TOKEN: KEY },
+      /^STATUS_TOKEN must not be ADMIN_TOKEN/,
+    ],
+    [
+      'STATUS_TOKEN = HIWELINK_API_KEY',
+      { STATUS_TOKEN: KEY, HIWELINK_API_KEY: KEY },
+      /^STATUS_TOKEN must not be HIWELINK_API_KEY/,
+    ],
   ])('refuses %s', (_case, env, problem) => {
     expect(() => readConfig(env)).toThrow(problem);
   });

@@ -66,6 +66,8 @@ export interface Store {
   authHeaders(): Promise<Record<string, string>>;
   /** The admin API's bearer token: from the config, or generated once and kept in the database. */
   adminToken: string;
+  /** The status page's bearer token: from the config, or generated once and kept in the database. */
+  statusToken: string;
   /**
    * Sends each committed change to HiWelink (`config.webhooks`), mapped as the list endpoints map
    * it; `enabled` is false, and every emit a no-op, when webhooks are off.
@@ -81,6 +83,9 @@ export interface Store {
   /** Closes the database now, without waiting for the webhooks still queued (see `shutdown`). Safe to call twice. */
   close(): void;
 }
+
+/** Where the kit serves the status page (`hiwelink status <url>/hiwelink/status` reads it). */
+export const STATUS_PATH = '/hiwelink/status';
 
 /** The emitter's messages, as the store logs its own. */
 const webhookLogger: Logger = {
@@ -130,6 +135,7 @@ export function createStore(
   try {
     const apiKey = config.apiKey ?? storedSecret(db, 'hiwelink_api_key', () => keygen().key); // hiwelink keygen's prefix
     const adminToken = config.adminToken ?? storedSecret(db, 'admin_token', () => generateSecret('adm_'));
+    const statusToken = config.statusToken ?? storedSecret(db, 'status_token', () => generateSecret('hws_'));
     const repository = createRepository(db);
     const webhooks = webhookEmitter(config);
     announceChanges(repository, webhooks);
@@ -155,6 +161,9 @@ export function createStore(
         strict: config.strict,
         health: repository.ping,
         auth: auth.options,
+        // The kit's status page: what HiWelink's crawls got and the webhooks' deliveries, behind a
+        // token of its own.
+        status: { path: STATUS_PATH, auth: { bearer: statusToken }, webhooks },
         ...kit,
       }),
     );
@@ -170,6 +179,7 @@ export function createStore(
       apiKey,
       authHeaders: auth.headers,
       adminToken,
+      statusToken,
       webhooks,
       shutdown: (timeoutMs = 5_000) => stop(timeoutMs),
       close: () => {

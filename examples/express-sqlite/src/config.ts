@@ -51,6 +51,11 @@ export interface StoreConfig {
   apiKey: string | undefined;
   /** Bearer token for the store's admin API. @default generated once and kept in the database */
   adminToken: string | undefined;
+  /**
+   * Bearer token of the status page at `/hiwelink/status` (`STATUS_TOKEN`); at least 16 characters,
+   * neither ADMIN_TOKEN nor HIWELINK_API_KEY. @default generated once and kept in the database
+   */
+  statusToken: string | undefined;
   /** Products created on first start. @default 250 */
   seedProducts: number;
   /** Orders created on first start. @default 1200 */
@@ -179,23 +184,39 @@ function apiKey(env: NodeJS.ProcessEnv, method: AuthMethod): string | undefined 
 }
 
 /**
- * ADMIN_TOKEN, held to the rules of a bearer HIWELINK_API_KEY, since it travels the same way
- * (`Authorization: Bearer`): no surrounding whitespace, token68 only (no space inside, no other
- * script), at least 16 characters.
+ * A bearer token of the store's own (ADMIN_TOKEN, STATUS_TOKEN), held to the rules of a bearer
+ * HIWELINK_API_KEY, since it travels the same way (`Authorization: Bearer`): no surrounding
+ * whitespace, token68 only (no space inside, no other script), at least 16 characters.
  */
-function adminToken(env: NodeJS.ProcessEnv): string | undefined {
-  const value = secret(env, 'ADMIN_TOKEN');
+function ownToken(env: NodeJS.ProcessEnv, name: 'ADMIN_TOKEN' | 'STATUS_TOKEN'): string | undefined {
+  const value = secret(env, name);
   if (value === undefined) return value;
   if (!TOKEN68.test(value)) {
     throw new Error(
-      "ADMIN_TOKEN must hold only letters, digits and -._~+/ (then any '=') to be sent as Authorization: Bearer (RFC 6750)",
+      `${name} must hold only letters, digits and -._~+/ (then any '=') to be sent as Authorization: Bearer (RFC 6750)`,
     );
   }
   if (value.length < MIN_SECRET) {
     throw new Error(
-      `ADMIN_TOKEN must be at least ${MIN_SECRET} characters, got ${value.length}: a short token can be guessed ` +
+      `${name} must be at least ${MIN_SECRET} characters, got ${value.length}: a short token can be guessed ` +
         `(unset it to have one generated, or ${KEYGEN})`,
     );
+  }
+  return value;
+}
+
+/**
+ * STATUS_TOKEN, which reads the status page: one of its own, so that whoever holds it can neither
+ * write through the admin API nor crawl the store (the kit refuses the API key itself).
+ */
+function statusToken(env: NodeJS.ProcessEnv): string | undefined {
+  const value = ownToken(env, 'STATUS_TOKEN');
+  for (const other of ['ADMIN_TOKEN', 'HIWELINK_API_KEY']) {
+    if (value !== undefined && value === read(env, other)) {
+      throw new Error(
+        `STATUS_TOKEN must not be ${other}: give the status page a token of its own (${KEYGEN})`,
+      );
+    }
   }
   return value;
 }
@@ -294,7 +315,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): StoreConfig {
     timeouts: timeouts(env),
     auth: authConfig(env, method),
     apiKey: apiKey(env, method),
-    adminToken: adminToken(env),
+    adminToken: ownToken(env, 'ADMIN_TOKEN'),
+    statusToken: statusToken(env),
     seedProducts,
     seedOrders,
     databaseFile: read(env, 'DATABASE_FILE') ?? './data/store.db',

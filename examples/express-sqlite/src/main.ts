@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
-import { createStore, readConfig, type Store, type StoreConfig } from './app.js';
+import { createStore, readConfig, STATUS_PATH, type Store, type StoreConfig } from './app.js';
 import { signToken, TOKEN_LIFETIME } from './auth.js';
 import { nativeModuleHint } from './native.js';
 
@@ -128,9 +128,16 @@ server.listen(config.port, config.host, async () => {
   if (config.strict) console.log('  strict       on: a page with a record HiWelink would skip answers 500');
   console.log(`  webhooks     ${webhooksLine()}`);
   console.log(`  admin token  ${store.adminToken}${generated('ADMIN_TOKEN', config.adminToken)}`);
+  console.log(
+    `  status page  ${url}${STATUS_PATH}  (in a browser: any user name, the status token as password)`,
+  );
+  console.log(`  status token ${store.statusToken}${generated('STATUS_TOKEN', config.statusToken)}`);
   console.log('');
   console.log('Try it:');
   console.log(`  curl ${curl} ${shellQuote(`${url}/api/products?page=1&per_page=5`)}`);
+  console.log(
+    `  npx hiwelink status ${shellQuote(`${url}${STATUS_PATH}`)} --token ${shellQuote(store.statusToken)}`,
+  );
 });
 
 /** Delivers the webhooks still queued (for up to 5 s), says what could not be, then exits. */

@@ -5,6 +5,7 @@ import { keygen } from '@hiwelink/core';
 import { INIT_USAGE, runInit } from './init.js';
 import { formatReport } from './report.js';
 import { STATUS_USAGE, webhooksStatus } from './status.js';
+import { STORE_STATUS_USAGE, storeStatus } from './store-status.js';
 import { type Credential, verifyStore } from './verify.js';
 import { listen, sendTestEvent } from './webhooks.js';
 
@@ -16,7 +17,8 @@ const USAGE = `Usage:
   hiwelink keygen [--prefix hwk_live_] [--json]
   hiwelink webhooks listen [--port 4242] [--secret S] [--status 200]...
   hiwelink webhooks send <url> [--secret S] [--event product.updated]
-  ${STATUS_USAGE}`;
+  ${STATUS_USAGE}
+  ${STORE_STATUS_USAGE}`;
 
 class UsageError extends Error {}
 
@@ -112,6 +114,7 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'init') return runInit(rest);
   if (command === 'verify') return verify(rest);
   if (command === 'keygen') return keygenCommand(rest);
+  if (command === 'status') return storeStatus(rest);
   if (command === 'webhooks' && rest[0] === 'listen') return listen(rest.slice(1));
   if (command === 'webhooks' && rest[0] === 'send') return sendTestEvent(rest.slice(1));
   if (command === 'webhooks' && rest[0] === 'status') return webhooksStatus(rest.slice(1));

@@ -264,6 +264,7 @@ export function writeStore(options: InitOptions): { key: string; adminToken: str
 
   const { key } = keygen();
   const { key: adminToken } = keygen('adm_');
+  const { key: statusToken } = keygen('hws_');
   const env = [
     '# Read by `npm start` (node --env-file). Keep this file out of git.',
     `# How HiWelink authenticates: api-key, bearer or basic (user HIWELINK_USERNAME, password the key).`,
@@ -272,6 +273,8 @@ export function writeStore(options: InitOptions): { key: string; adminToken: str
     ...(options.auth === 'basic' ? ['HIWELINK_USERNAME=hiwelink'] : []),
     '# Bearer token for POST/PATCH/DELETE /admin/products.',
     `ADMIN_TOKEN=${adminToken}`,
+    '# Bearer token of the status page, /hiwelink/status (npx hiwelink status reads it); unset: one per run.',
+    `STATUS_TOKEN=${statusToken}`,
     'PORT=3000',
     '# 127.0.0.1 serves this machine only; 0.0.0.0 every interface (a container, a proxy on another host).',
     'HOST=127.0.0.1',

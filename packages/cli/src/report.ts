@@ -21,3 +21,18 @@ export function formatReport(report: VerifyReport): string {
   );
   return lines.join('\n');
 }
+
+/**
+ * Rows as aligned columns under a header line, each line indented by two spaces: the terminal's
+ * tables. A cell is taken as is (no wrapping); the last column is not padded.
+ */
+export function formatTable(header: string[], rows: string[][]): string {
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)),
+  );
+  const line = (cells: string[]) =>
+    `  ${cells
+      .map((cell, column) => (column === cells.length - 1 ? cell : cell.padEnd(widths[column] ?? 0)))
+      .join('  ')}`.trimEnd();
+  return [line(header), ...rows.map(line)].join('\n');
+}

@@ -93,7 +93,7 @@ const outcome = ({ status, noAnswer, tooLarge }: { status: number; noAnswer?: st
       : `answered ${status}`;
 
 /** The body of `response` as text, or undefined once it passes `limit` bytes (then left unread). */
-async function readCapped(response: Response, limit: number): Promise<string | undefined> {
+export async function readCapped(response: Response, limit: number): Promise<string | undefined> {
   if (Number(response.headers.get('content-length')) > limit) {
     await response.body?.cancel();
     return undefined;
@@ -113,6 +113,17 @@ async function readCapped(response: Response, limit: number): Promise<string | u
     chunks.push(value);
   }
   return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * Why a fetch got no answer, in a few words: `nothing within 10000 ms` after its timeout signal,
+ * else the error with its cause (`fetch failed: connect ECONNREFUSED 127.0.0.1:3000`).
+ */
+export function whyNoAnswer(error: unknown, timeoutMs: number): string {
+  const cause = (error as { cause?: { message?: string } }).cause?.message;
+  return (error as Error).name === 'TimeoutError'
+    ? `nothing within ${timeoutMs} ms`
+    : `${(error as Error).message}${cause ? `: ${cause}` : ''}`;
 }
 
 /** The headers that carry `credential`, as HiWelink's crawler sends them. */
@@ -372,14 +383,9 @@ export async function verifyStore(options: VerifyOptions): Promise<VerifyReport>
         text = await readCapped(response, maxPageBytes);
       } catch (error) {
         // The crawler's sync ends here too: a check to fail, not a reason for verify to throw.
-        const cause = (error as { cause?: { message?: string } }).cause?.message;
-        const noAnswer =
-          (error as Error).name === 'TimeoutError'
-            ? `nothing within ${timeoutMs} ms`
-            : `${(error as Error).message}${cause ? `: ${cause}` : ''}`;
         return {
           status: 0,
-          noAnswer,
+          noAnswer: whyNoAnswer(error, timeoutMs),
           body: undefined,
           ms: performance.now() - started,
           rateLimited: attempt > 0,

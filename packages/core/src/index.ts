@@ -72,6 +72,8 @@ export {
   type WebhookActivity,
   type WebhookInspector,
 } from './status/activity.js';
+export type { CrawlRun, ListReport, LogLine, RequestMinute } from './status/recorder.js';
+export type { Action as StatusAction, StatusReport, StatusSetup, WebhooksReport } from './status/route.js';
 export {
   FINISHED_KEPT,
   GIVEN_UP_KEPT,

@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer } from 'node:http';
 
 /** @typedef {import('@hiwelink/core').AuthOptions} AuthOptions */
@@ -40,6 +40,8 @@ function trimmed(/** @type {string} */ name, /** @type {string} */ value) {
  * @type {[RegExp, string][]}
  */
 const KIT_OPTION_VARIABLES = [
+  // First: `status.auth.bearer` holds `auth.bearer`.
+  [/\bstatus\.auth(\.bearer)?(?=[:\s])/g, 'STATUS_TOKEN'],
   [/\bauth\.basic(\.\d+)?\.username\b/g, 'HIWELINK_USERNAME'],
   [/\bauth\.(apiKey|bearer|basic(\.\d+)?\.password)\b/g, 'HIWELINK_API_KEY'],
 ];
@@ -170,16 +172,28 @@ export function createHttpServer(handler, config) {
 /**
  * Listens on `config.host`:`config.port`, then prints the address actually bound. A port in use, a
  * HOST that is not an address of this machine, or a port that needs privileges end the start with
- * one line naming the variable.
+ * one line naming the variable. With `status`, says where the status page is and its token when
+ * it was generated (one from .env is not printed).
  * @param {import('node:http').Server} server
  * @param {ListenConfig} config
+ * @param {StatusConfig} [status]
  */
-export async function listen(server, config) {
+export async function listen(server, config, status) {
   await new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve(undefined));
   }).catch((error) => cannotStart(listenError(error, config)));
   console.log(`Store listening on ${urlOf(server)}`);
+  if (status) {
+    console.log(
+      `  status page  ${urlOf(server)}${STATUS_PATH}  (npx hiwelink status <url> --token <STATUS_TOKEN>)`,
+    );
+    console.log(
+      status.generated
+        ? `  status token ${status.token}  (generated for this run; set STATUS_TOKEN in .env to keep one)`
+        : '  status token STATUS_TOKEN, from .env or the environment',
+    );
+  }
 }
 
 /** @param {NodeJS.ErrnoException} error @param {ListenConfig} config */
@@ -201,35 +215,72 @@ export function urlOf(/** @type {import('node:net').Server} */ server) {
 
 const sha256 = (/** @type {string} */ value) => createHash('sha256').update(value).digest();
 
-/** Shortest ADMIN_TOKEN accepted, as for HIWELINK_API_KEY: 16 characters. */
+/** Shortest ADMIN_TOKEN or STATUS_TOKEN accepted, as for HIWELINK_API_KEY: 16 characters. */
 const MIN_TOKEN_LENGTH = 16;
 // RFC 7235 token68: all an `Authorization: Bearer` credential may hold (RFC 6750).
 const TOKEN68 = /^[A-Za-z0-9\-._~+/]+=*$/;
 
 /**
+ * A bearer token of the store's own from `env[name]`, held to the rules of a bearer
+ * HIWELINK_API_KEY: surrounding whitespace trimmed with a warning; a token outside token68 (a space
+ * inside, another script), which no request can carry, or one under 16 characters, which can be
+ * guessed, stops the start. Undefined when the variable is unset or blank.
+ * @param {NodeJS.ProcessEnv} env
+ * @param {'ADMIN_TOKEN' | 'STATUS_TOKEN'} name
+ * @returns {string | undefined}
+ */
+function ownToken(env, name) {
+  const raw = env[name];
+  if (!raw?.trim()) return undefined;
+  const token = trimmed(name, raw);
+  if (!TOKEN68.test(token))
+    throw new Error(
+      `${name} must hold only letters, digits and -._~+/ (then '='): nothing else travels in Authorization: Bearer (RFC 6750)`,
+    );
+  if (token.length < MIN_TOKEN_LENGTH)
+    throw new Error(
+      `${name} must be at least ${MIN_TOKEN_LENGTH} characters, got ${token.length}: a short token can be guessed (make one with: npx hiwelink keygen)`,
+    );
+  return token;
+}
+
+/**
  * A check of `Authorization: Bearer <ADMIN_TOKEN>` for the admin API. Digests have equal lengths,
  * so the comparison takes the same time whatever the client sent. ADMIN_TOKEN follows the rules of
- * a bearer HIWELINK_API_KEY: surrounding whitespace trimmed with a warning; a token outside
- * token68 (a space inside, another script), which no request can carry, or one under 16
- * characters, which can be guessed, stops the start.
+ * a bearer HIWELINK_API_KEY (see ownToken).
  * @returns {(authorization: string | undefined) => boolean}
  * @throws {Error} naming ADMIN_TOKEN when it is missing or cannot work
  */
 export function adminGuard(env = process.env) {
-  const raw = env.ADMIN_TOKEN;
-  if (!raw?.trim()) throw missing('ADMIN_TOKEN');
-  const token = trimmed('ADMIN_TOKEN', raw);
-  if (!TOKEN68.test(token))
-    throw new Error(
-      "ADMIN_TOKEN must hold only letters, digits and -._~+/ (then '='): nothing else travels in Authorization: Bearer (RFC 6750)",
-    );
-  if (token.length < MIN_TOKEN_LENGTH)
-    throw new Error(
-      `ADMIN_TOKEN must be at least ${MIN_TOKEN_LENGTH} characters, got ${token.length}: a short token can be guessed (make one with: npx hiwelink keygen)`,
-    );
+  const token = ownToken(env, 'ADMIN_TOKEN');
+  if (token === undefined) throw missing('ADMIN_TOKEN');
   const expected = sha256(token);
   return (authorization) => {
     const match = /^Bearer +(\S+) *$/i.exec(authorization ?? '');
     return match?.[1] !== undefined && timingSafeEqual(sha256(match[1]), expected);
   };
+}
+
+/** Where the kit serves the status page: `npx hiwelink status <url>/hiwelink/status` reads it. */
+export const STATUS_PATH = '/hiwelink/status';
+
+/**
+ * @typedef {object} StatusConfig
+ * @property {string} token The status page's bearer token (in a browser: the password, any user name).
+ * @property {boolean} generated True when STATUS_TOKEN was unset and the token made for this run.
+ */
+
+/**
+ * The status page's token: STATUS_TOKEN, held to the rules of ADMIN_TOKEN and never equal to it
+ * (the kit also refuses HIWELINK_API_KEY); when unset, a random one for this run, which the
+ * start-up banner prints.
+ * @returns {StatusConfig}
+ * @throws {Error} naming STATUS_TOKEN when it cannot work
+ */
+export function statusFromEnv(env = process.env) {
+  const token = ownToken(env, 'STATUS_TOKEN');
+  if (token === undefined) return { token: `hws_${randomBytes(32).toString('hex')}`, generated: true };
+  if (token === env.ADMIN_TOKEN?.trim())
+    throw new Error('STATUS_TOKEN must not be ADMIN_TOKEN: give the status page a token of its own');
+  return { token, generated: false };
 }

@@ -1,7 +1,16 @@
 import { hiwelink } from '@hiwelink/fastify';
 import Fastify from 'fastify';
 import { ANSWERS, BODY_LIMIT, clientErrorAnswer, createAdmin } from './admin.js';
-import { adminGuard, authFromEnv, createHttpServer, listen, listenFromEnv, startup } from './config.js';
+import {
+  adminGuard,
+  authFromEnv,
+  createHttpServer,
+  listen,
+  listenFromEnv,
+  STATUS_PATH,
+  startup,
+  statusFromEnv,
+} from './config.js';
 import { openStore } from './store.js';
 import { announce, webhooks } from './webhooks.js';
 
@@ -9,6 +18,7 @@ import { announce, webhooks } from './webhooks.js';
 const config = await startup(() => listenFromEnv());
 const auth = await startup(() => authFromEnv());
 const guard = await startup(() => adminGuard());
+const status = await startup(() => statusFromEnv());
 // SQLite (DATABASE_FILE) or PostgreSQL (DATABASE_URL), as chosen at `hiwelink init`: awaited either way.
 const store = await startup(() => openStore({ onChange: announce }));
 const admin = createAdmin(store, guard);
@@ -30,13 +40,15 @@ const app = Fastify({
 });
 
 // GET /health, /api/products and /api/orders, as HiWelink crawls them. The kit checks the
-// credential too: a refusal stops the start in one line, like the settings above.
+// credential too: a refusal stops the start in one line, like the settings above. The status page
+// (STATUS_PATH, behind STATUS_TOKEN) shows what HiWelink's crawls got and the webhooks' deliveries.
 await startup(() =>
   app.register(hiwelink, {
     products: store.listProducts,
     orders: store.listOrders,
     health: () => store.ping(),
     auth,
+    status: { path: STATUS_PATH, auth: { bearer: status.token }, webhooks },
     logger: app.log,
   }),
 );
@@ -74,7 +86,7 @@ app.setErrorHandler((error, request, reply) => {
 });
 
 await app.ready();
-await listen(app.server, config);
+await listen(app.server, config, status);
 
 async function stop() {
   app.server.closeIdleConnections();

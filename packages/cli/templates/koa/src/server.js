@@ -1,7 +1,16 @@
 import { hiwelink } from '@hiwelink/koa';
 import Koa from 'koa';
 import { ANSWERS, BODY_LIMIT, clientErrorAnswer, createAdmin } from './admin.js';
-import { adminGuard, authFromEnv, createHttpServer, listen, listenFromEnv, startup } from './config.js';
+import {
+  adminGuard,
+  authFromEnv,
+  createHttpServer,
+  listen,
+  listenFromEnv,
+  STATUS_PATH,
+  startup,
+  statusFromEnv,
+} from './config.js';
 import { openStore } from './store.js';
 import { announce, webhooks } from './webhooks.js';
 
@@ -9,6 +18,7 @@ import { announce, webhooks } from './webhooks.js';
 const config = await startup(() => listenFromEnv());
 const auth = await startup(() => authFromEnv());
 const guard = await startup(() => adminGuard());
+const status = await startup(() => statusFromEnv());
 // SQLite (DATABASE_FILE) or PostgreSQL (DATABASE_URL), as chosen at `hiwelink init`: awaited either way.
 const store = await startup(() => openStore({ onChange: announce }));
 const admin = createAdmin(store, guard);
@@ -34,10 +44,17 @@ app.use(async (ctx, next) => {
 });
 
 // GET /health, /api/products and /api/orders, as HiWelink crawls them. The kit checks the
-// credential too: a refusal stops the start in one line, like the settings above.
+// credential too: a refusal stops the start in one line, like the settings above. The status page
+// (STATUS_PATH, behind STATUS_TOKEN) shows what HiWelink's crawls got and the webhooks' deliveries.
 app.use(
   await startup(() =>
-    hiwelink({ products: store.listProducts, orders: store.listOrders, health: () => store.ping(), auth }),
+    hiwelink({
+      products: store.listProducts,
+      orders: store.listOrders,
+      health: () => store.ping(),
+      auth,
+      status: { path: STATUS_PATH, auth: { bearer: status.token }, webhooks },
+    }),
   ),
 );
 
@@ -77,7 +94,7 @@ app.use(async (ctx, next) => {
 });
 
 const server = createHttpServer(app.callback(), config);
-await listen(server, config);
+await listen(server, config, status);
 
 async function stop() {
   server.close();
