@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Locator } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createStore, readConfig, STATUS_PATH } from '../examples/express-sqlite/dist/app.js';
 import { openBrowser, watchProblems } from './support/browser.js';
@@ -24,10 +25,14 @@ afterAll(() => browser?.close());
 const API_KEY = 'hwk_live_browser_test_api_key_0001';
 const ADMIN_TOKEN = 'adm_browser_test_admin_token_0001';
 const STATUS_TOKEN = 'hws_browser_test_status_token_0001';
-const WEBHOOK_SECRET = 'whsec_browser_test_webhook_secret_01';
+const WEBHOOK_SECRET = 'whsec_YnJvd3Nlci10ZXN0LXdlYmhvb2stc2VjcmV0LTAwMDE=';
 const PER_PAGE = 25;
 
 type Mode = 'refuse' | 'fail' | 'accept';
+
+/** A row's text as the reader sees it: the rendered text keeps the table's cells apart. */
+// biome-ignore lint/performance/useDomNodeTextContent: textContent runs the cells together
+const shown = (locator: Locator) => locator.innerText();
 
 describe.skipIf(!browser)('status page in Chromium, on the demo store', () => {
   const defer = cleanupsAfterEach();
@@ -99,14 +104,14 @@ describe.skipIf(!browser)('status page in Chromium, on the demo store', () => {
     expect(opened?.status()).toBe(200);
 
     const crawls = page.locator('#crawls');
-    await expect.poll(() => crawls.locator('tr', { hasText: 'products' }).first().innerText()).toContain(
-      '3 page(s) from 1, 60 record(s)',
-    );
+    await expect
+      .poll(() => shown(crawls.locator('tr', { hasText: 'products' }).first()))
+      .toContain('3 page(s) from 1, 60 record(s)');
     const hooks = page.locator('#webhooks');
     const refused = hooks.locator('tr', { hasText: 'product.updated' });
-    expect(await refused.innerText()).toMatch(/given up\s+1\s+422/);
+    expect(await shown(refused)).toMatch(/given up\s+1\s+422/);
     const failing = hooks.locator('tr', { hasText: 'order.updated' });
-    expect(await failing.innerText()).toMatch(/retrying\s+1\s+503.*next attempt/s);
+    expect(await shown(failing)).toMatch(/retrying\s+1\s+503.*next attempt/s);
 
     if (process.env.UPDATE_SCREENSHOT === '1') {
       const docs = fileURLToPath(new URL('../docs', import.meta.url));
@@ -120,21 +125,27 @@ describe.skipIf(!browser)('status page in Chromium, on the demo store', () => {
     mode = 'accept';
     const refusedId = receiver.received[0]?.headers['webhook-id'];
     await refused.getByRole('button', { name: 'Resend' }).click();
-    await expect.poll(() => page.locator('.notice').innerText()).toContain('queued again');
+    await expect.poll(() => shown(page.locator('.notice'))).toContain('queued again');
     expect(new URL(page.url()).search).toBe('?notice=resent');
     await expect
-      .poll(() => receiver.received.filter((entry) => entry.status === 200).map((entry) => entry.headers['webhook-id']), {
-        timeout: 10_000,
-      })
+      .poll(
+        () =>
+          receiver.received
+            .filter((entry) => entry.status === 200)
+            .map((entry) => entry.headers['webhook-id']),
+        {
+          timeout: 10_000,
+        },
+      )
       .toContain(refusedId);
     await page.reload();
-    expect(await hooks.locator('tr', { hasText: 'product.updated' }).innerText()).toMatch(/delivered\s+1\s+200/);
+    expect(await shown(hooks.locator('tr', { hasText: 'product.updated' }))).toMatch(/delivered\s+1\s+200/);
     // The failing order event goes through on its own retry (the first waits 10 s).
     await expect
       .poll(
         async () => {
           await page.reload();
-          return hooks.locator('tr', { hasText: 'order.updated' }).innerText();
+          return shown(hooks.locator('tr', { hasText: 'order.updated' }));
         },
         { timeout: 30_000, interval: 1_000 },
       )
@@ -146,12 +157,15 @@ describe.skipIf(!browser)('status page in Chromium, on the demo store', () => {
     }
     expect(problems).toEqual({ consoleErrors: [], pageErrors: [], cspViolations: [] });
 
-    // Without the token: 401, and nothing of the report.
+    // Without the token: 401, and nothing of the report. (A headless page without credentials
+    // cancels the sign-in prompt, so the browser's own request client asks.)
     const stranger = await (browser as NonNullable<typeof browser>).newContext();
     defer(() => stranger.close());
-    const anonymous = await stranger.newPage();
-    const refusedPage = await anonymous.goto(url);
-    expect(refusedPage?.status()).toBe(401);
-    expect(await anonymous.content()).not.toContain('Crawls by HiWelink');
+    const refusedPage = await stranger.request.get(url, { headers: { accept: 'text/html' } });
+    expect(refusedPage.status()).toBe(401);
+    expect(refusedPage.headers()['www-authenticate']).toMatch(/^Basic /);
+    expect(await refusedPage.text()).not.toContain('Crawls by HiWelink');
+    const withKey = await stranger.request.get(url, { headers: { 'x-api-key': API_KEY } });
+    expect(withKey.status()).toBe(401);
   }, 60_000);
 });
