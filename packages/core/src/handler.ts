@@ -35,6 +35,8 @@ export interface Hiwelink {
 }
 
 const ALLOWED_METHODS = 'GET, HEAD';
+/** How often, at most, one kind of page warning is logged per list, in ms. */
+const PAGE_WARNING_MS = 10 * 60_000;
 
 const isPromiseLike = <T>(value: T | PromiseLike<T>): value is PromiseLike<T> =>
   typeof (value as { then?: unknown } | null)?.then === 'function';
@@ -302,15 +304,34 @@ export function createHiwelink(options: HiwelinkOptions): Hiwelink {
     }
     if (problems.length > 0) {
       if (config.strict) throw new HiwelinkError('invalid_record', problems.join('\n'));
-      config.logger.warn({ path }, problems.join('\n'));
+      warnPage(`${route}:problems`, { path }, problems.join('\n'));
     }
     if (unlinked.length > 0) {
-      config.logger.warn(
+      warnPage(
+        `${route}:unlinked`,
         { path, ids: unlinked.slice(0, 5).map((entry) => entry.record.id) },
         `${route} page ${meta.current_page}: ${unlinked.length} product(s) have neither permalink nor slug; HiWelink will link the homepage`,
       );
     }
     return mapped.map((entry) => entry.record);
+  }
+
+  // A catalogue's faults (records HiWelink will skip, products without a link) are on the same
+  // pages at every crawl: per list and kind, one line every PAGE_WARNING_MS, saying how many pages
+  // in between had the same kind of fault (the status page lists them all).
+  const pageWarnings = new Map<string, { at: number; pages: number }>();
+
+  function warnPage(key: string, details: object, message: string) {
+    const now = Date.now();
+    const last = pageWarnings.get(key);
+    if (last && now - last.at < PAGE_WARNING_MS) {
+      last.pages += 1;
+      return;
+    }
+    const since =
+      last && last.pages > 0 ? ` (${last.pages} more page(s) like it since the last such line)` : '';
+    config.logger.warn(details, `${message}${since}`);
+    pageWarnings.set(key, { at: now, pages: 0 });
   }
 
   function health(request: CoreRequest): Answer {
