@@ -1566,6 +1566,7 @@ describe('demo store: main.js', () => {
   it.for<{ env: Record<string, string>; message: string }>([
     { env: { SEED_PRODUCTS: '-5' }, message: "SEED_PRODUCTS must be a non-negative integer, got '-5'" },
     { env: { HIWELINK_AUTH: 'jwt' }, message: "HIWELINK_JWT_SECRET is required when HIWELINK_AUTH is 'jwt'" },
+    { env: { WEBHOOK_QUEUE: 'bullmq' }, message: "WEBHOOK_QUEUE must be one of memory, redis; got 'bullmq'" },
     {
       env: { HIWELINK_AUTH: 'oauth' },
       message: "HIWELINK_AUTH must be one of api-key, bearer, jwt, basic; got 'oauth'",

@@ -128,10 +128,19 @@ export type Store = MemoryQueueStore | RedisQueueStore;
 /** Where the kit serves the status page (`hiwelink status <url>/hiwelink/status` reads it). */
 export const STATUS_PATH = '/hiwelink/status';
 
+/**
+ * The details of an emitter's message, an Error in them as its message: the message already says
+ * what failed (a Redis refusing connections, say), and a stack trace tells an operator nothing.
+ */
+const withoutStacks = (details: object) =>
+  Object.fromEntries(
+    Object.entries(details).map(([key, value]) => [key, value instanceof Error ? value.message : value]),
+  );
+
 /** The emitter's messages, as the store logs its own. */
 const webhookLogger: Logger = {
-  warn: (details, message) => console.warn(`[webhooks] ${message}`, details),
-  error: (details, message) => console.error(`[webhooks] ${message}`, details),
+  warn: (details, message) => console.warn(`[webhooks] ${message}`, withoutStacks(details)),
+  error: (details, message) => console.error(`[webhooks] ${message}`, withoutStacks(details)),
 };
 /** Webhooks off is a setting, and main.js says so: the emitter's warning about it would only repeat that. */
 const silent: Logger = { warn() {}, error() {} };
@@ -182,7 +191,7 @@ function announceChanges(
 /**
  * Resolves once the store's queue answers: at once for the memory queue (and for Redis with
  * webhooks off, which never connects); for Redis, once it answers a count, else rejects after
- * `timeoutMs` with an Error naming REDIS_URL. A store started while Redis is down would hold each
+ * `timeoutMs` (or at Redis's own error) with an Error naming REDIS_URL. A store started while Redis is down would hold each
  * event in memory, so main.js stops instead.
  * @default timeoutMs 5000
  */
@@ -191,8 +200,9 @@ export async function waitForQueue(store: Store, timeoutMs = 5_000): Promise<voi
   try {
     await store.webhooks.stats(timeoutMs);
   } catch (error) {
+    // The emitter's message says what Redis did and names the queue; this adds the variable to check.
     throw new Error(
-      `Redis (REDIS_URL) did not answer within ${timeoutMs / 1000} s: ${error instanceof Error ? error.message : String(error)}`,
+      `${error instanceof Error ? error.message : String(error)}; check REDIS_URL (and that Redis runs there)`,
     );
   }
 }
