@@ -130,6 +130,11 @@ describe.skipIf(!redis)('demo store: WEBHOOK_QUEUE=redis', () => {
     expect(child.stdout()).toContain('webhooks: queued events stay in Redis for the next start\n');
     expect(child.stderr()).not.toMatch(STACK_LINE);
   }, 30_000);
+});
+
+// No Redis needed: these run on a port nothing listens on.
+describe('demo store: WEBHOOK_QUEUE=redis without a Redis', () => {
+  const defer = cleanupsAfterEach();
 
   it('main.js stops, naming REDIS_URL, when Redis does not answer', async () => {
     const child = demoStore.launch({
