@@ -86,8 +86,8 @@ export interface MemoryQueueStore extends StoreBase {
   queue: 'memory';
   /**
    * Sends each committed change to HiWelink (`config.webhooks`), mapped as the list endpoints map
-   * it; `enabled` is false, and every emit a no-op, when webhooks are off. Events still queued at
-   * exit are lost.
+   * it; `enabled` is false, and every emit a no-op, when webhooks are off. What `shutdown` could
+   * not deliver is lost at exit.
    */
   webhooks: WebhookEmitter<ProductRecord, OrderRecord>;
   /**
