@@ -41,6 +41,11 @@ type Cleanup = (fn: () => void | Promise<void>) => void;
  */
 async function startStore(env: Record<string, string>, onTestFinished: Cleanup) {
   const store = createStore(readConfig({ DATABASE_FILE: ':memory:', HIWELINK_STRICT: '1', ...env }));
+  // Narrows the store's type: these tests use the in-memory emitter's flush() and stats().
+  if (store.queue !== 'memory') {
+    store.close();
+    throw new Error(`startStore runs the memory queue, not ${store.queue}`);
+  }
   const server = createServer(store.app).listen(0, '127.0.0.1');
   await once(server, 'listening');
   onTestFinished(async () => {
@@ -1019,6 +1024,39 @@ describe('demo store: webhooks after each committed write', () => {
 });
 
 describe('demo store: configuration', () => {
+  it('WEBHOOK_QUEUE picks where webhooks wait; REDIS_URL and HIWELINK_QUEUE count only with redis', () => {
+    expect(readConfig({ WEBHOOK_QUEUE: '' }).queue).toEqual({ kind: 'memory' });
+    // Read only for redis: a REDIS_URL in the environment, for something else, changes nothing.
+    expect(readConfig({ WEBHOOK_QUEUE: 'memory', REDIS_URL: 'not a url' }).queue).toEqual({ kind: 'memory' });
+    expect(readConfig({ WEBHOOK_QUEUE: 'redis' }).queue).toEqual({
+      kind: 'redis',
+      redisUrl: 'redis://127.0.0.1:6379',
+      queueName: 'hiwelink-webhooks',
+    });
+    expect(
+      readConfig({
+        WEBHOOK_QUEUE: 'redis',
+        REDIS_URL: 'rediss://:pw@cache.example:6380/2',
+        HIWELINK_QUEUE: 'shop-1',
+      }).queue,
+    ).toEqual({ kind: 'redis', redisUrl: 'rediss://:pw@cache.example:6380/2', queueName: 'shop-1' });
+    for (const value of ['Redis', 'bullmq', ' redis']) {
+      expect(() => readConfig({ WEBHOOK_QUEUE: value })).toThrow(
+        `WEBHOOK_QUEUE must be one of memory, redis; got '${value}'`,
+      );
+    }
+    for (const url of ['http://127.0.0.1:6379', '127.0.0.1:6379', 'redis//:secret@host']) {
+      expect(() => readConfig({ WEBHOOK_QUEUE: 'redis', REDIS_URL: url })).toThrow(
+        /^REDIS_URL must be a redis:\/\/ or rediss:\/\/ URL such as redis:\/\/127\.0\.0\.1:6379$/,
+      );
+    }
+    for (const name of ['shop:1', 'two words', 'q'.repeat(101)]) {
+      expect(() => readConfig({ WEBHOOK_QUEUE: 'redis', HIWELINK_QUEUE: name })).toThrow(
+        `HIWELINK_QUEUE must be 1 to 100 characters without ':' or whitespace, got '${name}'`,
+      );
+    }
+  });
+
   it('has the documented defaults', () => {
     expect(readConfig({})).toEqual({
       port: 3000,
@@ -1033,6 +1071,7 @@ describe('demo store: configuration', () => {
       databaseFile: './data/store.db',
       strict: false,
       webhooks: { url: undefined, storeToken: undefined, secret: undefined },
+      queue: { kind: 'memory' },
     });
     expect(readConfig({ HIWELINK_STRICT: '1' }).strict).toBe(true);
     expect(readConfig({ HIWELINK_STRICT: '0' }).strict).toBe(false);
@@ -1280,6 +1319,8 @@ describe('demo store: main.js', () => {
       HIWELINK_WEBHOOK_URL,
       HIWELINK_STORE_TOKEN,
       HIWELINK_WEBHOOK_SECRET,
+      WEBHOOK_QUEUE,
+      HIWELINK_QUEUE,
       ...inherited
     } = process.env;
     const child = spawn(process.execPath, ['examples/express-sqlite/dist/main.js'], {
@@ -1463,7 +1504,7 @@ describe('demo store: main.js', () => {
       /listening on (\S+)[\s\S]*\n {2}webhooks\s+(.*)\n {2}admin token\s+(\S+)/,
     );
     expect(webhooks).toBe(
-      `on: admin changes go to ${receiver.url}/api/generic-api/webhooks/<HIWELINK_STORE_TOKEN>/..., signed with HIWELINK_WEBHOOK_SECRET`,
+      `on: admin changes go to ${receiver.url}/api/generic-api/webhooks/<HIWELINK_STORE_TOKEN>/..., signed with HIWELINK_WEBHOOK_SECRET; queued in memory (WEBHOOK_QUEUE=redis keeps them in Redis)`,
     );
     expect(output().stdout).not.toContain(STORE_TOKEN);
 
@@ -1499,7 +1540,9 @@ describe('demo store: main.js', () => {
     const [, url, webhooks, adminToken] = await started(
       /listening on (\S+)[\s\S]*\n {2}webhooks\s+(.*)\n {2}admin token\s+(\S+)/,
     );
-    expect(webhooks).toMatch(/^on: .*, unsigned \(set HIWELINK_WEBHOOK_SECRET to sign them\)$/);
+    expect(webhooks).toMatch(
+      /^on: .*, unsigned \(set HIWELINK_WEBHOOK_SECRET to sign them\); queued in memory /,
+    );
     const created = await fetch(`${url}/admin/products`, {
       method: 'POST',
       headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
@@ -1523,6 +1566,7 @@ describe('demo store: main.js', () => {
   it.for<{ env: Record<string, string>; message: string }>([
     { env: { SEED_PRODUCTS: '-5' }, message: "SEED_PRODUCTS must be a non-negative integer, got '-5'" },
     { env: { HIWELINK_AUTH: 'jwt' }, message: "HIWELINK_JWT_SECRET is required when HIWELINK_AUTH is 'jwt'" },
+    { env: { WEBHOOK_QUEUE: 'bullmq' }, message: "WEBHOOK_QUEUE must be one of memory, redis; got 'bullmq'" },
     {
       env: { HIWELINK_AUTH: 'oauth' },
       message: "HIWELINK_AUTH must be one of api-key, bearer, jwt, basic; got 'oauth'",

@@ -26,6 +26,24 @@ export interface WebhookConfig {
   secret: string | undefined;
 }
 
+/**
+ * Where the webhooks wait for delivery (`WEBHOOK_QUEUE`): in this process's memory, lost at exit
+ * (`memory`), or in Redis through BullMQ (`redis`), where they outlive a restart and an event
+ * given up stays as a dead letter the status page can resend.
+ */
+export type QueueConfig =
+  | { kind: 'memory' }
+  | {
+      kind: 'redis';
+      /** `redis://` or `rediss://` URL (`REDIS_URL`). @default 'redis://127.0.0.1:6379' */
+      redisUrl: string;
+      /** The BullMQ queue's name, no ':' (`HIWELINK_QUEUE`). @default 'hiwelink-webhooks' */
+      queueName: string;
+    };
+
+/** What `WEBHOOK_QUEUE` may be. */
+export const WEBHOOK_QUEUES: readonly QueueConfig['kind'][] = ['memory', 'redis'];
+
 /** The demo store's settings, read once from the environment at startup. */
 export interface StoreConfig {
   /** Listen port; 0 picks a free one (`PORT`). @default 3000 */
@@ -69,6 +87,8 @@ export interface StoreConfig {
   strict: boolean;
   /** Webhooks to HiWelink after each committed admin write. */
   webhooks: WebhookConfig;
+  /** Where those webhooks wait (`WEBHOOK_QUEUE`). @default { kind: 'memory' } */
+  queue: QueueConfig;
 }
 
 export const AUTH_METHODS: readonly AuthMethod[] = ['api-key', 'bearer', 'jwt', 'basic'];
@@ -270,6 +290,33 @@ function webhookConfig(env: NodeJS.ProcessEnv): WebhookConfig {
   return config;
 }
 
+function queueConfig(env: NodeJS.ProcessEnv): QueueConfig {
+  const value = read(env, 'WEBHOOK_QUEUE') ?? 'memory';
+  if (value === 'memory') return { kind: value };
+  if (value !== 'redis') {
+    throw new Error(`WEBHOOK_QUEUE must be one of ${WEBHOOK_QUEUES.join(', ')}; got '${value}'`);
+  }
+  const redisUrl = read(env, 'REDIS_URL') ?? 'redis://127.0.0.1:6379';
+  let protocol: string | undefined;
+  try {
+    protocol = new URL(redisUrl).protocol;
+  } catch {
+    protocol = undefined;
+  }
+  if (protocol !== 'redis:' && protocol !== 'rediss:') {
+    // Not echoed: the URL may hold a password.
+    throw new Error('REDIS_URL must be a redis:// or rediss:// URL such as redis://127.0.0.1:6379');
+  }
+  const queueName = read(env, 'HIWELINK_QUEUE') ?? 'hiwelink-webhooks';
+  // BullMQ separates its Redis keys with ':' and refuses such a name; whitespace is a slip.
+  if (!/^[^\s:]{1,100}$/.test(queueName)) {
+    throw new Error(
+      `HIWELINK_QUEUE must be 1 to 100 characters without ':' or whitespace, got '${queueName}'`,
+    );
+  }
+  return { kind: value, redisUrl, queueName };
+}
+
 const HOUR_MS = 3_600_000;
 
 function timeouts(env: NodeJS.ProcessEnv): StoreConfig['timeouts'] {
@@ -322,5 +369,6 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): StoreConfig {
     databaseFile: read(env, 'DATABASE_FILE') ?? './data/store.db',
     strict: flag(env, 'HIWELINK_STRICT'),
     webhooks: webhookConfig(env),
+    queue: queueConfig(env),
   };
 }

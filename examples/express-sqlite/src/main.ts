@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
-import { createStore, readConfig, STATUS_PATH, type Store, type StoreConfig } from './app.js';
+import { createStore, readConfig, STATUS_PATH, type Store, type StoreConfig, waitForQueue } from './app.js';
 import { signToken, TOKEN_LIFETIME } from './auth.js';
 import { nativeModuleHint } from './native.js';
 
@@ -23,6 +23,11 @@ try {
 } catch (error) {
   exitWith(nativeModuleHint(error) ?? messageOf(error));
 }
+// With WEBHOOK_QUEUE=redis, a store that cannot reach Redis stops here rather than hold every change in memory.
+await waitForQueue(store).catch((error: unknown) => {
+  store.close();
+  exitWith(messageOf(error));
+});
 
 /** The lines that tell how to authenticate, and the curl option that does it. */
 async function credentials(generated: string): Promise<{ lines: string[]; curl: string }> {
@@ -94,17 +99,31 @@ server.once('error', (error: NodeJS.ErrnoException) => {
   exitWith(listenProblem(error));
 });
 
-/** Whether the admin API's changes reach HiWelink as webhooks, and how to turn them on. */
+/** A connection string without its password, for printing. */
+function redact(url: string): string {
+  const parsed = new URL(url); // readConfig checked it
+  if (parsed.password !== '') parsed.password = '***';
+  return parsed.toString();
+}
+
+/** Whether the admin API's changes reach HiWelink as webhooks, where they wait, and how to turn them on. */
 function webhooksLine(): string {
-  const { url, secret } = config.webhooks;
-  if (!store.webhooks.enabled || url === undefined) {
-    return 'off (set HIWELINK_WEBHOOK_URL and HIWELINK_STORE_TOKEN to send changes to HiWelink; HIWELINK_WEBHOOK_SECRET signs them)';
+  const { webhooks, queue } = config;
+  if (!store.webhooks.enabled || webhooks.url === undefined) {
+    const off =
+      'off (set HIWELINK_WEBHOOK_URL and HIWELINK_STORE_TOKEN to send changes to HiWelink; HIWELINK_WEBHOOK_SECRET signs them)';
+    // Allowed, so that WEBHOOK_QUEUE can be set once while the webhook variables come and go.
+    return queue.kind === 'redis' ? `${off}; WEBHOOK_QUEUE=redis has nothing to queue until then` : off;
   }
   const signing =
-    secret === undefined
+    webhooks.secret === undefined
       ? 'unsigned (set HIWELINK_WEBHOOK_SECRET to sign them)'
       : 'signed with HIWELINK_WEBHOOK_SECRET';
-  return `on: admin changes go to ${url.replace(/\/+$/, '')}/api/generic-api/webhooks/<HIWELINK_STORE_TOKEN>/..., ${signing}`;
+  const waiting =
+    queue.kind === 'redis'
+      ? `queued in Redis ${redact(queue.redisUrl)} as '${queue.queueName}'`
+      : 'queued in memory (WEBHOOK_QUEUE=redis keeps them in Redis)';
+  return `on: admin changes go to ${webhooks.url.replace(/\/+$/, '')}/api/generic-api/webhooks/<HIWELINK_STORE_TOKEN>/..., ${signing}; ${waiting}`;
 }
 
 server.listen(config.port, config.host, async () => {
@@ -140,18 +159,37 @@ server.listen(config.port, config.host, async () => {
   );
 });
 
-/** Delivers the webhooks still queued (for up to 5 s), says what could not be, then exits. */
-async function closeStore() {
-  const { delivered, failed, undelivered } = await store.shutdown(5_000);
-  if (store.webhooks.enabled) {
-    const summary = `webhooks: ${delivered} delivered, ${failed} given up, ${undelivered.length} not delivered`;
-    (failed + undelivered.length > 0 ? console.error : console.log)(
-      undelivered.length > 0 ? `${summary}, lost at exit:` : summary,
-    );
-    for (const { id, event, data, attempts } of undelivered) {
-      console.error(`  ${event} id=${String(data.id)} (webhook-id ${id}, ${attempts} attempt(s))`);
+/**
+ * Says what became of the webhooks at close: the memory queue delivers what it can for up to 5 s
+ * and lists what is lost; the Redis queue keeps its events for the next start, and only events
+ * held in memory while Redis was unreachable are lost.
+ */
+function closingSummary(closing: Awaited<ReturnType<Store['shutdown']>>): void {
+  if ('held' in closing) {
+    const { held } = closing;
+    if (held.length === 0) {
+      console.log('webhooks: queued events stay in Redis for the next start');
+      return;
     }
+    console.error(`webhooks: ${held.length} event(s) never reached Redis, lost at exit:`);
+    for (const { id, event, data } of held)
+      console.error(`  ${event} id=${String(data.id)} (webhook-id ${id})`);
+    return;
   }
+  const { delivered, failed, undelivered } = closing;
+  const summary = `webhooks: ${delivered} delivered, ${failed} given up, ${undelivered.length} not delivered`;
+  (failed + undelivered.length > 0 ? console.error : console.log)(
+    undelivered.length > 0 ? `${summary}, lost at exit:` : summary,
+  );
+  for (const { id, event, data, attempts } of undelivered) {
+    console.error(`  ${event} id=${String(data.id)} (webhook-id ${id}, ${attempts} attempt(s))`);
+  }
+}
+
+/** Closes the webhook queue (up to 5 s), says what became of its events, then exits. */
+async function closeStore() {
+  const closing = await store.shutdown(5_000);
+  if (store.webhooks.enabled) closingSummary(closing);
   // A delivery still in flight would hold the process open until its own timeout.
   process.exit(0);
 }
