@@ -11,6 +11,7 @@ import type { WebhookActivity } from './activity.js';
 import type { ResolvedStatus } from './options.js';
 import { NOTICES, type Notice, renderPage, renderSignIn, STATUS_CSP } from './page.js';
 import type { CrawlReport } from './recorder.js';
+import { redactor } from './redact.js';
 
 /** The page's set-up section: what the kit was configured with, never a secret. */
 export interface StatusSetup {
@@ -56,7 +57,6 @@ const ACTIONS: Action[] = ['resend', 'test-event', 'sync'];
 /** How long an action may take, in ms; past it the answer is 503 and the log says why. */
 const ACTION_TIMEOUT_MS = 10_000;
 const EVENT_ID = /^[A-Za-z0-9_.:-]{1,200}$/;
-const EMAIL = /[^\s@<>"'(),;:]+@[^\s@<>"'(),;:]+\.[A-Za-z]{2,}/g;
 const REALM = 'Basic realm="hiwelink-status", charset="UTF-8"';
 
 /** The dependencies the route reads; the handler supplies them. */
@@ -96,12 +96,8 @@ export function createStatusRoute(context: StatusContext) {
     return presented !== undefined && presented !== null && token?.(presented) != null;
   }
 
-  /** Hides every configured secret and every email address, wherever they turn up in text. */
-  function scrub(text: string): string {
-    let clean = text;
-    for (const secret of status.secrets) clean = clean.split(secret).join('[secret]');
-    return clean.replace(EMAIL, '[email]');
-  }
+  // Every text, the emitter's included: no secret, no email, no megabyte of it.
+  const scrub = redactor(status.secrets);
 
   const scrubDeep = (value: unknown): unknown =>
     typeof value === 'string'
