@@ -241,7 +241,11 @@ export function createStatusRoute(context: StatusContext) {
       const notice = query.get('notice');
       return html(
         200,
-        renderPage(current, notice !== null && notice in NOTICES ? (notice as Notice) : undefined),
+        // Own keys only: `in` would find `toString` and the rest of the prototype too.
+        renderPage(
+          current,
+          notice !== null && Object.hasOwn(NOTICES, notice) ? (notice as Notice) : undefined,
+        ),
       );
     },
   };
