@@ -7,7 +7,7 @@ import { jsonResponse } from '../errors.js';
 import type { CoreRequest, CoreResponse } from '../http.js';
 import type { Logger } from '../logger.js';
 import { LATE, within } from '../webhooks/within.js';
-import type { WebhookActivity } from './activity.js';
+import { activitySchema, type WebhookActivity } from './activity.js';
 import type { ResolvedStatus } from './options.js';
 import { NOTICES, type Notice, renderPage, renderSignIn, STATUS_CSP } from './page.js';
 import type { CrawlReport } from './recorder.js';
@@ -111,7 +111,13 @@ export function createStatusRoute(context: StatusContext) {
   async function webhooksReport(): Promise<WebhooksReport> {
     if (!webhooks) return { connected: false };
     try {
-      return { connected: true, ...(await webhooks.activity({ limit: 50, timeoutMs: 2000 })) };
+      const answered = activitySchema.safeParse(await webhooks.activity({ limit: 50, timeoutMs: 2000 }));
+      if (answered.success) return { connected: true, ...(answered.data as WebhookActivity) };
+      const issue = answered.error.issues[0];
+      return {
+        connected: true,
+        error: `the emitter's activity() answered something else than its figures: ${issue?.path.join('.') || 'the answer'}: ${issue?.message}`,
+      };
     } catch (error) {
       return { connected: true, error: error instanceof Error ? error.message : String(error) };
     }
