@@ -165,13 +165,12 @@ export function createRecorder({
   function crawl(state: ListState, seen: Seen, page: PageServed) {
     const finishedAt = seen.at + seen.durationMs;
     let run = state.run;
-    const continues =
-      run !== undefined &&
-      page.page > 1 &&
-      page.page > run.lastServed &&
-      page.perPage === run.perPage &&
-      seen.at - run.lastAt < CRAWL_GAP_MS;
-    if (!run || !continues) {
+    const same = run !== undefined && page.perPage === run.perPage && seen.at - run.lastAt < CRAWL_GAP_MS;
+    // The page asked again (the crawler retrying one whose answer it lost) is still this crawl.
+    const repeat = same && page.page > 1 && page.page === run?.lastServed;
+    // Only the next page continues it: after a jump, "pages from N" would count pages never served.
+    const continues = same && page.page === (run?.lastServed ?? 0) + 1 && page.page > 1;
+    if (!run || !(continues || repeat)) {
       run = {
         startedAt: seen.at,
         lastAt: seen.at,
@@ -189,10 +188,11 @@ export function createRecorder({
     }
     run.lastAt = seen.at;
     run.finishedAt = finishedAt;
+    run.lastPage = page.lastPage;
+    if (repeat) return;
     run.lastServed = page.page;
     run.pages += 1;
     run.records += page.records;
-    run.lastPage = page.lastPage;
     run.unlinkedCount += page.unlinked.length;
     for (const id of page.unlinked)
       if (run.unlinkedIds.length < KEPT.unlinked) run.unlinkedIds.push(tidy(id));
