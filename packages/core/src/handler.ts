@@ -11,6 +11,7 @@ import { dropReporter } from './records/json.js';
 import { createRecordMapper } from './records/mapper.js';
 import { reviewPage } from './records/page.js';
 import { createRecorder, type PageServed, type Recorder } from './status/recorder.js';
+import { redactor, withoutUserinfo } from './status/redact.js';
 import { createStatusRoute } from './status/route.js';
 
 type Route = 'health' | 'products' | 'orders' | 'openapi' | 'status';
@@ -166,7 +167,7 @@ type Answer = CoreResponse | PromiseLike<CoreResponse>;
 export function createHiwelink(options: HiwelinkOptions): Hiwelink {
   const config = resolveOptions(options);
   // The status page keeps what the crawler did and what the kit logged; without it nothing is kept.
-  const recorder = config.status && createRecorder();
+  const recorder = config.status && createRecorder({ tidy: redactor(config.status.secrets) });
   if (recorder) config.logger = journaled(config.logger, recorder);
   const timed = config.accessLog !== undefined || recorder !== undefined;
   const admit = createAdmission(config);
@@ -209,7 +210,7 @@ export function createHiwelink(options: HiwelinkOptions): Hiwelink {
         timeoutMs: config.timeoutMs,
         keyset: config.keyset !== undefined,
         strict: config.strict,
-        storeBaseUrl: config.storeBaseUrl ?? null,
+        storeBaseUrl: config.storeBaseUrl === undefined ? null : withoutUserinfo(config.storeBaseUrl),
         warnings: config.startupWarnings,
       },
       report: recorder.report,

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { WebhookEventName } from '../webhooks/delivery.js';
 
 /**
@@ -112,3 +113,38 @@ export function lastHour(now: number): MinuteCount[] {
     failed: 0,
   }));
 }
+
+const count = z.number().int().nonnegative();
+const time = z.number().finite();
+
+/**
+ * What `activity()` must resolve to, checked before the page renders it: an emitter the store
+ * wrote itself may answer anything. Unknown fields are kept.
+ */
+export const activitySchema = z.looseObject({
+  source: z.enum(['memory', 'redis']),
+  enabled: z.boolean(),
+  counts: z.looseObject({
+    queued: count,
+    inFlight: count,
+    delivered: count,
+    retrying: count,
+    givenUp: count,
+    dead: count.optional(),
+  }),
+  recent: z.array(
+    z.looseObject({
+      id: z.string(),
+      event: z.string(),
+      entity: z.string(),
+      state: z.enum(['queued', 'in_flight', 'delivered', 'retrying', 'given_up', 'dead']),
+      attempts: count,
+      lastStatus: z.number().int().optional(),
+      lastReason: z.string().optional(),
+      latencyMs: z.number().nonnegative().optional(),
+      nextAttemptAt: time.optional(),
+      updatedAt: time,
+    }),
+  ),
+  perMinute: z.array(z.looseObject({ minute: time, delivered: count, failed: count })),
+});

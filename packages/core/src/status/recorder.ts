@@ -1,4 +1,5 @@
 import { minuteOf } from './activity.js';
+import { redactor } from './redact.js';
 
 /** How many of each kept: the page's memory stays the same however long the store runs. */
 export const KEPT = {
@@ -120,7 +121,15 @@ function keepNewest<T>(list: T[], entries: T[], max: number) {
  * status, the current or last crawl, the last failure, records it will skip; requests per minute
  * for the last hour; the kit's recent warning and error lines.
  */
-export function createRecorder(now: () => number = Date.now) {
+export function createRecorder({
+  now = Date.now,
+  tidy = redactor([]),
+}: {
+  /** The clock, in ms since the epoch. */
+  now?: () => number;
+  /** Applied to every text kept (ids, reasons, causes, log lines): the page's `redactor`, to bound and clean them. */
+  tidy?: (text: string) => string;
+} = {}) {
   const lists = new Map<SeenRoute, ListState>();
   const minutes: { minute: number; requests: number; errors: number }[] = [];
   const log: LogLine[] = [];
@@ -156,13 +165,12 @@ export function createRecorder(now: () => number = Date.now) {
   function crawl(state: ListState, seen: Seen, page: PageServed) {
     const finishedAt = seen.at + seen.durationMs;
     let run = state.run;
-    const continues =
-      run !== undefined &&
-      page.page > 1 &&
-      page.page > run.lastServed &&
-      page.perPage === run.perPage &&
-      seen.at - run.lastAt < CRAWL_GAP_MS;
-    if (!run || !continues) {
+    const same = run !== undefined && page.perPage === run.perPage && seen.at - run.lastAt < CRAWL_GAP_MS;
+    // The page asked again (the crawler retrying one whose answer it lost) is still this crawl.
+    const repeat = same && page.page > 1 && page.page === run?.lastServed;
+    // Only the next page continues it: after a jump, "pages from N" would count pages never served.
+    const continues = same && page.page === (run?.lastServed ?? 0) + 1 && page.page > 1;
+    if (!run || !(continues || repeat)) {
       run = {
         startedAt: seen.at,
         lastAt: seen.at,
@@ -180,15 +188,22 @@ export function createRecorder(now: () => number = Date.now) {
     }
     run.lastAt = seen.at;
     run.finishedAt = finishedAt;
+    run.lastPage = page.lastPage;
+    if (repeat) return;
     run.lastServed = page.page;
     run.pages += 1;
     run.records += page.records;
-    run.lastPage = page.lastPage;
     run.unlinkedCount += page.unlinked.length;
-    for (const id of page.unlinked) if (run.unlinkedIds.length < KEPT.unlinked) run.unlinkedIds.push(id);
+    for (const id of page.unlinked)
+      if (run.unlinkedIds.length < KEPT.unlinked) run.unlinkedIds.push(tidy(id));
     keepNewest(
       state.skipped,
-      page.skipped.map((entry) => ({ at: seen.at, page: page.page, ...entry })),
+      page.skipped.slice(-KEPT.skipped).map((entry) => ({
+        at: seen.at,
+        page: page.page,
+        id: entry.id === null ? null : tidy(entry.id),
+        reason: tidy(entry.reason),
+      })),
       KEPT.skipped,
     );
   }
@@ -201,7 +216,11 @@ export function createRecorder(now: () => number = Date.now) {
       state.answers.set(seen.status, (state.answers.get(seen.status) ?? 0) + 1);
       if (seen.credentialId !== undefined) state.lastCredential = seen.credentialId;
       if (seen.status >= 500) {
-        state.lastFailure = { at: seen.at, status: seen.status, cause: seen.cause ?? 'see the store log' };
+        state.lastFailure = {
+          at: seen.at,
+          status: seen.status,
+          cause: tidy(seen.cause ?? 'see the store log'),
+        };
       }
       if (seen.status === 200 && seen.page) crawl(state, seen, seen.page);
       if (seen.route !== 'openapi') count(seen.at, seen.status >= 400);
@@ -209,7 +228,7 @@ export function createRecorder(now: () => number = Date.now) {
 
     /** Keeps a warning or error line the kit logged. */
     note(level: 'warn' | 'error', message: string) {
-      keepNewest(log, [{ at: iso(now()), level, message }], KEPT.log);
+      keepNewest(log, [{ at: iso(now()), level, message: tidy(message) }], KEPT.log);
     },
 
     /** The figures, ready for the page and its JSON. */

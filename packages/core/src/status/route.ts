@@ -7,10 +7,11 @@ import { jsonResponse } from '../errors.js';
 import type { CoreRequest, CoreResponse } from '../http.js';
 import type { Logger } from '../logger.js';
 import { LATE, within } from '../webhooks/within.js';
-import type { WebhookActivity } from './activity.js';
+import { activitySchema, type WebhookActivity } from './activity.js';
 import type { ResolvedStatus } from './options.js';
 import { NOTICES, type Notice, renderPage, renderSignIn, STATUS_CSP } from './page.js';
 import type { CrawlReport } from './recorder.js';
+import { redactor } from './redact.js';
 
 /** The page's set-up section: what the kit was configured with, never a secret. */
 export interface StatusSetup {
@@ -56,7 +57,6 @@ const ACTIONS: Action[] = ['resend', 'test-event', 'sync'];
 /** How long an action may take, in ms; past it the answer is 503 and the log says why. */
 const ACTION_TIMEOUT_MS = 10_000;
 const EVENT_ID = /^[A-Za-z0-9_.:-]{1,200}$/;
-const EMAIL = /[^\s@<>"'(),;:]+@[^\s@<>"'(),;:]+\.[A-Za-z]{2,}/g;
 const REALM = 'Basic realm="hiwelink-status", charset="UTF-8"';
 
 /** The dependencies the route reads; the handler supplies them. */
@@ -96,12 +96,8 @@ export function createStatusRoute(context: StatusContext) {
     return presented !== undefined && presented !== null && token?.(presented) != null;
   }
 
-  /** Hides every configured secret and every email address, wherever they turn up in text. */
-  function scrub(text: string): string {
-    let clean = text;
-    for (const secret of status.secrets) clean = clean.split(secret).join('[secret]');
-    return clean.replace(EMAIL, '[email]');
-  }
+  // Every text, the emitter's included: no secret, no email, no megabyte of it.
+  const scrub = redactor(status.secrets);
 
   const scrubDeep = (value: unknown): unknown =>
     typeof value === 'string'
@@ -115,7 +111,13 @@ export function createStatusRoute(context: StatusContext) {
   async function webhooksReport(): Promise<WebhooksReport> {
     if (!webhooks) return { connected: false };
     try {
-      return { connected: true, ...(await webhooks.activity({ limit: 50, timeoutMs: 2000 })) };
+      const answered = activitySchema.safeParse(await webhooks.activity({ limit: 50, timeoutMs: 2000 }));
+      if (answered.success) return { connected: true, ...(answered.data as WebhookActivity) };
+      const issue = answered.error.issues[0];
+      return {
+        connected: true,
+        error: `the emitter's activity() answered something else than its figures: ${issue?.path.join('.') || 'the answer'}: ${issue?.message}`,
+      };
     } catch (error) {
       return { connected: true, error: error instanceof Error ? error.message : String(error) };
     }
@@ -245,7 +247,11 @@ export function createStatusRoute(context: StatusContext) {
       const notice = query.get('notice');
       return html(
         200,
-        renderPage(current, notice !== null && notice in NOTICES ? (notice as Notice) : undefined),
+        // Own keys only: `in` would find `toString` and the rest of the prototype too.
+        renderPage(
+          current,
+          notice !== null && Object.hasOwn(NOTICES, notice) ? (notice as Notice) : undefined,
+        ),
       );
     },
   };
