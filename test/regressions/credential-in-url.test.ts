@@ -1,36 +1,59 @@
+import { createWebhookEmitter, HiwelinkConfigError } from '@hiwelink/core';
+import { createDurableWebhookEmitter } from '@hiwelink/webhooks-bullmq';
 import { describe, expect, it } from 'vitest';
 import { recordingLogger } from '../support/driver-values.js';
 import { frameworks, startPerTest } from '../support/frameworks.js';
-import { send } from '../support/http-client.js';
 
 /*
- * Kind: a URL option holding a user and password (`http://admin:pw@host`), shown somewhere as
- * configured. The status page's set-up showed `storeBaseUrl` whole, password included (the email
- * pattern hid it only when the host had a dot in it).
+ * Kind: a URL option holding a user and password (`http://admin:pw@host`). The status page's
+ * set-up showed `storeBaseUrl` whole, password included; and links and image URLs built from it
+ * went to HiWelink with the credentials in them, from the API and from both emitters. Such a URL
+ * now stops the start, and the message never repeats the password.
  */
 
-const TOKEN = 'hws_credential_url_status_token_01';
+const URL_WITH_CREDENTIALS = 'http://admin:pw-0123456789@localhost:3000/shop';
 
-describe('status page set-up with a store URL holding credentials', () => {
-  const start = startPerTest(frameworks[0] as (typeof frameworks)[number]);
+const refusal = (create: () => unknown) => {
+  try {
+    create();
+  } catch (error) {
+    expect(error).toBeInstanceOf(HiwelinkConfigError);
+    return (error as Error).message;
+  }
+  throw new Error('expected a HiwelinkConfigError');
+};
 
-  it('shows the URL without its user and password', async () => {
-    const app = await start({
+describe.each(frameworks)('storeBaseUrl with a user and password on $name', (framework) => {
+  const start = startPerTest(framework);
+
+  it('stops the start, naming the option, without the password', async () => {
+    const failed = start({
       auth: { apiKey: 'hwk_live_credential_url_api_key_01' },
-      storeBaseUrl: 'http://admin:pw-0123456789@localhost:3000/shop',
+      storeBaseUrl: URL_WITH_CREDENTIALS,
       products: () => ({ items: [], total: 0 }),
       orders: () => ({ items: [], total: 0 }),
-      status: { path: '/status', auth: { bearer: TOKEN } },
+      status: { path: '/status', auth: { bearer: 'hws_credential_url_status_token_01' } },
       logger: recordingLogger(),
     });
-    for (const accept of ['application/json', 'text/html']) {
-      const reply = await send(`${app.url}/status`, {
-        headers: { authorization: `Bearer ${TOKEN}`, accept },
-      });
-      expect(reply.status).toBe(200);
-      expect(reply.body).not.toContain('pw-0123456789');
-      expect(reply.body).not.toContain('admin');
-      expect(reply.body).toContain('http://localhost:3000/shop');
+    await expect(failed).rejects.toThrow(/storeBaseUrl: must not hold a user or password/);
+    await expect(failed).rejects.not.toThrow(/pw-0123456789/);
+  });
+});
+
+describe('storeBaseUrl with a user and password in an emitter', () => {
+  it('stops the in-memory and the durable emitter at creation, without the password', () => {
+    const options = {
+      url: 'http://127.0.0.1:9',
+      storeToken: 'store-token',
+      storeBaseUrl: URL_WITH_CREDENTIALS,
+    };
+    for (const create of [
+      () => createWebhookEmitter(options, {}),
+      () => createDurableWebhookEmitter(options, {}),
+    ]) {
+      const message = refusal(create);
+      expect(message).toMatch(/webhooks\.storeBaseUrl: must not hold a user or password/);
+      expect(message).not.toContain('pw-0123456789');
     }
   });
 });

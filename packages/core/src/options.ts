@@ -215,6 +215,21 @@ function recordMapping(kind: 'products' | 'orders') {
     .optional();
 }
 
+/**
+ * `storeBaseUrl`, for the kit and both emitters: an absolute http(s) URL without a user or
+ * password (links and image URLs built from it go to HiWelink), trailing slashes removed.
+ */
+export const storeBaseUrlSchema = z
+  .url({
+    protocol: /^https?$/,
+    error: "must be an absolute http(s) URL such as 'https://shop.example.com'",
+  })
+  .refine((url) => {
+    const parsed = new URL(url);
+    return parsed.username === '' && parsed.password === '';
+  }, 'must not hold a user or password: links built from it go to HiWelink with them')
+  .transform((url) => url.replace(/\/+$/, ''));
+
 const schema = z
   .strictObject({
     products: listCallback,
@@ -280,13 +295,7 @@ const schema = z
       .strictObject({ products: recordMapping('products'), orders: recordMapping('orders') })
       .partial()
       .optional(),
-    storeBaseUrl: z
-      .url({
-        protocol: /^https?$/,
-        error: "must be an absolute http(s) URL such as 'https://shop.example.com'",
-      })
-      .transform((url) => url.replace(/\/+$/, ''))
-      .optional(),
+    storeBaseUrl: storeBaseUrlSchema.optional(),
     strict: z.boolean().optional(),
     logger: z
       .custom<Logger>(

@@ -3,7 +3,7 @@ import type { AxiosInstance, AxiosResponse } from 'axios';
 import axios from 'axios';
 import { z } from 'zod';
 import { consoleLogger, type Logger, safeLogger } from '../logger.js';
-import { HiwelinkConfigError } from '../options.js';
+import { HiwelinkConfigError, storeBaseUrlSchema } from '../options.js';
 import { toId } from '../records/coerce.js';
 import { dropReporter, toJsonValue } from '../records/json.js';
 import { createRecordMapper, type RecordMapping } from '../records/mapper.js';
@@ -367,13 +367,15 @@ const deliveryNumbers = {
 };
 
 /**
- * Checks the numeric options of an emitter when it is created: the shared ones and `extra` (the
- * emitter's own). A value out of range (`Infinity`, `NaN`, 0 or a negative count, a deadline past
+ * Checks the numeric options of an emitter when it is created, the shared ones and `extra` (the
+ * emitter's own), and its `storeBaseUrl` (an absolute http(s) URL without a user or password). A value out of range (`Infinity`, `NaN`, 0 or a negative count, a deadline past
  * what a timer holds) would otherwise end every wait at once, deliver nothing, or spin: throws a
  * `HiwelinkConfigError` listing each option and what fits.
  */
 export function checkEmitterOptions(options: object, extra: z.core.$ZodLooseShape = {}) {
-  const parsed = z.looseObject({ ...deliveryNumbers, ...extra }).safeParse(options);
+  const parsed = z
+    .looseObject({ ...deliveryNumbers, storeBaseUrl: storeBaseUrlSchema.optional(), ...extra })
+    .safeParse(options);
   if (parsed.success) return;
   throw new HiwelinkConfigError(
     parsed.error.issues.map((issue) => {
@@ -386,7 +388,8 @@ export function checkEmitterOptions(options: object, extra: z.core.$ZodLooseShap
         typeof value === 'number'
           ? String(value)
           : typeof value === 'string'
-            ? JSON.stringify(value)
+            ? // A URL's password stays out of the message (and so out of the logs).
+              JSON.stringify(value.replace(/\/\/[^/@\s]*@/, '//***@'))
             : typeof value;
       return `webhooks${where.join('')}: ${issue.message} (got ${got})`;
     }),
