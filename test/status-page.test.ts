@@ -63,6 +63,14 @@ describe.each(frameworks)('status page on $name', (framework) => {
     const app = await start(options(), '/store');
     const base = `${app.url}/store`;
     await crawl(base);
+    // hiwelink verify's probe past the last page: answered, but not a crawl.
+    const probe = await send(`${base}/api/products?page=100000&per_page=3`, {
+      headers: { 'x-api-key': KEY },
+    });
+    expect(probe.status).toBe(200);
+    expect(
+      (await send(`${base}/api/orders`, { headers: { 'x-api-key': 'hwk_live_wrong_key_000000000' } })).status,
+    ).toBe(401);
     const reply = await send(`${base}/hiwelink/status`, { headers: bearer(TOKEN) });
     expect(reply.status).toBe(200);
     expect(reply.headers['content-type']).toMatch(/^application\/json/);
@@ -85,16 +93,16 @@ describe.each(frameworks)('status page on $name', (framework) => {
     };
     const { products, orders } = report.crawls;
     expect(products?.lastCrawl).toMatchObject({ pages: 3, records: 7, complete: true });
-    expect(products?.answers).toEqual({ '200': 3 });
+    expect(products?.answers).toEqual({ '200': 4 });
     expect(products?.skipped.map((entry) => entry.id)).toEqual(['4']);
     expect(products?.unlinked).toEqual({ count: 2, ids: ['6', '7'] });
-    expect(orders?.answers).toEqual({ '401': 1, '500': 1 });
+    expect(orders?.answers).toEqual({ '401': 2, '500': 1 });
     expect(orders?.lastFailure?.cause).toContain('orders callback failed');
     expect(products?.lastCredential).toBe(report.setup.auth.fingerprints[0]);
     expect(report.setup.auth.method).toBe('apiKey');
     expect(report.webhooks).toEqual({ connected: false });
     expect(report.requestsPerMinute).toHaveLength(60);
-    expect(report.requestsPerMinute.at(-1)?.requests).toBe(5);
+    expect(report.requestsPerMinute.at(-1)?.requests).toBe(7);
     // Neither key, token nor email, even though the callback's error held two of them.
     for (const secret of [KEY, TOKEN, EMAIL]) expect(reply.body).not.toContain(secret);
     expect(orders?.lastFailure?.cause).toContain('[secret]');
@@ -114,6 +122,14 @@ describe.each(frameworks)('status page on $name', (framework) => {
     expect(csp).not.toContain('unsafe-inline');
     expect(reply.headers['x-frame-options']).toBe('DENY');
     expect(reply.body).toContain('Crawls by HiWelink');
+    // The crawl ended on a wrong key: that is what HiWelink gets now.
+    expect(reply.body).toContain('The last request was one of them');
+    await send(`${app.url}/health`, { headers: { 'x-api-key': KEY } });
+    const after = await send(`${app.url}/hiwelink/status`, {
+      headers: { ...html, ...basic('anyone', TOKEN) },
+    });
+    expect(after.body).not.toContain('The last request was one of them');
+    expect(after.body).toContain('Requests accepted since');
     expect(reply.body).not.toMatch(/<script|https?:\/\/(?!shop\.example\.com)/);
     for (const secret of [KEY, TOKEN, EMAIL]) expect(reply.body).not.toContain(secret);
   });

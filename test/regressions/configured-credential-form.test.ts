@@ -1,8 +1,12 @@
 import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { type Credential, verifyStore } from '@hiwelink/cli';
 import type { AuthOptions, HiwelinkOptions } from '@hiwelink/core';
 import { SignJWT } from 'jose';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { createStore } from '../../examples/express-sqlite/src/app.js';
 import { readConfig } from '../../examples/express-sqlite/src/config.js';
 import { readConfig as readExampleConfig } from '../../examples/fastify-postgres/src/config.js';
 import { frameworks, type RunningApp } from '../support/frameworks.js';
@@ -310,6 +314,28 @@ describe('the demo store names the variable of a secret no header can carry', ()
     ],
   ])('refuses %s', (_case, env, problem) => {
     expect(() => readConfig(env)).toThrow(problem);
+  });
+});
+
+describe('the demo store refuses a STATUS_TOKEN equal to a secret it generated', () => {
+  it.each([
+    ['ADMIN_TOKEN', (store: { adminToken: string }) => store.adminToken],
+    ['HIWELINK_API_KEY', (store: { apiKey: string }) => store.apiKey],
+  ] as const)('the %s kept in its database', (name, secretOf) => {
+    const dir = mkdtempSync(join(tmpdir(), 'hiwelink-status-token-'));
+    try {
+      const file = join(dir, 'store.db');
+      const first = createStore(readConfig({ DATABASE_FILE: file, SEED_PRODUCTS: '1', SEED_ORDERS: '0' }));
+      const generated = secretOf(first);
+      first.close();
+      expect(() =>
+        createStore(
+          readConfig({ DATABASE_FILE: file, SEED_PRODUCTS: '1', SEED_ORDERS: '0', STATUS_TOKEN: generated }),
+        ),
+      ).toThrow(new RegExp(`^STATUS_TOKEN must not be ${name} \\(here the one kept in the database\\)`));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -238,6 +238,17 @@ export function createStore(
     const apiKey = config.apiKey ?? storedSecret(db, 'hiwelink_api_key', () => keygen().key); // hiwelink keygen's prefix
     const adminToken = config.adminToken ?? storedSecret(db, 'admin_token', () => generateSecret('adm_'));
     const statusToken = config.statusToken ?? storedSecret(db, 'status_token', () => generateSecret('hws_'));
+    // readConfig compares the variables set; a generated admin token or API key is known only here.
+    for (const [name, other] of [
+      ['ADMIN_TOKEN', adminToken],
+      ['HIWELINK_API_KEY', apiKey],
+    ] as const) {
+      if (statusToken === other) {
+        throw new Error(
+          `STATUS_TOKEN must not be ${name} (here the one kept in the database): give the status page a token of its own (make one with: npx hiwelink keygen)`,
+        );
+      }
+    }
     const repository = createRepository(db);
     const emitter = webhookEmitter(config);
     const { webhooks } = emitter;

@@ -574,7 +574,14 @@ export function createDurableWebhookEmitter<Product = unknown, Order = unknown>(
     try {
       answer = await within(work(), timeoutMs);
     } catch (error) {
-      throw new Error(`${what}: Redis failed (queue ${queueName}): ${errorText(error)}`, { cause: error });
+      // While the connection is down ioredis only says its retries ran out: say what is wrong instead.
+      const down = client.status !== 'ready';
+      throw new Error(
+        down
+          ? `${what}: Redis is not reachable (queue ${queueName}, connection ${client.status})${clientError ? `: ${clientError}` : ''}`
+          : `${what}: Redis failed (queue ${queueName}): ${errorText(error)}`,
+        { cause: error },
+      );
     }
     if (answer === LATE) throw new Error(`Redis did not answer within ${timeoutMs} ms (queue ${queueName})`);
     return answer;

@@ -6,12 +6,14 @@ import type { StatusReport } from './route.js';
 /** Messages shown after an action; the page shows only these, never text from the URL. */
 export const NOTICES = {
   resent: 'The event is queued again, with its webhook-id.',
-  not_found: 'That event is no longer kept: already resent, or aged out.',
+  not_found:
+    'No given-up or dead event with that webhook-id is kept: only those can be resent (a delivered one needs no resend; an older one may have aged out).',
   test_sent: 'Test event queued: product.updated for the first product of your catalogue.',
   test_empty: 'No test event: the products callback returned no product.',
   sync_requested: 'Full sync requested: sync.requested is queued.',
-  refused: 'The emitter did not take the event; the log below says why.',
-  failed: 'The action failed; the log below says why.',
+  refused:
+    "The emitter did not confirm it has the event (is Redis answering?): it may be held in memory and sent later; see the webhooks figures and the store's log before trying again.",
+  failed: "The action failed; the store's log says why.",
 } as const;
 export type Notice = keyof typeof NOTICES;
 
@@ -30,7 +32,7 @@ td.wrap{white-space:normal}th{font-weight:600;color:var(--dim);font-size:12px;te
 .counts{display:flex;flex-wrap:wrap;gap:8px 20px;margin-bottom:10px}.counts b{font-size:20px;display:block}
 .notice{background:var(--card);border:1px solid var(--ok);border-radius:8px;padding:10px 16px}
 form{display:inline;margin:0}button{font:inherit;padding:3px 10px;border-radius:6px;border:1px solid var(--line);background:var(--bg);color:var(--ink);cursor:pointer}
-.actions{display:flex;gap:8px;margin:8px 0}svg{display:block;width:100%;max-width:640px;height:auto}svg .req{fill:var(--bar)}svg .err,svg .fail{fill:var(--bad)}svg .del{fill:var(--ok)}svg text{fill:var(--dim);font-size:10px}
+.actions{display:flex;gap:8px;margin:8px 0}svg{display:block;width:100%;height:auto}svg line{stroke:var(--line)}svg .req{fill:var(--bar)}svg .err,svg .fail{fill:var(--bad)}svg .del{fill:var(--ok)}svg text{fill:var(--dim);font-size:11px}
 `;
 
 /** The page's Content-Security-Policy: nothing but its own style sheet and forms posting to itself. */
@@ -109,10 +111,15 @@ function crawls(report: StatusReport): string {
   const credential = products.lastCredential ?? orders.lastCredential;
   const unauthorized =
     (products.answers['401'] ?? 0) + (orders.answers['401'] ?? 0) + (health.answers['401'] ?? 0);
+  // The latest request on any path was refused: HiWelink is failing now, not only once.
+  const latest = [products, orders, health].sort((a, b) =>
+    (b.lastRequestAt ?? '').localeCompare(a.lastRequestAt ?? ''),
+  )[0];
+  const failing = latest?.lastStatus === 401;
   return `<section id="crawls"><h2>Crawls by HiWelink (this instance)</h2>
 <table><thead><tr><th>List</th><th>Last request</th><th>Last crawl</th><th>Answers</th><th>Last failure</th></tr></thead><tbody>
 ${crawlRow('products', products, true)}${crawlRow('orders', orders, true)}${crawlRow('health', health, false)}</tbody></table>
-${unauthorized ? `<p class="warn">${unauthorized} request(s) answered 401: the credential HiWelink sends does not match the one configured here.</p>` : ''}
+${unauthorized ? `<p class="${failing ? 'warn' : 'dim'}">${unauthorized} request(s) answered 401 (no credential, or a wrong one).${failing ? ' The last request was one of them: if HiWelink sent it, the key in its dashboard is not the one configured here.' : ' Requests accepted since; <code>hiwelink verify</code> sends a few on purpose.'}</p>` : ''}
 <p class="dim">Credential used by the last accepted request: <code>${esc(credential ?? '—')}</code> (configured: ${report.setup.auth.fingerprints.map((id) => `<code>${esc(id)}</code>`).join(', ') || '—'})</p>
 ${unlinked}
 ${skipped.length ? `<h2>Records HiWelink will skip</h2><table><thead><tr><th>List</th><th>Id</th><th>Page</th><th>Why</th></tr></thead><tbody>${skippedRows}</tbody></table>` : ''}
@@ -120,8 +127,8 @@ ${skipped.length ? `<h2>Records HiWelink will skip</h2><table><thead><tr><th>Lis
 }
 
 function chart(requests: RequestMinute[], deliveries: MinuteCount[] | undefined): string {
-  const width = 600;
-  const height = 56;
+  const width = 1000;
+  const height = 60;
   const step = width / 60;
   const bars = (
     values: { top: number; bottom: number; label: string }[],
@@ -157,8 +164,8 @@ function chart(requests: RequestMinute[], deliveries: MinuteCount[] | undefined)
     values.reduce((sum, value) => sum + value.top + value.bottom, 0);
   return `<section id="chart"><h2>The last hour</h2>
 <svg viewBox="0 0 ${width} ${2 * height + 44}" role="img" aria-label="API requests and webhook deliveries per minute over the last hour">
-<text x="0" y="10">API requests per minute (${total(req)}; errors in red)</text>${bars(req, max(req), 'req', 'err', 14)}
-<text x="0" y="${height + 30}">Webhook attempts per minute (${deliveries ? total(del) : 'not connected'}; failed in red)</text>${bars(del, max(del), 'del', 'fail', height + 34)}
+<text x="0" y="10">API requests per minute (${total(req)}; errors in red)</text>${bars(req, max(req), 'req', 'err', 14)}<line x1="0" x2="${width}" y1="${height + 14.5}" y2="${height + 14.5}"/>
+<text x="0" y="${height + 30}">Webhook attempts per minute (${deliveries ? total(del) : 'not connected'}; failed in red)</text>${bars(del, max(del), 'del', 'fail', height + 34)}<line x1="0" x2="${width}" y1="${2 * height + 34.5}" y2="${2 * height + 34.5}"/>
 </svg><p class="dim">60 minutes, the current one last.</p></section>`;
 }
 
@@ -240,7 +247,7 @@ ${row('startup warnings', s.warnings.length ? s.warnings.map((line) => `<div cla
 
 function log(report: StatusReport): string {
   if (report.log.length === 0) return '';
-  return `<section id="log"><h2>Recent warnings and errors (this instance)</h2><table><tbody>${report.log
+  return `<section id="log"><h2>Recent warnings and errors of the API (this instance)</h2><p class="dim">Webhook failures are listed under Webhooks.</p><table><tbody>${report.log
     .map(
       (line) =>
         `<tr><td>${time(line.at)}</td><td class="${line.level === 'error' ? 'bad' : 'warn'}">${line.level}</td><td class="wrap">${esc(line.message)}</td></tr>`,

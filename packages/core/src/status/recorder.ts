@@ -60,6 +60,8 @@ export interface CrawlRun {
 
 export interface ListReport {
   lastRequestAt: string | null;
+  /** Status of the last answer. */
+  lastStatus: number | null;
   /** Answers since this process started, by HTTP status. */
   answers: Record<string, number>;
   lastCrawl: CrawlRun | null;
@@ -101,6 +103,7 @@ interface Run {
 
 interface ListState {
   lastRequestAt: number | undefined;
+  lastStatus: number | undefined;
   answers: Map<number, number>;
   run: Run | undefined;
   lastFailure: { at: number; status: number; cause: string } | undefined;
@@ -139,6 +142,7 @@ export function createRecorder({
     if (!state) {
       state = {
         lastRequestAt: undefined,
+        lastStatus: undefined,
         answers: new Map(),
         run: undefined,
         lastFailure: undefined,
@@ -213,6 +217,7 @@ export function createRecorder({
     seen(seen: Seen) {
       const state = stateOf(seen.route);
       state.lastRequestAt = seen.at;
+      state.lastStatus = seen.status;
       state.answers.set(seen.status, (state.answers.get(seen.status) ?? 0) + 1);
       if (seen.credentialId !== undefined) state.lastCredential = seen.credentialId;
       if (seen.status >= 500) {
@@ -222,7 +227,9 @@ export function createRecorder({
           cause: tidy(seen.cause ?? 'see the store log'),
         };
       }
-      if (seen.status === 200 && seen.page) crawl(state, seen, seen.page);
+      // An empty page past the last one is a probe (`hiwelink verify` asks for page 100000), not a crawl.
+      const probe = seen.page !== undefined && seen.page.records === 0 && seen.page.page > seen.page.lastPage;
+      if (seen.status === 200 && seen.page && !probe) crawl(state, seen, seen.page);
       if (seen.route !== 'openapi') count(seen.at, seen.status >= 400);
     },
 
@@ -238,6 +245,7 @@ export function createRecorder({
         const run = state?.run;
         return {
           lastRequestAt: state?.lastRequestAt === undefined ? null : iso(state.lastRequestAt),
+          lastStatus: state?.lastStatus ?? null,
           answers: Object.fromEntries(
             [...(state?.answers ?? [])].sort(([a], [b]) => a - b).map(([status, n]) => [String(status), n]),
           ),
