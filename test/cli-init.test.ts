@@ -1,7 +1,8 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Credential, credentialHeaders, verifyStore } from '@hiwelink/cli';
@@ -31,9 +32,10 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 let count = 0;
 const freshDir = () => join(scratch, `store-${++count}`);
 
-function run(file: string, args: string[]) {
+function run(file: string, args: string[], env: Record<string, string> = {}) {
   const result = spawnSync(process.execPath, [file, ...args], {
     cwd: repo,
+    env: { ...process.env, ...env },
     encoding: 'utf8',
     timeout: 30_000,
   });
@@ -234,6 +236,64 @@ describe('hiwelink init', () => {
     expect(result.code).toBe(0);
     expect(readFileSync(join(dir, 'src/server.js'), 'utf8')).toContain("from '@hiwelink/express'");
     expect(readEnv(dir).HIWELINK_AUTH).toBe('api-key');
+  });
+});
+
+describe('hiwelink init outside the repository', () => {
+  // Outside this checkout: no workspace around the store, as for a user's own directory.
+  const outside = join(tmpdir(), `hiwelink-init-${randomUUID()}`);
+  afterAll(() => rmSync(outside, { recursive: true, force: true }));
+  /** npm with no registry at hand: offline, on an empty cache, so every fetch fails at once. */
+  const offlineNpm = () => ({
+    npm_config_offline: 'true',
+    npm_config_cache: join(outside, `npm-cache-${randomUUID()}`),
+  });
+
+  it("from a checkout, @hiwelink/* are file: links to the checkout's built packages", () => {
+    const dir = join(outside, 'linked');
+    const result = run(bin, ['init', dir, '--framework', 'koa', '--yes', '--no-install']);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+    const links = { ...manifest.dependencies, ...manifest.devDependencies };
+    for (const pkg of ['core', 'koa', 'cli']) {
+      expect(links[`@hiwelink/${pkg}`]).toBe(`file:${join(repo, 'packages', pkg)}`);
+      expect(existsSync(join(repo, 'packages', pkg, 'dist/index.js'))).toBe(true);
+    }
+    expect(result.stdout).toContain("@hiwelink/* are file: links to the packages of the kit's checkout");
+    expect(result.stdout).toContain('built (npx tsc -b in it)');
+    expect(result.stdout).toContain('  npm install\n');
+  });
+
+  it('a failing npm install exits 1, saying what failed and what to do', () => {
+    const dir = join(outside, 'failing');
+    const result = run(bin, ['init', dir, '--yes', '--database', 'postgres'], offlineNpm());
+    expect(result.code).toBe(1);
+    expect(existsSync(join(dir, '.env'))).toBe(true);
+    const last = result.stderr.trim().split('\n').at(-1) ?? '';
+    expect(last).toMatch(
+      /^hiwelink init: npm install failed \(exit code \d+\), so the store cannot start yet\./,
+    );
+    expect(last).toContain(`Its @hiwelink/* packages are links to ${join(repo, 'packages')}`);
+    expect(last).toMatch(/run npm install in \S*failing\.$/);
+  });
+
+  it('installed from a registry (not a checkout): registry ranges, and a failed install says @hiwelink/* may not be there', () => {
+    // The CLI as npm installs it: a copy under node_modules, its @hiwelink/core next to it.
+    const app = join(outside, 'app');
+    const scope = join(app, 'node_modules', '@hiwelink');
+    mkdirSync(join(scope, 'cli'), { recursive: true });
+    for (const part of ['package.json', 'dist', 'templates']) {
+      cpSync(join(repo, 'packages/cli', part), join(scope, 'cli', part), { recursive: true });
+    }
+    symlinkSync(join(repo, 'packages/core'), join(scope, 'core'));
+    const dir = join(outside, 'from-registry');
+    const result = run(join(scope, 'cli/dist/bin.js'), ['init', dir, '--yes'], offlineNpm());
+    expect(result.code).toBe(1);
+    const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+    expect(manifest.dependencies['@hiwelink/core']).toMatch(/^\^\d/);
+    expect(result.stderr).toContain('A 404 for @hiwelink/* means your registry does not have them');
+    expect(result.stdout).not.toContain('file: links');
   });
 });
 

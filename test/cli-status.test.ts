@@ -109,7 +109,7 @@ describe('hiwelink status', () => {
     expect(stdout).toMatch(/queued 0 {2}in flight 0 {2}delivered 0 {2}retrying 0 {2}given up 1\n/);
     const row = stdout.split('\n').find((line) => line.includes('product.updated')) ?? '';
     const id = /(\S+)$/.exec(row)?.[1] as string;
-    expect(row).toMatch(/product\.updated +42 +given up +1 +400 \S.* +\d+ ms +— +\S+$/);
+    expect(row).toMatch(/product\.updated +42 +given up +1 +400 +\d+ ms +— +\S+$/);
     expect(id).toMatch(/^msg_/);
 
     accept = true;
@@ -121,7 +121,7 @@ describe('hiwelink status', () => {
     expect(receiver.delivered()[0]?.headers['webhook-id']).toBe(id);
     const again = await run([url, '--token', TOKEN, '--resend', id]);
     expect(again.code).toBe(1);
-    expect(again.stderr).toMatch(/^hiwelink: resend refused \(404\): That event is no longer kept/);
+    expect(again.stderr).toMatch(/^hiwelink: resend: the page answered 404: That event is no longer kept/);
 
     const test = await run([url, '--token', TOKEN, '--test-event', '--json']);
     expect(test.code).toBe(0);
@@ -230,7 +230,14 @@ describe('hiwelink status', () => {
       response.end('{"error":"No route","code":"not_found"}');
     });
     const cases: [string, string[], RegExp][] = [
-      [`http://127.0.0.1:${refusedPort}/hiwelink/status`, [], /no answer from .*ECONNREFUSED/],
+      [
+        `http://127.0.0.1:${refusedPort}/hiwelink/status`,
+        [],
+        new RegExp(
+          `^hiwelink: nothing answers at 127\\.0\\.0\\.1:${refusedPort} \\(connection refused\\): is the store running, and on that port\\?$`,
+          'm',
+        ),
+      ],
       [`${silent}/hiwelink/status`, ['--timeout-ms', '300'], /no answer from .*: nothing within 300 ms/],
       [
         `${html}/hiwelink/status`,
@@ -252,6 +259,59 @@ describe('hiwelink status', () => {
     const none = await run([`${other}/hiwelink/status`]);
     expect(none.code).toBe(1);
     expect(none.stderr).toContain('needs the page token: --token T, or HIWELINK_STATUS_TOKEN');
+  });
+
+  it('a time still to come reads "in N s", and a last answer that is only the status shows it once', async () => {
+    // Each delivery answered 500, the retry a minute later: retrying, with a next attempt ahead.
+    const { emitter } = await memoryEmitter(defer, () => ({ status: 500 }), { retryDelaysMs: [60_000] });
+    const app = await start({
+      ...options,
+      status: { path: '/hiwelink/status', auth: { bearer: TOKEN }, webhooks: emitter },
+    });
+    const url = `${app.url}/hiwelink/status`;
+    emitter.productUpdated({ id: 7, name: 'Desk Lamp', price: 25 });
+    const row = async () =>
+      (await run([url, '--token', TOKEN])).stdout
+        .split('\n')
+        .find((line) => line.includes('product.updated')) ?? '';
+    await expect.poll(row, { timeout: 10_000 }).toMatch(/ retrying /);
+    const line = await row();
+    expect(line).toMatch(/ retrying +1 +500 +\d+ ms +\S+ \S+ UTC \(in (\d+ s|1 min)\) +msg_/);
+    expect(line).not.toContain('HTTP 500');
+    expect(line).not.toContain('0 s ago)  msg_');
+  });
+
+  it("a 401 that is not the status page's (a wrong URL with the right token) says the URL is wrong", async () => {
+    const app = await start(options);
+    const { code, stdout, stderr } = await run([`${app.url}/api/products`, '--token', TOKEN]);
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+    expect(stderr).toMatch(/^hiwelink: \S+\/api\/products answered 401 but is not the status page/);
+    expect(stderr).toContain('check the URL');
+    expect(stderr).not.toContain('token');
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it("an action the emitter did not confirm prints the page's message as is, without calling it refused", async () => {
+    // The receiver never answers and the queue holds one event: the second one is not taken.
+    const { emitter } = await memoryEmitter(defer, () => 'hang', { maxQueueSize: 1 });
+    const app = await start({
+      ...options,
+      status: { path: '/hiwelink/status', auth: { bearer: TOKEN }, webhooks: emitter },
+    });
+    const url = `${app.url}/hiwelink/status`;
+    expect((await run([url, '--token', TOKEN, '--test-event'])).code).toBe(0);
+    const { code, stdout, stderr } = await run([url, '--token', TOKEN, '--test-event']);
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+    // What the page itself answers to the same action, asked directly.
+    const headers = { authorization: `Bearer ${TOKEN}`, accept: 'application/json' };
+    const { actions } = (await send(url, { headers })).json() as StatusReport;
+    const direct = await send(`${url}?action=test-event&csrf=${actions.csrf}`, { method: 'POST', headers });
+    expect(direct.status).toBe(409);
+    const message = (direct.json() as { error: string }).error;
+    expect(stderr).toBe(`hiwelink: test-event: the page answered 409: ${message}\n`);
+    expect(stderr.replace(message, '')).not.toMatch(/refused|below/i);
   });
 
   it('an action on a page without an emitter says there is none, and sends nothing', async () => {

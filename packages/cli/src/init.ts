@@ -212,8 +212,26 @@ const DATABASE_TEXT: Record<Database, { summary: string; start: string; setup: s
   },
 };
 
-/** Writes the store into `options.dir`, which must be missing or empty. Returns the key it generated. */
-export function writeStore(options: InitOptions): { key: string; adminToken: string; target: string } {
+/** What writeStore wrote: the store's absolute path and the secrets it generated. */
+export interface WrittenStore {
+  key: string;
+  adminToken: string;
+  target: string;
+  /**
+   * The kit checkout the store's @hiwelink/* dependencies are `file:` links into (a store written
+   * outside the checkout this CLI runs from), else undefined: registry versions.
+   */
+  linkedTo?: string;
+}
+
+/**
+ * Writes the store into `options.dir`, which must be missing or empty. `checkout` is the root of
+ * the kit's source checkout this CLI runs from (see kitCheckout), if any: a store written outside it
+ * gets its @hiwelink/* dependencies as `file:` links to the checkout's packages, as they are not on
+ * any registry; inside it, registry ranges that the workspace packages satisfy.
+ * @throws {InitError} when the directory is not empty
+ */
+export function writeStore(options: InitOptions, checkout = kitCheckout()): WrittenStore {
   const target = resolve(options.dir);
   if (existsSync(target) && readdirSync(target).length > 0) {
     throw new InitError(
@@ -221,7 +239,7 @@ export function writeStore(options: InitOptions): { key: string; adminToken: str
     );
   }
   const name = packageName(target);
-  const version = kitVersion();
+  const range = kitVersion();
   const { curl, verify } = credentialArgs(options.auth, '$HIWELINK_API_KEY');
   const render = (_file: string, text: string) =>
     text
@@ -242,6 +260,9 @@ export function writeStore(options: InitOptions): { key: string; adminToken: str
     path in stores ? (stores[path] ?? null) : path,
   );
   copyTree(join(TEMPLATES, options.framework), target, render);
+  // After the copy: the target exists, so its real path (symlinks resolved) can be compared.
+  const linkedTo = checkout !== undefined && !within(checkout, target) ? checkout : undefined;
+  const version = (pkg: string) => (linkedTo ? `file:${join(linkedTo, 'packages', pkg)}` : range);
 
   const manifest = {
     name,
@@ -251,12 +272,12 @@ export function writeStore(options: InitOptions): { key: string; adminToken: str
     engines: { node: '^20.19.0 || ^22.12.0 || ^24.0.0' },
     scripts: { start: 'node --env-file=.env src/server.js' },
     dependencies: {
-      '@hiwelink/core': version,
-      [`@hiwelink/${options.framework}`]: version,
+      '@hiwelink/core': version('core'),
+      [`@hiwelink/${options.framework}`]: version(options.framework),
       ...DRIVERS[options.database],
       [options.framework]: FRAMEWORK_VERSIONS[options.framework],
     },
-    devDependencies: { '@hiwelink/cli': version },
+    devDependencies: { '@hiwelink/cli': version('cli') },
     // npm 11 asks before running install scripts; better-sqlite3 builds its native module in one.
     ...(options.database === 'sqlite' ? { allowScripts: { 'better-sqlite3': true } } : {}),
   };
@@ -290,14 +311,14 @@ export function writeStore(options: InitOptions): { key: string; adminToken: str
     '',
   ];
   writeFileSync(join(target, '.env'), env.join('\n'), { mode: 0o600 });
-  return { key, adminToken, target };
+  return { key, adminToken, target, ...(linkedTo ? { linkedTo } : {}) };
 }
 
 /**
- * The root of the kit's own source checkout when this CLI runs from one (not from node_modules) and
- * `target` lies inside it; there Node resolves @hiwelink/* to the workspace packages. Else undefined.
+ * The root of the kit's own source checkout when this CLI runs from one (its real path is not under
+ * node_modules and the root's workspaces hold packages/cli), else undefined.
  */
-function kitCheckout(target: string): string | undefined {
+export function kitCheckout(): string | undefined {
   const cli = realpathSync(fileURLToPath(new URL('..', import.meta.url)));
   if (cli.split(sep).includes('node_modules')) return undefined;
   const root = resolve(cli, '..', '..');
@@ -305,12 +326,25 @@ function kitCheckout(target: string): string | undefined {
     const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
       workspaces?: string[];
     };
-    if (!manifest.workspaces?.includes('packages/cli')) return undefined;
+    return manifest.workspaces?.includes('packages/cli') ? root : undefined;
   } catch {
     return undefined;
   }
-  const inside = relative(root, realpathSync(target));
-  return inside.startsWith('..') || isAbsolute(inside) ? undefined : root;
+}
+
+/** Whether the existing path `target` lies in `root` (both with symlinks resolved). */
+function within(root: string, target: string): boolean {
+  const inside = relative(realpathSync(root), realpathSync(target));
+  return !inside.startsWith('..') && !isAbsolute(inside);
+}
+
+/** The linked packages of `written` without a build (no dist/index.js): the store cannot load them. */
+function unbuilt(written: WrittenStore, framework: Framework): string[] {
+  const root = written.linkedTo;
+  if (root === undefined) return [];
+  return ['core', framework, 'cli'].filter(
+    (pkg) => !existsSync(join(root, 'packages', pkg, 'dist', 'index.js')),
+  );
 }
 
 /** `hiwelink init`: asks or reads the answers, writes the store, installs it, prints what next. */
@@ -332,7 +366,7 @@ export async function runInit(args: string[]): Promise<number> {
     `Created ${shown}: ${options.framework}, ${DATABASE_LABELS[options.database]}, ${options.auth} auth.`,
   );
 
-  const checkout = kitCheckout(written.target);
+  const checkout = written.linkedTo === undefined ? kitCheckout() : undefined;
   if (options.install && checkout) {
     console.log(
       `\nInside the kit's repository (${checkout}): not running npm install, which would fetch @hiwelink/* ` +
@@ -340,7 +374,20 @@ export async function runInit(args: string[]): Promise<number> {
     );
     options.install = false;
   }
-  let installed = !options.install;
+  if (written.linkedTo) {
+    // Unpublished: outside the checkout, a registry has no @hiwelink/* to give.
+    const missing = unbuilt(written, options.framework);
+    console.log(
+      `\n@hiwelink/* are file: links to the packages of the kit's checkout (${join(written.linkedTo, 'packages')}): ` +
+        'keep the checkout there and built (npx tsc -b in it).',
+    );
+    if (missing.length > 0) {
+      console.log(
+        `  Not built yet: ${missing.join(', ')}; run npx tsc -b in ${written.linkedTo} before npm start.`,
+      );
+    }
+  }
+  let failure: string | undefined;
   if (options.install) {
     console.log('\nInstalling dependencies (npm install)...');
     const npm = spawnSync('npm', ['install', '--no-fund', '--no-audit'], {
@@ -348,16 +395,29 @@ export async function runInit(args: string[]): Promise<number> {
       stdio: 'inherit',
       shell: process.platform === 'win32',
     });
-    installed = npm.status === 0;
-    if (!installed) console.error('npm install failed: run it yourself in the new directory.');
+    if (npm.error) failure = `npm could not be run (${npm.error.message}): is npm on the PATH?`;
+    else if (npm.status !== 0) {
+      failure =
+        `npm install failed (exit code ${npm.status ?? npm.signal}), so the store cannot start yet. ` +
+        (written.linkedTo
+          ? `Its @hiwelink/* packages are links to ${join(written.linkedTo, 'packages')}: check they are there and built. `
+          : 'A 404 for @hiwelink/* means your registry does not have them (not published yet): run hiwelink init ' +
+            "from a checkout of the kit, which links the store to the checkout's packages. ") +
+        `Then fix what npm said above and run npm install in ${shown}.`;
+    }
   }
 
   const { verify } = credentialArgs(options.auth, shellQuote(written.key));
   console.log('\nNext:');
   if (shown !== '.') console.log(`  cd ${shellQuote(shown)}`);
-  if ((!options.install && !checkout) || !installed) console.log('  npm install');
+  if (!checkout && (!options.install || failure)) console.log('  npm install');
   console.log('  npm start');
   console.log(`  npx hiwelink verify http://127.0.0.1:3000 ${verify}`);
   console.log('\nThe key (HIWELINK_API_KEY) and the admin token are in .env; README.md has the curl checks.');
-  return installed ? 0 : 1;
+  if (failure) {
+    // Last, on stderr: the line a user reads after npm's own output has scrolled by.
+    console.error(`\nhiwelink init: ${failure}`);
+    return 1;
+  }
+  return 0;
 }

@@ -42,7 +42,22 @@ async function request(
     });
     text = await readCapped(response, MAX_BYTES);
   } catch (error) {
+    if (refused(error)) {
+      throw new StatusFailure(
+        `nothing answers at ${url.host} (connection refused): is the store running, and on that port?`,
+      );
+    }
     throw new StatusFailure(`no answer from ${shown(url)}: ${whyNoAnswer(error, init.timeoutMs)}`);
+  }
+  // Only the status page challenges with its realm: any other 401 is another guard (HiWelink's API,
+  // another app), so the URL is wrong, not the token.
+  if (
+    response.status === 401 &&
+    !/realm="hiwelink-status"/i.test(response.headers.get('www-authenticate') ?? '')
+  ) {
+    throw new StatusFailure(
+      `${shown(url)} answered 401 but is not the status page (its 401 does not come from it): check the URL, the path of the kit's status option (e.g. /hiwelink/status)`,
+    );
   }
   if (response.status === 401) {
     throw new StatusFailure(
@@ -64,6 +79,13 @@ async function request(
     );
   }
   return { status: response.status, body };
+}
+
+/** Whether fetch failed because the connection was refused: nothing listens at the address. */
+function refused(error: unknown): boolean {
+  const cause = (error as { cause?: { code?: unknown; errors?: { code?: unknown }[] } }).cause;
+  // A name with several addresses (localhost: ::1 and 127.0.0.1) fails with an AggregateError.
+  return [cause?.code, ...(cause?.errors ?? []).map((each) => each.code)].includes('ECONNREFUSED');
 }
 
 /** The page's own words for a refusal (`{ error }`), shortened; empty when it gave none. */
@@ -92,19 +114,23 @@ function isReport(body: unknown): body is StatusReport {
 const ms = (value: number | undefined) =>
   value === undefined ? '—' : value < 1000 ? `${Math.round(value)} ms` : `${(value / 1000).toFixed(1)} s`;
 
-/** An ISO time as `2025-01-31 12:00:00 UTC (3 min ago)`, the age counted from the report's own clock. */
+/**
+ * An ISO time as `2025-01-31 12:00:00 UTC (3 min ago)`, or `(in 8 s)` when it is still to come (a
+ * next attempt), counted from the report's own clock.
+ */
 function when(iso: string | null | undefined, now: number): string {
   if (!iso) return '—';
-  const seconds = Math.round((now - Date.parse(iso)) / 1000);
-  const age =
+  const delta = Math.round((now - Date.parse(iso)) / 1000);
+  const seconds = Math.abs(delta);
+  const span =
     seconds < 60
-      ? `${Math.max(0, seconds)} s`
+      ? `${seconds} s`
       : seconds < 3600
         ? `${Math.floor(seconds / 60)} min`
         : seconds < 172_800
           ? `${Math.floor(seconds / 3600)} h`
           : `${Math.floor(seconds / 86_400)} d`;
-  return `${iso.replace('T', ' ').replace(/\.\d+Z$|Z$/, ' UTC')} (${age} ago)`;
+  return `${iso.replace('T', ' ').replace(/\.\d+Z$|Z$/, ' UTC')} (${delta < 0 ? `in ${span}` : `${span} ago`})`;
 }
 
 const answers = (list: ListReport) =>
@@ -195,7 +221,10 @@ function deliveryRow(record: DeliveryRecord, now: number): string[] {
     record.entity,
     record.state.replace('_', ' '),
     String(record.attempts),
-    [record.lastStatus, record.lastReason].filter((part) => part !== undefined).join(' ') || '—',
+    // A reason that only repeats the status (`HTTP 500`) is shown once, as the status.
+    [record.lastStatus, record.lastReason === `HTTP ${record.lastStatus}` ? undefined : record.lastReason]
+      .filter((part) => part !== undefined)
+      .join(' ') || '—',
     ms(record.latencyMs),
     record.nextAttemptAt === undefined ? '—' : when(new Date(record.nextAttemptAt).toISOString(), now),
     record.id,
@@ -366,7 +395,8 @@ export async function storeStatus(args: string[]): Promise<number> {
     if (values.json) console.log(JSON.stringify(done.body, null, 2));
     else if (done.status === 200) console.log(typeof message === 'string' ? message : `${action}: done`);
     if (done.status !== 200) {
-      throw new StatusFailure(`${action} refused (${done.status})${saying(done.body)}`);
+      // The page's own message, as is: a 409 may mean the event is held and sent later, not lost.
+      throw new StatusFailure(`${action}: the page answered ${done.status}${saying(done.body)}`);
     }
     return 0;
   } catch (error) {
