@@ -3,6 +3,19 @@ import { parseArgs } from 'node:util';
 import { newWebhookId, signatureHeaders, signingKey, verifyWebhook } from '@hiwelink/core';
 
 /**
+ * The secret to sign or check with: `--secret`, else HIWELINK_WEBHOOK_SECRET (blank there means
+ * none). A `--secret` given blank (`--secret "$UNSET"`) is refused: it would silently mean none.
+ */
+function secretFrom(given: string | undefined): string | undefined {
+  if (given !== undefined && given.trim() === '') {
+    throw new Error(
+      '--secret is empty (an unset variable in --secret "$VAR"?): give the secret, or leave --secret out to skip signatures',
+    );
+  }
+  return given ?? (process.env.HIWELINK_WEBHOOK_SECRET?.trim() || undefined);
+}
+
+/**
  * `hiwelink webhooks listen`: a local receiver that prints each event, checks its signature, and
  * answers with the given statuses in turn (e.g. 500 500 200) to rehearse retries.
  */
@@ -20,7 +33,7 @@ export async function listen(args: string[]): Promise<number> {
   if (statuses.some((status) => !Number.isInteger(status) || status < 200 || status > 599)) {
     throw new Error('--status takes HTTP statuses from 200 to 599');
   }
-  const secret = values.secret ?? process.env.HIWELINK_WEBHOOK_SECRET;
+  const secret = secretFrom(values.secret);
   let received = 0;
   const server = createServer((request, response) => {
     const chunks: Buffer[] = [];
@@ -78,7 +91,7 @@ export async function sendTestEvent(args: string[]): Promise<number> {
     event: values.event,
     data: { id: 'hiwelink-test-1', name: 'HiWelink test product', price: 9.99, stock_status: 'in_stock' },
   });
-  const secret = values.secret ?? process.env.HIWELINK_WEBHOOK_SECRET;
+  const secret = secretFrom(values.secret);
   const headers = {
     'content-type': 'application/json',
     ...(secret

@@ -124,7 +124,8 @@ function readPrefix(stream: Readable, limit: number, signal: AbortSignal) {
 export function createDeliverer(options: DeliveryOptions, env: NodeJS.ProcessEnv): Deliverer {
   const base = (options.url ?? env.HIWELINK_WEBHOOK_URL ?? '').trim().replace(/\/+$/, '');
   const token = (options.storeToken ?? env.HIWELINK_STORE_TOKEN ?? '').trim();
-  const secret = options.secret ?? env.HIWELINK_WEBHOOK_SECRET;
+  // Blank (an empty variable) means unsigned; see signingKey for the whitespace around one.
+  const secret = (options.secret ?? env.HIWELINK_WEBHOOK_SECRET)?.trim();
   const key = secret ? signingKey(secret) : undefined;
   const http = options.http ?? axios.create();
   const timeout = options.timeoutMs ?? 10_000;

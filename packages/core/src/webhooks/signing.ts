@@ -3,8 +3,13 @@ import { createHmac, randomFillSync, timingSafeEqual } from 'node:crypto';
 /**
  * The HMAC key a secret stands for: Standard Webhooks secrets (`whsec_<base64>`) are the bytes the
  * base64 encodes; any other secret is its UTF-8 bytes. Both signatures use the same key.
+ * Whitespace around the secret is ignored. Throws when a `whsec_` secret is not base64.
  */
-export function signingKey(secret: string): Buffer {
+export function signingKey(given: string): Buffer {
+  // A secret read from a file or a Kubernetes secret often ends in a newline that the other side
+  // (HiWelink's dashboard, the receiver's copy) does not have: signed with it, every event would
+  // fail verification. Both sides trim, so sender and receiver agree.
+  const secret = given.trim();
   if (!secret.startsWith('whsec_')) return Buffer.from(secret, 'utf8');
   const encoded = secret.slice(6);
   // Node decodes base64 leniently; a typo must not silently become a short or empty key.
