@@ -121,7 +121,9 @@ describe('hiwelink status', () => {
     expect(receiver.delivered()[0]?.headers['webhook-id']).toBe(id);
     const again = await run([url, '--token', TOKEN, '--resend', id]);
     expect(again.code).toBe(1);
-    expect(again.stderr).toMatch(/^hiwelink: resend: the page answered 404: No given-up or dead event with that webhook-id is kept/);
+    expect(again.stderr).toMatch(
+      /^hiwelink: resend: the page answered 404: No given-up or dead event with that webhook-id is kept/,
+    );
 
     const test = await run([url, '--token', TOKEN, '--test-event', '--json']);
     expect(test.code).toBe(0);
