@@ -156,7 +156,7 @@ describe('hiwelink status', () => {
     expect(stdout).toContain('Webhooks: not connected');
     expect(stdout).toMatch(/store URL\s+https:\/\/shop\.example\.com/);
     expect(stdout).toMatch(
-      /Recent warnings and errors \(this instance, newest first\)\n\s+AT\s+LEVEL\s+MESSAGE\n\s+\S+ \S+ UTC \(\d+ s ago\)\s+error/,
+      /Recent warnings and errors of the API \(this instance, newest first; webhook failures are under Webhooks\)\n\s+AT\s+LEVEL\s+MESSAGE\n\s+\S+ \S+ UTC \(\d+ s ago\)\s+error/,
     );
     for (const secret of [KEY, TOKEN]) expect(stdout).not.toContain(secret);
   });
@@ -249,6 +249,13 @@ describe('hiwelink status', () => {
       [`${other}/hiwelink/status`, [], /answered JSON that is not a HiWelink status report/],
       [`${missing}/status`, [], /answered 404: No route: is this the status page URL/],
       ['localhost:3000/hiwelink/status', [], /is not an http\(s\) URL/],
+      // fetch's own words (an OpenSSL routine, 'bad port') said in the store developer's.
+      [
+        `${other.replace('http:', 'https:')}/hiwelink/status`,
+        [],
+        /it does not speak TLS there: try http:\/\/ instead of https:\/\//,
+      ],
+      ['http://127.0.0.1:1/hiwelink/status', [], /fetch refuses that port \(a reserved one\): use another/],
     ];
     for (const [url, extra, message] of cases) {
       const { code, stderr } = await run([url, '--token', TOKEN, ...extra]);

@@ -49,15 +49,15 @@ const QUEUES = [
     queue: 'memory',
     source: 'This instance only (in-memory emitter).',
     refused: /given up\s+1\s+422/,
-    counts: /\b1\s+retrying\s+1\s+given up$/,
+    counts: /\b1\s+retrying\s+1\s+given up since start$/,
     // Given up since start: a resend does not undo it.
-    resentCounts: /\b1\s+given up$/,
+    resentCounts: /\b1\s+given up since start$/,
   },
   {
     queue: 'redis',
     source: 'From Redis: every instance on this queue.',
     refused: /dead\s+1\s+422/,
-    counts: /\b1\s+retrying\s+1\s+given up\s+1\s+dead letters$/,
+    counts: /\b1\s+retrying\s+1\s+given up \(kept\)\s+1\s+dead letters$/,
     resentCounts: /\b0\s+dead letters$/,
   },
 ] as const;

@@ -170,8 +170,14 @@ function crawlsSection(report: StatusReport, now: number): string[] {
   ];
   const unauthorized = [products, orders, health].reduce((sum, list) => sum + (list.answers['401'] ?? 0), 0);
   if (unauthorized > 0) {
+    // As the page says it: failing now only when the latest request was refused.
+    const latest = [products, orders, health].sort((a, b) =>
+      (b.lastRequestAt ?? '').localeCompare(a.lastRequestAt ?? ''),
+    )[0];
     lines.push(
-      `  ! ${unauthorized} request(s) answered 401: the credential HiWelink sends does not match the one configured here.`,
+      latest?.lastStatus === 401
+        ? `  ! ${unauthorized} request(s) answered 401 (no credential, or a wrong one), the latest one too: if HiWelink sent it, the key in its dashboard is not the one configured here.`
+        : `  ${unauthorized} request(s) answered 401 (no credential, or a wrong one); requests accepted since (hiwelink verify sends a few on purpose).`,
     );
   }
   const used = products.lastCredential ?? orders.lastCredential;
@@ -283,9 +289,11 @@ function setupSection(report: StatusReport): string[] {
 }
 
 function logSection(report: StatusReport, now: number): string[] {
-  if (report.log.length === 0) return ['Recent warnings and errors: none'];
+  // The kit's own lines: the emitter logs delivery failures to its own logger (the Webhooks section has them).
+  if (report.log.length === 0)
+    return ['Recent warnings and errors of the API: none (webhook failures are under Webhooks)'];
   return [
-    'Recent warnings and errors (this instance, newest first)',
+    'Recent warnings and errors of the API (this instance, newest first; webhook failures are under Webhooks)',
     formatTable(
       ['AT', 'LEVEL', 'MESSAGE'],
       report.log.map((line) => [when(line.at, now), line.level, line.message]),

@@ -120,10 +120,18 @@ export async function readCapped(response: Response, limit: number): Promise<str
  * else the error with its cause (`fetch failed: connect ECONNREFUSED 127.0.0.1:3000`).
  */
 export function whyNoAnswer(error: unknown, timeoutMs: number): string {
-  const cause = (error as { cause?: { message?: string } }).cause?.message;
-  return (error as Error).name === 'TimeoutError'
-    ? `nothing within ${timeoutMs} ms`
-    : `${(error as Error).message}${cause ? `: ${cause}` : ''}`;
+  if ((error as Error).name === 'TimeoutError') return `nothing within ${timeoutMs} ms`;
+  const cause = (error as { cause?: { message?: string; code?: string; hostname?: string } }).cause;
+  const said = `${(error as Error).message}${cause?.message ? `: ${cause.message}` : ''}`;
+  // fetch's own words name a system call or an OpenSSL routine: say what they mean for this URL.
+  if (cause?.code === 'ENOTFOUND' || cause?.code === 'EAI_AGAIN') {
+    return `the host name ${cause.hostname ?? ''} does not resolve (${cause.code}): is it spelled right?`;
+  }
+  if (cause?.message === 'bad port') return 'fetch refuses that port (a reserved one): use another';
+  if (/wrong version number|packet length too long/.test(said)) {
+    return 'it does not speak TLS there: try http:// instead of https://';
+  }
+  return said;
 }
 
 /** The headers that carry `credential`, as HiWelink's crawler sends them. */

@@ -126,7 +126,8 @@ ${skipped.length ? `<h2>Records HiWelink will skip</h2><table><thead><tr><th>Lis
 </section>`;
 }
 
-function chart(requests: RequestMinute[], deliveries: MinuteCount[] | undefined): string {
+/** `deliveries` is a string when there are none to draw: why (not connected, unreadable). */
+function chart(requests: RequestMinute[], deliveries: MinuteCount[] | string): string {
   const width = 1000;
   const height = 60;
   const step = width / 60;
@@ -153,7 +154,7 @@ function chart(requests: RequestMinute[], deliveries: MinuteCount[] | undefined)
     bottom: minute.errors,
     label: `${clock(minute.minute)}: ${minute.requests} request(s), ${minute.errors} error(s)`,
   }));
-  const del = (deliveries ?? []).map((minute) => ({
+  const del = (typeof deliveries === 'string' ? [] : deliveries).map((minute) => ({
     top: minute.delivered,
     bottom: minute.failed,
     label: `${new Date(minute.minute).toISOString().slice(11, 16)}: ${minute.delivered} delivered, ${minute.failed} failed attempt(s)`,
@@ -165,7 +166,7 @@ function chart(requests: RequestMinute[], deliveries: MinuteCount[] | undefined)
   return `<section id="chart"><h2>The last hour</h2>
 <svg viewBox="0 0 ${width} ${2 * height + 44}" role="img" aria-label="API requests and webhook deliveries per minute over the last hour">
 <text x="0" y="10">API requests per minute (${total(req)}; errors in red)</text>${bars(req, max(req), 'req', 'err', 14)}<line x1="0" x2="${width}" y1="${height + 14.5}" y2="${height + 14.5}"/>
-<text x="0" y="${height + 30}">Webhook attempts per minute (${deliveries ? total(del) : 'not connected'}; failed in red)</text>${bars(del, max(del), 'del', 'fail', height + 34)}<line x1="0" x2="${width}" y1="${2 * height + 34.5}" y2="${2 * height + 34.5}"/>
+<text x="0" y="${height + 30}">Webhook attempts per minute (${typeof deliveries === 'string' ? deliveries : total(del)}; failed in red)</text>${bars(del, max(del), 'del', 'fail', height + 34)}<line x1="0" x2="${width}" y1="${2 * height + 34.5}" y2="${2 * height + 34.5}"/>
 </svg><p class="dim">60 minutes, the current one last.</p></section>`;
 }
 
@@ -222,7 +223,7 @@ function webhooks(report: StatusReport): string {
   const csrf = report.actions.csrf;
   const canAct = report.actions.available.length > 0;
   return section(`<p class="dim">${hooks.source === 'redis' ? 'From Redis: every instance on this queue.' : 'This instance only (in-memory emitter).'}</p>
-<div class="counts">${figure('queued', counts.queued)}${figure('in flight', counts.inFlight)}${figure('delivered', counts.delivered, 'ok')}${figure('retrying', counts.retrying, 'warn')}${figure('given up', counts.givenUp, 'bad')}${figure('dead letters', counts.dead, 'bad')}</div>
+<div class="counts">${figure('queued', counts.queued)}${figure('in flight', counts.inFlight)}${figure('delivered', counts.delivered, 'ok')}${figure('retrying', counts.retrying, 'warn')}${figure(hooks.source === 'redis' ? 'given up (kept)' : 'given up since start', counts.givenUp, 'bad')}${figure('dead letters', counts.dead, 'bad')}</div>
 ${canAct ? `<div class="actions">${actionForm(csrf, 'test-event', 'Send a test event')}${actionForm(csrf, 'sync', 'Request a full sync')}</div>` : ''}
 ${hooks.recent.length ? `<table><thead><tr><th>Changed</th><th>Event</th><th>Entity</th><th>State</th><th>Attempts</th><th>Last answer</th><th>Latency</th><th>webhook-id</th><th></th></tr></thead><tbody>${hooks.recent.map((record) => deliveryRow(record, csrf, canAct)).join('')}</tbody></table>` : '<p class="dim">No events yet.</p>'}`);
 }
@@ -262,7 +263,11 @@ const shell = (title: string, body: string) =>
 export function renderPage(report: StatusReport, notice?: Notice): string {
   today = report.generatedAt.slice(0, 10);
   const hooks = report.webhooks;
-  const deliveries = hooks.connected && !('error' in hooks) ? hooks.perMinute : undefined;
+  const deliveries = !hooks.connected
+    ? 'not connected'
+    : 'error' in hooks
+      ? 'unreadable now'
+      : hooks.perMinute;
   return shell(
     'HiWelink status',
     `<header><h1>HiWelink status</h1><span>instance <code>${esc(report.instance.id)}</code>, up since ${time(report.instance.startedAt)}</span><span>as of ${time(report.generatedAt)} · <a href="?">refresh</a> · <a href="?format=json">JSON</a></span></header>
