@@ -177,7 +177,8 @@ describe.each(frameworks)('status page on $name', (framework) => {
     type Report = {
       webhooks: {
         counts: { givenUp: number };
-        recent: { id: string; state: string; attempts: number; lastStatus?: number }[];
+        recent: { id: string; state: string; attempts: number; lastStatus?: number; updatedAt: string }[];
+        perMinute: { minute: string }[];
       };
       actions: { csrf: string };
     };
@@ -186,6 +187,9 @@ describe.each(frameworks)('status page on $name', (framework) => {
     const { webhooks, actions } = await report();
     const failed = webhooks.recent[0];
     expect(failed).toMatchObject({ state: 'given_up', attempts: 1, lastStatus: 400 });
+    // Times as ISO 8601 text, as everywhere else in the report.
+    expect(failed?.updatedAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    expect(webhooks.perMinute.at(-1)?.minute).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:00\.000Z$/);
     accept = true;
     const resend = await send(`${url}?action=resend&id=${failed?.id}&csrf=${actions.csrf}`, {
       method: 'POST',

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import type { DeliveryRecord, ListReport, StatusReport } from '@hiwelink/core';
+import type { ListReport, ReportedDelivery, StatusReport } from '@hiwelink/core';
 import { formatTable } from './report.js';
 import { readCapped, whyNoAnswer } from './verify.js';
 
@@ -220,9 +220,9 @@ function crawlsSection(report: StatusReport, now: number): string[] {
   return lines;
 }
 
-function deliveryRow(record: DeliveryRecord, now: number): string[] {
+function deliveryRow(record: ReportedDelivery, now: number): string[] {
   return [
-    when(new Date(record.updatedAt).toISOString(), now),
+    when(record.updatedAt, now),
     record.event,
     record.entity,
     record.state.replace('_', ' '),
@@ -232,7 +232,7 @@ function deliveryRow(record: DeliveryRecord, now: number): string[] {
       .filter((part) => part !== undefined)
       .join(' ') || '—',
     ms(record.latencyMs),
-    record.nextAttemptAt === undefined ? '—' : when(new Date(record.nextAttemptAt).toISOString(), now),
+    record.nextAttemptAt === undefined ? '—' : when(record.nextAttemptAt, now),
     record.id,
   ];
 }

@@ -73,7 +73,14 @@ export {
   type WebhookInspector,
 } from './status/activity.js';
 export type { CrawlRun, ListReport, LogLine, RequestMinute } from './status/recorder.js';
-export type { Action as StatusAction, StatusReport, StatusSetup, WebhooksReport } from './status/route.js';
+export type {
+  Action as StatusAction,
+  ReportedActivity,
+  ReportedDelivery,
+  StatusReport,
+  StatusSetup,
+  WebhooksReport,
+} from './status/route.js';
 export {
   FINISHED_KEPT,
   GIVEN_UP_KEPT,

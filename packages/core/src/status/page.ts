@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { DeliveryRecord, MinuteCount } from './activity.js';
 import type { ListReport, RequestMinute } from './recorder.js';
-import type { StatusReport } from './route.js';
+import type { ReportedActivity, ReportedDelivery, StatusReport } from './route.js';
 
 /** Messages shown after an action; the page shows only these, never text from the URL. */
 export const NOTICES = {
@@ -127,7 +126,7 @@ ${skipped.length ? `<h2>Records HiWelink will skip</h2><table><thead><tr><th>Lis
 }
 
 /** `deliveries` is a string when there are none to draw: why (not connected, unreadable). */
-function chart(requests: RequestMinute[], deliveries: MinuteCount[] | string): string {
+function chart(requests: RequestMinute[], deliveries: ReportedActivity['perMinute'] | string): string {
   const width = 1000;
   const height = 60;
   const step = width / 60;
@@ -157,7 +156,7 @@ function chart(requests: RequestMinute[], deliveries: MinuteCount[] | string): s
   const del = (typeof deliveries === 'string' ? [] : deliveries).map((minute) => ({
     top: minute.delivered,
     bottom: minute.failed,
-    label: `${new Date(minute.minute).toISOString().slice(11, 16)}: ${minute.delivered} delivered, ${minute.failed} failed attempt(s)`,
+    label: `${clock(minute.minute)}: ${minute.delivered} delivered, ${minute.failed} failed attempt(s)`,
   }));
   const max = (values: { top: number; bottom: number }[]) =>
     Math.max(1, ...values.map((value) => value.top + value.bottom));
@@ -175,7 +174,7 @@ function actionForm(csrf: string, action: string, label: string, id?: string): s
   return `<form method="post" action="${esc(query)}"><button type="submit">${esc(label)}</button></form>`;
 }
 
-function deliveryRow(record: DeliveryRecord, csrf: string, canAct: boolean): string {
+function deliveryRow(record: ReportedDelivery, csrf: string, canAct: boolean): string {
   const stateClass =
     record.state === 'delivered'
       ? 'ok'
@@ -193,15 +192,12 @@ function deliveryRow(record: DeliveryRecord, csrf: string, canAct: boolean): str
   ]
     .filter(Boolean)
     .join(' ');
-  const next =
-    record.nextAttemptAt === undefined
-      ? ''
-      : `next attempt ${time(new Date(record.nextAttemptAt).toISOString())}`;
+  const next = record.nextAttemptAt === undefined ? '' : `next attempt ${time(record.nextAttemptAt)}`;
   const resend =
     canAct && (record.state === 'given_up' || record.state === 'dead')
       ? actionForm(csrf, 'resend', 'Resend', record.id)
       : '';
-  return `<tr><td>${time(new Date(record.updatedAt).toISOString())}</td><td>${esc(record.event)}</td><td><code>${esc(record.entity)}</code></td><td class="${stateClass}">${esc(record.state.replace('_', ' '))}</td><td>${record.attempts}</td><td class="wrap">${last} ${next}</td><td>${esc(ms(record.latencyMs))}</td><td><code>${esc(record.id)}</code></td><td>${resend}</td></tr>`;
+  return `<tr><td>${time(record.updatedAt)}</td><td>${esc(record.event)}</td><td><code>${esc(record.entity)}</code></td><td class="${stateClass}">${esc(record.state.replace('_', ' '))}</td><td>${record.attempts}</td><td class="wrap">${last} ${next}</td><td>${esc(ms(record.latencyMs))}</td><td><code>${esc(record.id)}</code></td><td>${resend}</td></tr>`;
 }
 
 function webhooks(report: StatusReport): string {

@@ -7,7 +7,7 @@ import { jsonResponse } from '../errors.js';
 import type { CoreRequest, CoreResponse } from '../http.js';
 import type { Logger } from '../logger.js';
 import { LATE, within } from '../webhooks/within.js';
-import { activitySchema, type WebhookActivity } from './activity.js';
+import { activitySchema, type DeliveryRecord, type WebhookActivity } from './activity.js';
 import type { ResolvedStatus } from './options.js';
 import { NOTICES, type Notice, renderPage, renderSignIn, STATUS_CSP } from './page.js';
 import type { CrawlReport } from './recorder.js';
@@ -29,11 +29,38 @@ export interface StatusSetup {
   warnings: string[];
 }
 
+/** An event as the report lists it: `DeliveryRecord` with its times as ISO 8601 text. */
+export type ReportedDelivery = Omit<DeliveryRecord, 'nextAttemptAt' | 'updatedAt'> & {
+  nextAttemptAt?: string;
+  updatedAt: string;
+};
+
+/** The emitter's activity as the report carries it: every time as ISO 8601 text, as elsewhere in it. */
+export type ReportedActivity = Omit<WebhookActivity, 'recent' | 'perMinute'> & {
+  recent: ReportedDelivery[];
+  perMinute: { minute: string; delivered: number; failed: number }[];
+};
+
 /** The webhooks part of the report: the emitter's activity, or why there is none. */
 export type WebhooksReport =
   | { connected: false }
   | { connected: true; error: string }
-  | ({ connected: true } & WebhookActivity);
+  | ({ connected: true } & ReportedActivity);
+
+const iso = (time: number) => new Date(time).toISOString();
+
+/** `activity` with its times (ms since the epoch, as emitters keep them) as ISO 8601 text. */
+function reported(activity: WebhookActivity): ReportedActivity {
+  return {
+    ...activity,
+    recent: activity.recent.map(({ nextAttemptAt, updatedAt, ...record }) => ({
+      ...record,
+      ...(nextAttemptAt === undefined ? {} : { nextAttemptAt: iso(nextAttemptAt) }),
+      updatedAt: iso(updatedAt),
+    })),
+    perMinute: activity.perMinute.map((minute) => ({ ...minute, minute: iso(minute.minute) })),
+  };
+}
 
 /** What the page shows, as JSON (`Accept: application/json`) and as HTML. */
 export interface StatusReport {
@@ -112,7 +139,7 @@ export function createStatusRoute(context: StatusContext) {
     if (!webhooks) return { connected: false };
     try {
       const answered = activitySchema.safeParse(await webhooks.activity({ limit: 50, timeoutMs: 2000 }));
-      if (answered.success) return { connected: true, ...(answered.data as WebhookActivity) };
+      if (answered.success) return { connected: true, ...reported(answered.data as WebhookActivity) };
       const issue = answered.error.issues[0];
       return {
         connected: true,
