@@ -11,7 +11,7 @@ import { dropReporter } from './records/json.js';
 import { createRecordMapper } from './records/mapper.js';
 import { reviewPage } from './records/page.js';
 import { createRecorder, type PageServed, type Recorder } from './status/recorder.js';
-import { redactor, withoutUserinfo } from './status/redact.js';
+import { redactor } from './status/redact.js';
 import { createStatusRoute } from './status/route.js';
 
 type Route = 'health' | 'products' | 'orders' | 'openapi' | 'status';
@@ -210,7 +210,8 @@ export function createHiwelink(options: HiwelinkOptions): Hiwelink {
         timeoutMs: config.timeoutMs,
         keyset: config.keyset !== undefined,
         strict: config.strict,
-        storeBaseUrl: config.storeBaseUrl === undefined ? null : withoutUserinfo(config.storeBaseUrl),
+        // Never holds a user or password: the options refuse one (storeBaseUrlSchema).
+        storeBaseUrl: config.storeBaseUrl ?? null,
         warnings: config.startupWarnings,
       },
       report: recorder.report,

@@ -1,7 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { fingerprint, sha256 } from './compare.js';
 import { type Credential, credentialDigest } from './credentials.js';
-import type { Guard } from './guard.js';
+import type { Guard, Principal } from './guard.js';
 import { parseBasic } from './headers.js';
 
 export interface BasicUser {
@@ -10,11 +10,16 @@ export interface BasicUser {
   password: Credential;
 }
 
+/** The `credentialId` a request signing in as `user` is given: user and password together. */
+export const basicCredentialId = (user: BasicUser): string =>
+  fingerprint(sha256(Buffer.concat([sha256(user.username), credentialDigest(user.password)])));
+
 /** Accepts `Authorization: Basic` for one of `users`; user and password are both always compared. */
 export function basicGuard(users: readonly BasicUser[], realm: string): Guard {
   const expected = users.map((user) => ({
     username: sha256(user.username),
     password: credentialDigest(user.password),
+    principal: { credentialId: basicCredentialId(user) },
   }));
   return {
     challenge: `Basic realm="${realm}", charset="UTF-8"`,
@@ -23,14 +28,14 @@ export function basicGuard(users: readonly BasicUser[], realm: string): Guard {
       if (!presented) return null;
       const username = sha256(presented.username);
       const password = sha256(presented.password);
-      let match: Buffer | undefined;
+      let match: Principal | null = null;
       for (const user of expected) {
         // Bitwise & rather than &&: both comparisons run whatever the first one says.
         const both =
           Number(timingSafeEqual(username, user.username)) & Number(timingSafeEqual(password, user.password));
-        if (both === 1 && match === undefined) match = user.password;
+        if (both === 1 && match === null) match = user.principal;
       }
-      return match ? { credentialId: fingerprint(sha256(Buffer.concat([username, match]))) } : null;
+      return match;
     },
   };
 }

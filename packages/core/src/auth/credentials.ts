@@ -24,7 +24,7 @@ export function credentialDigest(credential: Credential): Buffer {
  */
 export function secretMatcher(credentials: readonly Credential[]): (presented: string) => Principal | null {
   const digests = credentials.map(credentialDigest);
-  const principals = digests.map((digest) => ({ credentialId: fingerprint(digest) }));
+  const principals = credentials.map((credential) => ({ credentialId: credentialIdOf(credential) }));
   return (presented) => {
     const digest = sha256(presented);
     let match: Principal | null = null;
@@ -34,6 +34,9 @@ export function secretMatcher(credentials: readonly Credential[]): (presented: s
     return match;
   };
 }
+
+/** The `credentialId` a request presenting this API key or bearer token is given. */
+export const credentialIdOf = (credential: Credential): string => fingerprint(credentialDigest(credential));
 
 export const isBlank = (credential: string) => credential.trim() === '';
 

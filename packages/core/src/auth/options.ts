@@ -80,7 +80,8 @@ export const authSchema = z.union(
   },
 );
 
-const list = <T>(value: T | readonly T[]): T[] => (Array.isArray(value) ? [...value] : [value as T]);
+/** One credential or a list of them, as a list. */
+export const list = <T>(value: T | readonly T[]): T[] => (Array.isArray(value) ? [...value] : [value as T]);
 
 /** Builds the guard for validated auth options; throws naming the option when a JWT key cannot work. */
 export function createGuard(auth: AuthOptions, realm: string, logger: Logger): Guard {

@@ -1,7 +1,7 @@
 import type { BasicUser } from './basic.js';
 import type { Credential } from './credentials.js';
 import { BEYOND_LATIN1, CONTROL_CHARACTER as CONTROL, TOKEN68 } from './header-values.js';
-import type { AuthOptions } from './options.js';
+import { type AuthOptions, list } from './options.js';
 
 /** What checking the configured credentials found, before any guard is built from them. */
 export interface CredentialReview {
@@ -20,7 +20,6 @@ const DIGEST = /^sha256:(.*)$/is;
 const HEX64 = /^[0-9a-f]{64}$/i;
 const KEYGEN = 'make one with: npx hiwelink keygen';
 
-const list = <T>(value: T | readonly T[]): T[] => (Array.isArray(value) ? [...value] : [value as T]);
 const one = <T>(original: T | readonly T[], values: T[]): T | T[] =>
   Array.isArray(original) ? values : (values[0] as T);
 

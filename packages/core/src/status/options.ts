@@ -1,8 +1,7 @@
 import { z } from 'zod';
-import type { BasicUser } from '../auth/basic.js';
-import { fingerprint, sha256 } from '../auth/compare.js';
-import { type Credential, credentialDigest } from '../auth/credentials.js';
-import type { AuthOptions } from '../auth/options.js';
+import { type BasicUser, basicCredentialId } from '../auth/basic.js';
+import { type Credential, credentialDigest, credentialIdOf } from '../auth/credentials.js';
+import { type AuthOptions, list } from '../auth/options.js';
 import { reviewCredentials } from '../auth/review.js';
 import type { WebhookInspector } from './activity.js';
 
@@ -95,25 +94,18 @@ export const statusSchema = z.strictObject({
 
 /** Every raw secret the HiWelink side is configured with, to tell the page's own apart and to hide. */
 function apiSecrets(auth: AuthOptions): string[] {
-  const list = (value: string | readonly string[]) => (Array.isArray(value) ? [...value] : [value as string]);
   if ('apiKey' in auth) return list(auth.apiKey);
   if ('bearer' in auth) return list(auth.bearer);
-  if ('basic' in auth)
-    return (Array.isArray(auth.basic) ? auth.basic : [auth.basic as BasicUser]).map((user) => user.password);
+  if ('basic' in auth) return list(auth.basic).map((user) => user.password);
   if ('jwt' in auth && auth.jwt.secret !== undefined) return [auth.jwt.secret];
   return [];
 }
 
 /** The `credentialId` each configured credential gets when a request presents it (see the guards). */
 function fingerprintsOf(auth: AuthOptions): string[] {
-  const list = <T>(value: T | readonly T[]) => (Array.isArray(value) ? [...value] : [value as T]);
-  if ('apiKey' in auth) return list(auth.apiKey).map((key) => fingerprint(credentialDigest(key)));
-  if ('bearer' in auth) return list(auth.bearer).map((token) => fingerprint(credentialDigest(token)));
-  if ('basic' in auth) {
-    return list(auth.basic).map((user) =>
-      fingerprint(sha256(Buffer.concat([sha256(user.username), credentialDigest(user.password)]))),
-    );
-  }
+  if ('apiKey' in auth) return list(auth.apiKey).map(credentialIdOf);
+  if ('bearer' in auth) return list(auth.bearer).map(credentialIdOf);
+  if ('basic' in auth) return list(auth.basic).map(basicCredentialId);
   return [];
 }
 

@@ -111,7 +111,8 @@ interface ListState {
   skipped: { at: number; page: number; id: string | null; reason: string }[];
 }
 
-const iso = (time: number) => new Date(time).toISOString();
+/** A time in ms since the epoch as the report writes it: ISO 8601 text. */
+export const iso = (time: number) => new Date(time).toISOString();
 
 /** Pushes to the front, keeping at most `max`. */
 function keepNewest<T>(list: T[], entries: T[], max: number) {

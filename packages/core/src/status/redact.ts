@@ -18,6 +18,3 @@ export function redactor(secrets: readonly string[]): (text: string) => string {
     return clean.length > TEXT_CHARS ? `${clean.slice(0, TEXT_CHARS - 1)}…` : clean;
   };
 }
-
-/** A URL as the page shows it: without the user and password a `scheme://user:pass@host` holds. */
-export const withoutUserinfo = (url: string) => url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, '$1');

@@ -10,7 +10,7 @@ import { LATE, within } from '../webhooks/within.js';
 import { activitySchema, type DeliveryRecord, type WebhookActivity } from './activity.js';
 import type { ResolvedStatus } from './options.js';
 import { NOTICES, type Notice, renderPage, renderSignIn, STATUS_CSP } from './page.js';
-import type { CrawlReport } from './recorder.js';
+import { type CrawlReport, iso } from './recorder.js';
 import { redactor } from './redact.js';
 
 /** The page's set-up section: what the kit was configured with, never a secret. */
@@ -46,8 +46,6 @@ export type WebhooksReport =
   | { connected: false }
   | { connected: true; error: string }
   | ({ connected: true } & ReportedActivity);
-
-const iso = (time: number) => new Date(time).toISOString();
 
 /** `activity` with its times (ms since the epoch, as emitters keep them) as ISO 8601 text. */
 function reported(activity: WebhookActivity): ReportedActivity {
