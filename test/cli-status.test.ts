@@ -8,6 +8,7 @@ import { recordingLogger } from './support/driver-values.js';
 import { cleanupsAfterEach, memoryEmitter } from './support/emitters.js';
 import { frameworks, startPerTest } from './support/frameworks.js';
 import { send } from './support/http-client.js';
+import { crawl, listProducts } from './support/status-crawl.js';
 import { STACK_LINE } from './support/stores.js';
 
 // `hiwelink status <url>`, the built bin run as a user runs it, against a real Express host app
@@ -16,18 +17,11 @@ import { STACK_LINE } from './support/stores.js';
 const bin = fileURLToPath(new URL('../packages/cli/dist/bin.js', import.meta.url));
 const KEY = 'hwk_live_cli_status_api_key_00001';
 const TOKEN = 'hws_cli_status_token_0123456789ab';
-const PRODUCTS = Array.from({ length: 7 }, (_, index) => ({
-  id: index + 1,
-  // Record 4 has no name: HiWelink will skip it.
-  name: index === 3 ? undefined : `Lamp ${index + 1}`,
-  price: 10 + index,
-  slug: index < 5 ? `lamp-${index + 1}` : undefined,
-}));
 
 const options: HiwelinkOptions = {
   auth: { apiKey: KEY },
   storeBaseUrl: 'https://shop.example.com',
-  products: ({ offset, perPage }) => ({ items: PRODUCTS.slice(offset, offset + perPage), total: 7 }),
+  products: listProducts,
   orders: () => {
     throw new Error('database is down');
   },
@@ -59,20 +53,6 @@ function run(args: string[], env: Record<string, string> = {}) {
         resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
-}
-
-/** Products in three pages, orders failing once and refused once, as the page test does. */
-async function crawl(base: string) {
-  for (const page of [1, 2, 3]) {
-    const reply = await send(`${base}/api/products?page=${page}&per_page=3`, {
-      headers: { 'x-api-key': KEY },
-    });
-    expect(reply.status).toBe(200);
-  }
-  expect((await send(`${base}/api/orders`, { headers: { 'x-api-key': KEY } })).status).toBe(500);
-  expect(
-    (await send(`${base}/api/orders`, { headers: { 'x-api-key': 'hwk_live_wrong_0000000000' } })).status,
-  ).toBe(401);
 }
 
 /** A server on 127.0.0.1 answering every request with `handler`. */
@@ -137,7 +117,7 @@ describe('hiwelink status', () => {
 
   it('prints the crawl, skipped records, unlinked products, credential, set-up and log as tables', async () => {
     const app = await start(options);
-    await crawl(app.url);
+    await crawl(app.url, KEY);
     const { code, stdout, stderr } = await run([`${app.url}/hiwelink/status`, '--token', TOKEN]);
     expect(stderr).toBe('');
     expect(code).toBe(0);
@@ -163,7 +143,7 @@ describe('hiwelink status', () => {
 
   it('--json prints the page JSON unchanged, and the token may come from HIWELINK_STATUS_TOKEN', async () => {
     const app = await start(options);
-    await crawl(app.url);
+    await crawl(app.url, KEY);
     const url = `${app.url}/hiwelink/status`;
     const { code, stdout } = await run([url, '--json'], { HIWELINK_STATUS_TOKEN: TOKEN });
     expect(code).toBe(0);

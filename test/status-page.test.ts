@@ -7,25 +7,16 @@ import { send } from './support/http-client.js';
 import { startReceiver } from './support/receiver.js';
 import { freePort, privateRedis, redisServerAvailable } from './support/redis-server.js';
 import { connectRedis } from './support/services.js';
+import { crawl, listProducts } from './support/status-crawl.js';
 
 const KEY = 'hwk_live_status_page_api_key_0001';
 const TOKEN = 'hws_status_token_0123456789abcdef';
 const EMAIL = 'jane.doe@example.com';
-const PRODUCTS = Array.from({ length: 7 }, (_, index) => ({
-  id: index + 1,
-  // Record 4 has no name: HiWelink will skip it.
-  name: index === 3 ? undefined : `Lamp ${index + 1}`,
-  price: 10 + index,
-  slug: index < 5 ? `lamp-${index + 1}` : undefined,
-}));
 
 const options = (extra: Partial<HiwelinkOptions> = {}): HiwelinkOptions => ({
   auth: { apiKey: KEY },
   storeBaseUrl: 'https://shop.example.com',
-  products: ({ offset, perPage }) => ({
-    items: PRODUCTS.slice(offset, offset + perPage),
-    total: PRODUCTS.length,
-  }),
+  products: listProducts,
   orders: () => {
     // The driver's message carries the connection string (with the key as password) and an email.
     throw new Error(`connect failed: postgres://shop:${KEY}@db/shop for ${EMAIL}`);
@@ -41,20 +32,6 @@ const basic = (user: string, password: string) => ({
 });
 const html = { accept: 'text/html,application/xhtml+xml' };
 
-/** A crawl the way HiWelink does it: products page by page, orders (failing), and a wrong key once. */
-async function crawl(base: string) {
-  for (const page of [1, 2, 3]) {
-    const reply = await send(`${base}/api/products?page=${page}&per_page=3`, {
-      headers: { 'x-api-key': KEY },
-    });
-    expect(reply.status).toBe(200);
-  }
-  expect((await send(`${base}/api/orders`, { headers: { 'x-api-key': KEY } })).status).toBe(500);
-  expect(
-    (await send(`${base}/api/orders`, { headers: { 'x-api-key': 'hwk_live_wrong_key_000000000' } })).status,
-  ).toBe(401);
-}
-
 describe.each(frameworks)('status page on $name', (framework) => {
   const start = startPerTest(framework);
   const defer = cleanupsAfterEach();
@@ -62,7 +39,7 @@ describe.each(frameworks)('status page on $name', (framework) => {
   it('shows the crawl as JSON behind its own token, mounted under a prefix', async () => {
     const app = await start(options(), '/store');
     const base = `${app.url}/store`;
-    await crawl(base);
+    await crawl(base, KEY);
     // hiwelink verify's probe past the last page: answered, but not a crawl.
     const probe = await send(`${base}/api/products?page=100000&per_page=3`, {
       headers: { 'x-api-key': KEY },
@@ -111,7 +88,7 @@ describe.each(frameworks)('status page on $name', (framework) => {
 
   it('answers a browser with HTML under a strict CSP, signed in with the token as password', async () => {
     const app = await start(options());
-    await crawl(app.url);
+    await crawl(app.url, KEY);
     const reply = await send(`${app.url}/hiwelink/status`, {
       headers: { ...html, ...basic('anyone', TOKEN) },
     });
