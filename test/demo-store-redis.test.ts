@@ -1,15 +1,9 @@
-import { once } from 'node:events';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { verifyWebhook } from '@hiwelink/core';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  createStore,
-  type Product,
-  readConfig,
-  STATUS_PATH,
-  waitForQueue,
-} from '../examples/express-sqlite/dist/app.js';
+import { createStore, type Product, readConfig, STATUS_PATH } from '../examples/express-sqlite/dist/app.js';
+import { serveStore } from './support/demo-in-process.js';
 import { cleanupsAfterEach, durableEmitters } from './support/emitters.js';
 import { startReceiver } from './support/receiver.js';
 import { freePort } from './support/redis-server.js';
@@ -31,6 +25,7 @@ const ADMIN_TOKEN = 'adm_demo_store_redis_test_0001';
 const STATUS_TOKEN = 'hws_demo_store_redis_test_0001';
 
 describe.skipIf(!redis)('demo store: WEBHOOK_QUEUE=redis', () => {
+  const CLI = fileURLToPath(new URL('../packages/cli/dist/bin.js', import.meta.url));
   const defer = cleanupsAfterEach();
   const queues = durableEmitters(redis, defer);
 
@@ -54,15 +49,7 @@ describe.skipIf(!redis)('demo store: WEBHOOK_QUEUE=redis', () => {
       }),
     );
     if (store.queue !== 'redis') throw new Error(`WEBHOOK_QUEUE=redis built a ${store.queue} store`);
-    const server = createServer(store.app).listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    defer(async () => {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-      await store.shutdown(2_000);
-    });
-    await waitForQueue(store);
-    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const base = await serveStore(store, defer);
 
     const created = await fetch(`${base}/admin/products`, {
       method: 'POST',
@@ -89,6 +76,18 @@ describe.skipIf(!redis)('demo store: WEBHOOK_QUEUE=redis', () => {
       enabled: true,
       source: 'redis',
     });
+    // And hiwelink status, as a developer runs it against this store, reads the same from Redis.
+    const cli = await new Promise<{ code: number; stdout: string }>((resolve) => {
+      execFile(
+        process.execPath,
+        [CLI, 'status', `${base}${STATUS_PATH}`, '--token', STATUS_TOKEN],
+        { timeout: 30_000 },
+        (error, stdout) => resolve({ code: error ? 1 : 0, stdout }),
+      );
+    });
+    expect(cli.code).toBe(0);
+    expect(cli.stdout).toContain('Webhooks (from Redis: every instance on the queue)');
+    expect(cli.stdout).toMatch(/product\.created\s+\S+\s+delivered\s+1\s+200\b/);
 
     // Nothing was held in memory, so nothing is lost; the database closes.
     expect(await store.shutdown(5_000)).toEqual({ held: [] });

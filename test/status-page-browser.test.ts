@@ -1,14 +1,12 @@
-import { once } from 'node:events';
 import { mkdirSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Locator } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createStore, readConfig, STATUS_PATH, waitForQueue } from '../examples/express-sqlite/dist/app.js';
+import { createStore, readConfig, STATUS_PATH } from '../examples/express-sqlite/dist/app.js';
 import { openBrowser, watchProblems } from './support/browser.js';
+import { serveStore } from './support/demo-in-process.js';
 import { cleanupsAfterEach, durableEmitters, REDIS_URL } from './support/emitters.js';
 import { startReceiver } from './support/receiver.js';
 import { connectRedis } from './support/services.js';
@@ -93,15 +91,7 @@ describe.skipIf(!browser).each(QUEUES)(
             HIWELINK_WEBHOOK_SECRET: WEBHOOK_SECRET,
           }),
         );
-        const server = createServer(store.app).listen(0, '127.0.0.1');
-        await once(server, 'listening');
-        defer(async () => {
-          server.closeAllConnections();
-          await new Promise((resolve) => server.close(resolve));
-          await store.shutdown(2_000);
-        });
-        await waitForQueue(store);
-        const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+        const base = await serveStore(store, defer);
         const admin = (path: string, body: object) =>
           fetch(`${base}/admin${path}`, {
             method: 'PATCH',
