@@ -99,7 +99,7 @@ server.once('error', (error: NodeJS.ErrnoException) => {
   exitWith(listenProblem(error));
 });
 
-/** A connection string without its password, for printing. */
+/** A URL (Redis, the webhook receiver) without its password, for printing. */
 function redact(url: string): string {
   const parsed = new URL(url); // readConfig checked it
   if (parsed.password !== '') parsed.password = '***';
@@ -123,7 +123,7 @@ function webhooksLine(): string {
     queue.kind === 'redis'
       ? `queued in Redis ${redact(queue.redisUrl)} as '${queue.queueName}'`
       : 'queued in memory (WEBHOOK_QUEUE=redis keeps them in Redis)';
-  return `on: admin changes go to ${webhooks.url.replace(/\/+$/, '')}/api/generic-api/webhooks/<HIWELINK_STORE_TOKEN>/..., ${signing}; ${waiting}`;
+  return `on: admin changes go to ${redact(webhooks.url).replace(/\/+$/, '')}/api/generic-api/webhooks/<HIWELINK_STORE_TOKEN>/..., ${signing}; ${waiting}`;
 }
 
 server.listen(config.port, config.host, async () => {

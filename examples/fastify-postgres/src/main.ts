@@ -46,7 +46,7 @@ const [products, orders] = await Promise.all([
   store.sequelize.model('Order').count(),
 ]);
 const webhooks = store.webhooks.enabled
-  ? `on: queued in ${redact(config.redisUrl)} as '${config.queueName}', sent to ${config.webhookUrl}`
+  ? `on: queued in ${redact(config.redisUrl)} as '${config.queueName}', sent to ${redact(config.webhookUrl ?? '')}`
   : 'off (set HIWELINK_WEBHOOK_URL and HIWELINK_STORE_TOKEN to send changes to HiWelink)';
 
 console.log(
