@@ -36,10 +36,19 @@ const one = <T>(original: T | readonly T[], values: T[]): T | T[] =>
  *   issuer may share (RFC 7617 passwords may end in a space), with a warning.
  * - A raw API key or bearer token under {@link MIN_SECRET_LENGTH} characters, one holding a
  *   control character or a character above U+00FF (header values are bytes: RFC 9110 §5.5), a bearer token with characters outside token68, or a `sha256:` value that
- *   is not 64 hex digits, is a problem. A basic password under 16 characters is a warning only:
- *   it often belongs to an account the store does not choose.
+ *   is not 64 hex digits, is a problem. A basic password under 16 characters is a warning only
+ *   (it often belongs to an account the store does not choose), unless `shortBasicPassword` is
+ *   `'refuse'`.
  */
-export function reviewCredentials(auth: AuthOptions, envName?: string): CredentialReview {
+export function reviewCredentials(
+  auth: AuthOptions,
+  envName?: string,
+  /**
+   * `refuse` makes a short basic password a problem: for an account the store chooses itself
+   * (the status page's), unlike one it is given. @default 'warn'
+   */
+  shortBasicPassword: 'warn' | 'refuse' = 'warn',
+): CredentialReview {
   const warnings: string[] = [];
   const problems: string[] = [];
 
@@ -92,7 +101,11 @@ export function reviewCredentials(auth: AuthOptions, envName?: string): Credenti
       return { username, password: secret(password, `${label}.password`, 'key') };
     if (password.trim() !== password)
       warnings.push(`${label}.password: starts or ends with whitespace; ${kept}`);
-    if (password.length < MIN_SECRET_LENGTH) {
+    if (password.length < MIN_SECRET_LENGTH && shortBasicPassword === 'refuse') {
+      problems.push(
+        `${label}.password: must be at least ${MIN_SECRET_LENGTH} characters, got ${password.length}: a short password can be guessed (${KEYGEN})`,
+      );
+    } else if (password.length < MIN_SECRET_LENGTH) {
       warnings.push(
         `${label}.password: shorter than ${MIN_SECRET_LENGTH} characters (${password.length}), so easy to guess; turn on rateLimit or use a longer one (${KEYGEN})`,
       );

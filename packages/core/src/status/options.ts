@@ -121,7 +121,7 @@ export function resolveStatus(
   problems: string[],
 ): { status: ResolvedStatus; warnings: string[] } {
   const given = status.auth as StatusAuth;
-  const review = reviewCredentials('bearer' in given ? given : { basic: given.basic });
+  const review = reviewCredentials('bearer' in given ? given : { basic: given.basic }, undefined, 'refuse');
   const label = (line: string) => line.replace(/^auth\./, 'status.auth.').replace('basic.0', 'basic');
   problems.push(...review.problems.map(label));
   const auth: StatusAuth =
@@ -129,11 +129,6 @@ export function resolveStatus(
       ? { bearer: review.auth.bearer as string }
       : { basic: (review.auth as { basic: BasicUser }).basic };
   const own = 'bearer' in auth ? auth.bearer : auth.basic.password;
-  if ('basic' in auth && own.length < 16 && !/^sha256:/i.test(own)) {
-    problems.push(
-      'status.auth.basic.password: must be at least 16 characters (make one with: npx hiwelink keygen)',
-    );
-  }
   const theirs = apiSecrets(apiAuth).map((secret) => credentialDigest(secret.trim()).toString('hex'));
   if (theirs.includes(credentialDigest(own).toString('hex'))) {
     problems.push(
@@ -151,7 +146,6 @@ export function resolveStatus(
       secrets,
       fingerprints: fingerprintsOf(apiAuth),
     },
-    // A short basic password is a problem here, not the API's warning: this account is the store's own.
-    warnings: review.warnings.filter((line) => !line.includes('shorter than')).map(label),
+    warnings: review.warnings.map(label),
   };
 }
